@@ -1,0 +1,132 @@
+"""Errors and close reasons of the coupdemain protocol.
+
+The exception tree:
+
+- CoupdemainError
+  - ProtocolError
+    - LocalProtocolError: we broke the protocol (a bug on our side)
+    - RemoteProtocolError: the peer sent something we refuse
+      - MalformedMessage
+      - UnknownMessage
+      - MessageTooLarge
+      - UnsupportedVersion
+  - SupportCodeError
+    - SupportCodeInvalid
+    - SupportCodeExpired
+    - SupportCodeUsed
+    - TooManyAttempts
+  - InvalidTransition
+
+On the wire a failure is a ``CloseReason``: a WebSocket close code in the
+4000-4999 range that applications own. Each side turns it into a sentence
+in the reader's language; internal details never cross the wire.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class CloseReason(enum.IntEnum):
+    """Why a connection or a session ended, as a WebSocket close code."""
+
+    NORMAL = 1000                # a clean close with nothing more to say
+    MESSAGE_TOO_LARGE = 1009     # RFC 6455's own code for an oversized message
+    ENDED_BY_TECHNICIAN = 4000
+    ENDED_BY_PERSON = 4001
+    DECLINED = 4002              # the person declined to be viewed
+    CODE_INVALID = 4010
+    CODE_EXPIRED = 4011
+    CODE_USED = 4012
+    RATE_LIMITED = 4013
+    MALFORMED_MESSAGE = 4020
+    UNKNOWN_MESSAGE = 4021
+    UNSUPPORTED_VERSION = 4022
+    NOT_ALLOWED = 4023           # a message the sender may not send in this state
+    UNAUTHORIZED = 4030
+    SESSION_NOT_FOUND = 4031
+    REPLACED = 4032              # the same viewer opened the session elsewhere
+    PEER_LOST = 4040             # the other side's connection dropped
+    SERVER_SHUTDOWN = 4041
+    TIMED_OUT = 4042             # consent or code expired while waiting
+    INTERNAL_ERROR = 4500
+
+
+class CoupdemainError(Exception):
+    """Base class for every error raised by coupdemain."""
+
+    close_reason: CloseReason = CloseReason.INTERNAL_ERROR
+
+
+class ProtocolError(CoupdemainError):
+    """A message broke the protocol."""
+
+
+class LocalProtocolError(ProtocolError):
+    """We tried to send something the protocol does not allow."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent something the protocol does not allow."""
+
+    close_reason = CloseReason.MALFORMED_MESSAGE
+
+
+class MalformedMessage(RemoteProtocolError):
+    """The message could not be read."""
+
+
+class UnknownMessage(RemoteProtocolError):
+    """The message type is not one this side knows."""
+
+    close_reason = CloseReason.UNKNOWN_MESSAGE
+
+
+class MessageTooLarge(RemoteProtocolError):
+    """The message is larger than this side accepts."""
+
+    close_reason = CloseReason.MESSAGE_TOO_LARGE
+
+
+class UnsupportedVersion(RemoteProtocolError):
+    """The peer speaks a protocol version this side does not."""
+
+    close_reason = CloseReason.UNSUPPORTED_VERSION
+
+
+class NotAllowed(RemoteProtocolError):
+    """The peer may not send this message now."""
+
+    close_reason = CloseReason.NOT_ALLOWED
+
+
+class SupportCodeError(CoupdemainError):
+    """A support code was refused."""
+
+
+class SupportCodeInvalid(SupportCodeError):
+    """No session waits for this code."""
+
+    close_reason = CloseReason.CODE_INVALID
+
+
+class SupportCodeExpired(SupportCodeError):
+    """The code has expired."""
+
+    close_reason = CloseReason.CODE_EXPIRED
+
+
+class SupportCodeUsed(SupportCodeError):
+    """The code was already used."""
+
+    close_reason = CloseReason.CODE_USED
+
+
+class TooManyAttempts(SupportCodeError):
+    """Too many wrong codes from this address: wait before trying again."""
+
+    close_reason = CloseReason.RATE_LIMITED
+
+
+class InvalidTransition(LocalProtocolError):
+    """A session was asked to move to a state it cannot reach from where it is."""

@@ -1,0 +1,413 @@
+"""Every message of the coupdemain wire protocol, version 1.
+
+Control messages are WebSocket text frames holding one JSON object whose
+``type`` names the message (docs/reference/protocol.md, one section each).
+Frame updates are binary WebSocket frames (``FrameUpdate``); the server
+relays them without reading them.
+
+Parsers refuse at the edge: malformed JSON, a missing or mistyped field, an
+unknown type, a type the sender may not send, or an oversized message each
+raise a ``RemoteProtocolError`` whose ``close_reason`` goes on the wire.
+Unknown keys are ignored, so that a newer peer can add fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, ClassVar, Union
+
+from .encodings import Encoding
+from .errors import (
+    LocalProtocolError,
+    MalformedMessage,
+    MessageTooLarge,
+    NotAllowed,
+    UnknownMessage,
+)
+
+PROTOCOL_VERSION = 1
+MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
+MAX_FRAME_MESSAGE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Base of every control message; ``type`` is its name on the wire."""
+
+    type: ClassVar[str] = ""
+
+
+# --- sent by both the agent and the viewer ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(Message):
+    """First message of every connection: who connects, and with which version."""
+
+    type: ClassVar[str] = "hello"
+    protocol: int
+    role: str                # "agent" or "viewer"
+    code: str = ""           # agent only: the support code the person typed
+    hostname: str = ""       # agent only: shown to the technician
+    os: str = ""
+    user: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class End(Message):
+    """The sender ends the session."""
+
+    type: ClassVar[str] = "end"
+
+
+# --- sent by the agent -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Consent(Message):
+    """The person's answer to the request to view: "allow_view" or "decline"."""
+
+    type: ClassVar[str] = "consent"
+    decision: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlDecision(Message):
+    """The person's answer to a control request: "allow_control" or "keep_view_only"."""
+
+    type: ClassVar[str] = "control_decision"
+    decision: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRevoke(Message):
+    """The person takes control back; the technician keeps viewing."""
+
+    type: ClassVar[str] = "control_revoke"
+
+
+@dataclass(frozen=True, slots=True)
+class Pause(Message):
+    """The person pauses (``paused=True``) or resumes sharing the screen."""
+
+    type: ClassVar[str] = "pause"
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Screen(Message):
+    """The geometry of the shared screen, in pixels."""
+
+    type: ClassVar[str] = "screen"
+    width: int
+    height: int
+
+
+# --- sent by the viewer ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RequestControl(Message):
+    """The technician asks for control."""
+
+    type: ClassVar[str] = "request_control"
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseControl(Message):
+    """The technician gives control back and keeps viewing."""
+
+    type: ClassVar[str] = "release_control"
+
+
+@dataclass(frozen=True, slots=True)
+class Key(Message):
+    """A key pressed or released: the physical key and the character it made.
+
+    ``code`` is ``KeyboardEvent.code`` ("KeyA", "Enter", "ShiftLeft"),
+    ``key`` is ``KeyboardEvent.key`` ("a", "A", "Enter", "é").
+    """
+
+    type: ClassVar[str] = "key"
+    code: str
+    key: str
+    down: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer(Message):
+    """The pointer's absolute position in remote pixels and the buttons held.
+
+    ``buttons`` is a bit mask: 1 left, 2 right, 4 middle (as ``MouseEvent.buttons``).
+    """
+
+    type: ClassVar[str] = "pointer"
+    x: int
+    y: int
+    buttons: int
+
+
+@dataclass(frozen=True, slots=True)
+class Wheel(Message):
+    """A wheel turn at a position; ``dy`` > 0 scrolls down, ``dx`` > 0 right, in notches."""
+
+    type: ClassVar[str] = "wheel"
+    x: int
+    y: int
+    dx: int
+    dy: int
+
+
+@dataclass(frozen=True, slots=True)
+class FrameAck(Message):
+    """The viewer has displayed frame ``frame_id``: one credit back to the agent."""
+
+    type: ClassVar[str] = "frame_ack"
+    frame_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyframeRequest(Message):
+    """The viewer needs the whole screen again (it joined, or lost its picture)."""
+
+    type: ClassVar[str] = "keyframe_request"
+
+
+# --- sent by the server ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome(Message):
+    """To the agent: the code was right; who asks to view the screen."""
+
+    type: ClassVar[str] = "welcome"
+    session_id: str
+    technician_name: str
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRequest(Message):
+    """To the agent: the technician asks for control."""
+
+    type: ClassVar[str] = "control_request"
+
+
+@dataclass(frozen=True, slots=True)
+class State(Message):
+    """To the viewer: where the session stands (docs/topics/session-states.md)."""
+
+    type: ClassVar[str] = "state"
+    state: str
+    paused: bool = False
+    person_hostname: str = ""
+    person_user: str = ""
+    code_expires_at: float = 0.0  # Unix time; 0 once the code is used
+
+
+@dataclass(frozen=True, slots=True)
+class Peer(Message):
+    """To either side: the other side's connection dropped or came back."""
+
+    type: ClassVar[str] = "peer"
+    role: str
+    connected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Ended(Message):
+    """To either side: the session is over, who ended it, and why (a CloseReason)."""
+
+    type: ClassVar[str] = "ended"
+    by: str        # "technician", "person" or "server"
+    reason: int
+
+
+MESSAGE_TYPES: dict[str, type[Message]] = {
+    cls.type: cls
+    for cls in (
+        Hello, End, Consent, ControlDecision, ControlRevoke, Pause, Screen,
+        RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest,
+        Welcome, ControlRequest, State, Peer, Ended,
+    )
+}
+
+AGENT_SENDS: frozenset[type[Message]] = frozenset(
+    {Hello, End, Consent, ControlDecision, ControlRevoke, Pause, Screen}
+)
+VIEWER_SENDS: frozenset[type[Message]] = frozenset(
+    {Hello, End, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest}
+)
+SERVER_SENDS: frozenset[type[Message]] = frozenset(
+    {Welcome, ControlRequest, State, Peer, Ended, Screen,
+     Key, Pointer, Wheel, FrameAck, KeyframeRequest}
+)
+
+_Scalar = Union[int, float, str, bool]
+
+
+def _field_types(cls: type[Message]) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _check_value(name: str, value: object, expected: Any) -> object:
+    if isinstance(expected, types.UnionType):
+        for option in typing.get_args(expected):
+            try:
+                return _check_value(name, value, option)
+            except MalformedMessage:
+                continue
+        raise MalformedMessage(f"field {name!r} has the wrong type")
+    if expected is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif expected is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(value, expected):
+        return value
+    raise MalformedMessage(
+        f"field {name!r} must be {expected.__name__}, not {type(value).__name__}"
+    )
+
+
+def parse(text: str | bytes, allowed: frozenset[type[Message]]) -> Message:
+    """Reads one control message.
+
+    Args:
+        text: the WebSocket text frame.
+        allowed: the message classes the sender may send.
+
+    Raises:
+        MessageTooLarge: over ``MAX_CONTROL_MESSAGE_BYTES``.
+        MalformedMessage: not a JSON object, or a field is missing or mistyped.
+        UnknownMessage: the ``type`` is not a message of this protocol.
+        NotAllowed: the sender may not send this type.
+    """
+    if len(text) > MAX_CONTROL_MESSAGE_BYTES:
+        raise MessageTooLarge(
+            f"control message of {len(text)} bytes exceeds {MAX_CONTROL_MESSAGE_BYTES}"
+        )
+    try:
+        obj = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedMessage("control message is not valid JSON") from exc
+    if not isinstance(obj, dict):
+        raise MalformedMessage("control message must be a JSON object")
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        raise MalformedMessage("control message has no 'type'")
+    cls = MESSAGE_TYPES.get(kind)
+    if cls is None:
+        raise UnknownMessage(f"unknown message type {kind[:40]!r}")
+    if cls not in allowed:
+        raise NotAllowed(f"message {kind!r} may not be sent by this side")
+    hints = _field_types(cls)
+    values: dict[str, object] = {}
+    for field in dataclasses.fields(cls):
+        if field.name in obj:
+            values[field.name] = _check_value(field.name, obj[field.name], hints[field.name])
+        elif (
+            field.default is dataclasses.MISSING
+            and field.default_factory is dataclasses.MISSING
+        ):
+            raise MalformedMessage(f"message {kind!r} lacks field {field.name!r}")
+    return cls(**values)
+
+
+def serialize(message: Message) -> str:
+    """Writes one control message as the JSON text of a WebSocket frame."""
+    if not message.type:
+        raise LocalProtocolError(f"{type(message).__name__} is not a wire message")
+    body: dict[str, object] = {"type": message.type}
+    body.update(dataclasses.asdict(message))
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- binary frame updates ----------------------------------------------------
+
+FRAME_KIND_UPDATE = 1
+_FRAME_HEADER = struct.Struct(">BBIH")    # kind, flags, frame_id, rect count
+_RECT_HEADER = struct.Struct(">HHHHBI")   # x, y, width, height, encoding, payload length
+FLAG_KEYFRAME = 0x01
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedRect:
+    """One rectangle of the screen, encoded."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    encoding: Encoding
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FrameUpdate:
+    """The rectangles that changed since the previous frame, painted together."""
+
+    frame_id: int
+    rects: tuple[EncodedRect, ...]
+    keyframe: bool = False
+
+
+def serialize_frame(update: FrameUpdate) -> bytes:
+    """Writes a frame update as one binary WebSocket message."""
+    parts = [
+        _FRAME_HEADER.pack(
+            FRAME_KIND_UPDATE,
+            FLAG_KEYFRAME if update.keyframe else 0,
+            update.frame_id & 0xFFFFFFFF,
+            len(update.rects),
+        )
+    ]
+    for rect in update.rects:
+        parts.append(
+            _RECT_HEADER.pack(
+                rect.x, rect.y, rect.width, rect.height, int(rect.encoding), len(rect.payload)
+            )
+        )
+        parts.append(rect.payload)
+    return b"".join(parts)
+
+
+def parse_frame(data: bytes) -> FrameUpdate:
+    """Reads a frame update.
+
+    Raises:
+        MessageTooLarge: over ``MAX_FRAME_MESSAGE_BYTES``.
+        MalformedMessage: truncated, an unknown kind, or an unknown encoding.
+    """
+    if len(data) > MAX_FRAME_MESSAGE_BYTES:
+        raise MessageTooLarge(f"frame of {len(data)} bytes exceeds {MAX_FRAME_MESSAGE_BYTES}")
+    if len(data) < _FRAME_HEADER.size:
+        raise MalformedMessage("frame update is truncated")
+    kind, flags, frame_id, count = _FRAME_HEADER.unpack_from(data, 0)
+    if kind != FRAME_KIND_UPDATE:
+        raise MalformedMessage(f"binary message kind {kind} is not supported")
+    offset = _FRAME_HEADER.size
+    rects: list[EncodedRect] = []
+    for _ in range(count):
+        if offset + _RECT_HEADER.size > len(data):
+            raise MalformedMessage("frame update is truncated")
+        x, y, w, h, enc, length = _RECT_HEADER.unpack_from(data, offset)
+        offset += _RECT_HEADER.size
+        if offset + length > len(data):
+            raise MalformedMessage("frame update is truncated")
+        try:
+            encoding = Encoding(enc)
+        except ValueError:
+            raise MalformedMessage(f"encoding {enc} is not supported") from None
+        rects.append(EncodedRect(x, y, w, h, encoding, bytes(data[offset : offset + length])))
+        offset += length
+    if offset != len(data):
+        raise MalformedMessage("frame update has trailing bytes")
+    return FrameUpdate(frame_id, tuple(rects), bool(flags & FLAG_KEYFRAME))

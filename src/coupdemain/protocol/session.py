@@ -1,0 +1,303 @@
+"""The support session's state machine, without any I/O.
+
+The server owns one ``SupportSession`` per session. Its connection code
+feeds it what the agent and the viewer say and what happens to their
+sockets, then sends ``data_to_send()`` and stores ``audit_records()``.
+docs/topics/session-states.md draws the table below.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import messages as m
+from .errors import CloseReason, InvalidTransition, NotAllowed
+
+
+class State(enum.Enum):
+    WAITING_FOR_PERSON = "waiting_for_person"    # code issued; nobody has typed it yet
+    WAITING_FOR_CONSENT = "waiting_for_consent"  # the agent shows "Allow viewing / Decline"
+    VIEWING = "viewing"                          # the technician sees the screen
+    CONTROL_REQUESTED = "control_requested"      # the agent shows "Allow control / Keep view only"
+    CONTROLLING = "controlling"                  # the technician's input reaches the computer
+    ENDED = "ended"                              # final; nothing leaves this state
+
+
+TRANSITIONS: dict[State, set[State]] = {
+    State.WAITING_FOR_PERSON: {State.WAITING_FOR_CONSENT, State.ENDED},
+    State.WAITING_FOR_CONSENT: {State.VIEWING, State.ENDED},
+    State.VIEWING: {State.CONTROL_REQUESTED, State.ENDED},
+    State.CONTROL_REQUESTED: {State.CONTROLLING, State.VIEWING, State.ENDED},
+    State.CONTROLLING: {State.VIEWING, State.ENDED},
+    State.ENDED: set(),
+}
+
+SHARING_STATES = frozenset({State.VIEWING, State.CONTROL_REQUESTED, State.CONTROLLING})
+
+
+class Role(enum.Enum):
+    AGENT = "agent"
+    VIEWER = "viewer"
+
+
+# Who ended a session, as the wire and the audit log name them.
+BY_TECHNICIAN = "technician"
+BY_PERSON = "person"
+BY_SERVER = "server"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message for one side."""
+
+    to: Role
+    message: m.Message
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One step of the session, to be stored with who did it."""
+
+    actor: str        # "technician", "person" or "server"
+    action: str       # e.g. "consent_given"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What the agent says of the assisted computer."""
+
+    hostname: str = ""
+    os: str = ""
+    user: str = ""
+
+
+class SupportSession:
+    """Protocol state of one support session, between one agent and one viewer."""
+
+    def __init__(
+        self,
+        session_id: str,
+        technician_name: str,
+        organisation: str,
+        code_expires_at: float,
+    ) -> None:
+        self.session_id = session_id
+        self.technician_name = technician_name
+        self.organisation = organisation
+        self.code_expires_at = code_expires_at
+        self.state = State.WAITING_FOR_PERSON
+        self.paused = False
+        self.person = Person()
+        self.viewer_connected = False
+        self.ended_by = ""
+        self.end_reason: CloseReason | None = None
+        self._outbox: list[Outgoing] = []
+        self._audit: list[AuditRecord] = []
+
+    # --- queries ---------------------------------------------------------
+
+    @property
+    def frames_flow(self) -> bool:
+        """Whether the relay may pass the agent's frames to the viewer."""
+        return self.state in SHARING_STATES and not self.paused
+
+    @property
+    def input_flows(self) -> bool:
+        """Whether the technician's keyboard and mouse may reach the agent."""
+        return self.state is State.CONTROLLING and not self.paused
+
+    def state_message(self) -> m.State:
+        return m.State(
+            state=self.state.value,
+            paused=self.paused,
+            person_hostname=self.person.hostname,
+            person_user=self.person.user,
+            code_expires_at=self.code_expires_at
+            if self.state is State.WAITING_FOR_PERSON
+            else 0.0,
+        )
+
+    # --- outputs ---------------------------------------------------------
+
+    def data_to_send(self) -> list[Outgoing]:
+        out, self._outbox = self._outbox, []
+        return out
+
+    def audit_records(self) -> list[AuditRecord]:
+        out, self._audit = self._audit, []
+        return out
+
+    # --- inputs ----------------------------------------------------------
+
+    def issue_code(self, masked_code: str) -> None:
+        """Records that the technician asked for a code."""
+        self._record(BY_TECHNICIAN, "code_issued", code=masked_code)
+
+    def agent_joined(self, person: Person) -> None:
+        """The person typed the right code: show them who asks."""
+        self._move(State.WAITING_FOR_CONSENT)
+        self.person = person
+        self._record(BY_PERSON, "code_used", hostname=person.hostname, user=person.user)
+        self._send(
+            Role.AGENT,
+            m.Welcome(self.session_id, self.technician_name, self.organisation),
+        )
+        self._broadcast_state()
+
+    def viewer_joined(self) -> None:
+        """The technician's viewer connected (or came back)."""
+        if self.state is State.ENDED:
+            return
+        was_connected, self.viewer_connected = self.viewer_connected, True
+        self._send(Role.VIEWER, self.state_message())
+        if self.state in SHARING_STATES:
+            if not was_connected:
+                self._record(BY_TECHNICIAN, "viewer_connected")
+            self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
+            self._send(Role.AGENT, m.KeyframeRequest())
+
+    def viewer_lost(self) -> None:
+        """The technician's connection dropped; the session waits for it to come back."""
+        if self.state is State.ENDED or not self.viewer_connected:
+            return
+        self.viewer_connected = False
+        if self.state is State.CONTROLLING:
+            # Nobody may hold control through a connection that is gone.
+            self._move(State.VIEWING)
+            self._record(BY_SERVER, "control_released", why="viewer_lost")
+        if self.state is not State.WAITING_FOR_PERSON:
+            self._record(BY_SERVER, "viewer_lost")
+            self._send(Role.AGENT, m.Peer(Role.VIEWER.value, False))
+            self._broadcast_state()
+
+    def agent_lost(self) -> None:
+        """The assisted computer's connection dropped: an attended session ends."""
+        if self.state in (State.ENDED, State.WAITING_FOR_PERSON):
+            return
+        self._end(BY_SERVER, CloseReason.PEER_LOST, notify_agent=False)
+
+    def expire(self, now: float) -> None:
+        """Ends a session whose code was never used in time."""
+        if self.state is State.WAITING_FOR_PERSON and now >= self.code_expires_at:
+            self._end(BY_SERVER, CloseReason.CODE_EXPIRED)
+
+    def server_end(self, reason: CloseReason) -> None:
+        """The server ends the session (shutdown, timeout)."""
+        if self.state is not State.ENDED:
+            self._end(BY_SERVER, reason)
+
+    def receive_from_agent(self, message: m.Message) -> None:
+        """Handles one message from the agent.
+
+        Raises:
+            NotAllowed: the message makes no sense in this state.
+        """
+        match message:
+            case m.Consent(decision="allow_view") if self.state is State.WAITING_FOR_CONSENT:
+                self._move(State.VIEWING)
+                self._record(BY_PERSON, "consent_given", scope="view")
+                self._broadcast_state()
+                if self.viewer_connected:
+                    self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
+            case m.Consent(decision="decline") if self.state is State.WAITING_FOR_CONSENT:
+                self._record(BY_PERSON, "consent_declined")
+                self._end(BY_PERSON, CloseReason.DECLINED)
+            case m.ControlDecision(decision="allow_control") if (
+                self.state is State.CONTROL_REQUESTED
+            ):
+                self._move(State.CONTROLLING)
+                self._record(BY_PERSON, "control_granted")
+                self._broadcast_state()
+            case m.ControlDecision(decision="keep_view_only") if (
+                self.state is State.CONTROL_REQUESTED
+            ):
+                self._move(State.VIEWING)
+                self._record(BY_PERSON, "control_refused")
+                self._broadcast_state()
+            case m.ControlRevoke() if self.state in (State.CONTROLLING, State.CONTROL_REQUESTED):
+                self._move(State.VIEWING)
+                self._record(BY_PERSON, "control_revoked")
+                self._broadcast_state()
+            case m.ControlRevoke() if self.state is State.VIEWING:
+                pass  # a click that crossed the technician's own release
+            case m.Pause(paused=paused) if self.state in SHARING_STATES:
+                if paused != self.paused:
+                    self.paused = paused
+                    self._record(BY_PERSON, "paused" if paused else "resumed")
+                    self._broadcast_state()
+            case m.Screen() if self.state in SHARING_STATES:
+                self._send(Role.VIEWER, message)
+            case m.End():
+                self._end(BY_PERSON, CloseReason.ENDED_BY_PERSON, notify_agent=True)
+            case _:
+                raise NotAllowed(f"{message.type!r} is not expected in state {self.state.value}")
+
+    def receive_from_viewer(self, message: m.Message) -> None:
+        """Handles one message from the technician's viewer.
+
+        Input is dropped, not refused, outside control: keys can still be in
+        flight when the person takes control back.
+
+        Raises:
+            NotAllowed: the message makes no sense in this state.
+        """
+        match message:
+            case m.Key() | m.Pointer() | m.Wheel():
+                if self.input_flows:
+                    self._send(Role.AGENT, message)
+            case m.FrameAck() | m.KeyframeRequest():
+                if self.state in SHARING_STATES:
+                    self._send(Role.AGENT, message)
+            case m.RequestControl() if self.state is State.VIEWING:
+                self._move(State.CONTROL_REQUESTED)
+                self._record(BY_TECHNICIAN, "control_requested")
+                self._send(Role.AGENT, m.ControlRequest())
+                self._broadcast_state()
+            case m.RequestControl() if self.state in (State.CONTROL_REQUESTED, State.CONTROLLING):
+                pass  # a double click on the button
+            case m.ReleaseControl() if self.state is State.CONTROLLING:
+                self._move(State.VIEWING)
+                self._record(BY_TECHNICIAN, "control_released")
+                self._broadcast_state()
+            case m.ReleaseControl():
+                pass
+            case m.End():
+                self._end(BY_TECHNICIAN, CloseReason.ENDED_BY_TECHNICIAN)
+            case _:
+                raise NotAllowed(f"{message.type!r} is not expected in state {self.state.value}")
+
+    # --- internals -------------------------------------------------------
+
+    def _move(self, new: State) -> None:
+        if new not in TRANSITIONS[self.state]:
+            raise InvalidTransition(f"{self.state.value} -> {new.value}")
+        self.state = new
+
+    def _send(self, to: Role, message: m.Message) -> None:
+        # A side that is not connected misses the message; the I/O layer
+        # drops it, and a side that connects later first gets the state.
+        self._outbox.append(Outgoing(to, message))
+
+    def _broadcast_state(self) -> None:
+        # The agent learns of every change through the same State message the
+        # viewer gets, so that its banner never lags the server's view.
+        message = self.state_message()
+        self._send(Role.VIEWER, message)
+        if self.state is not State.WAITING_FOR_PERSON:
+            self._send(Role.AGENT, message)
+
+    def _record(self, actor: str, action: str, **detail: Any) -> None:
+        self._audit.append(AuditRecord(actor, action, detail))
+
+    def _end(self, by: str, reason: CloseReason, *, notify_agent: bool = True) -> None:
+        was_waiting = self.state is State.WAITING_FOR_PERSON
+        self._move(State.ENDED)
+        self.ended_by, self.end_reason = by, reason
+        self._record(by, "session_ended", reason=reason.name.lower())
+        ended = m.Ended(by, int(reason))
+        self._send(Role.VIEWER, ended)
+        if notify_agent and not was_waiting:
+            self._send(Role.AGENT, ended)

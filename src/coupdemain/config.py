@@ -1,0 +1,152 @@
+"""The server's settings: one table, read from flags, then environment, then defaults.
+
+Every setting is a flag of ``coupdemain serve`` and an environment variable;
+docs/reference/configuration.md lists them all (a test keeps it in step with
+this table). Precedence: command-line flag > environment variable > default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "COUPDEMAIN_"
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "coupdemain")
+
+
+def _setting(default: Any, help: str, *, metavar: str = "") -> Any:
+    return field(default=default, metadata={"help": help, "metavar": metavar})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything ``coupdemain serve`` can be told."""
+
+    host: str = _setting("127.0.0.1", "Address to listen on.", metavar="ADDR")
+    port: int = _setting(8765, "TCP port to listen on.", metavar="PORT")
+    data_dir: str = _setting(
+        "", "Folder for the SQLite database and the server's secret key "
+        "(default: $XDG_DATA_HOME/coupdemain, else ~/.local/share/coupdemain).",
+        metavar="DIR",
+    )
+    database_url: str = _setting(
+        "", "SQLAlchemy URL of the database (default: a SQLite file in the data folder; "
+        "e.g. postgresql+asyncpg://user:pass@host/coupdemain).",
+        metavar="URL",
+    )
+    public_url: str = _setting(
+        "", "The address technicians and agents use to reach this server, e.g. "
+        "https://help.example.org (default: built from host and port).",
+        metavar="URL",
+    )
+    tls_cert: str = _setting("", "PEM certificate chain: serve HTTPS directly.", metavar="FILE")
+    tls_key: str = _setting("", "PEM private key for --tls-cert.", metavar="FILE")
+    forwarded_allow_ips: str = _setting(
+        "", "Behind a reverse proxy: comma-separated proxy addresses whose "
+        "X-Forwarded-For/-Proto headers are trusted (e.g. 127.0.0.1).",
+        metavar="IPS",
+    )
+    code_ttl_seconds: int = _setting(600, "How long a support code stays valid.", metavar="S")
+    code_attempts: int = _setting(
+        5, "Wrong codes one address may try within --code-attempt-window before it is "
+        "refused for the rest of that window.", metavar="N",
+    )
+    code_attempt_window: int = _setting(
+        600, "The rate limit's window for wrong codes and failed sign-ins.", metavar="S"
+    )
+    viewer_grace_seconds: int = _setting(
+        60, "How long a session waits for a technician whose connection dropped "
+        "before it ends.", metavar="S",
+    )
+    login_session_hours: int = _setting(12, "How long a console sign-in lasts.", metavar="H")
+    log_level: str = _setting("info", "Logging level: debug, info, warning, error.", metavar="LEVEL")
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return Path(self.data_dir or _default_data_dir()).expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.resolved_data_dir / 'coupdemain.sqlite3'}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_cert else "http"
+        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::", "::1") else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds one flag per setting; each defaults to "not given" so precedence can apply."""
+    for f in dataclasses.fields(Settings):
+        parser.add_argument(
+            flag_name(f.name),
+            dest=f.name,
+            default=None,
+            type=type(f.default),
+            metavar=f.metadata["metavar"] or None,
+            help=f"{f.metadata['help']} [env {env_name(f.name)}]",
+        )
+
+
+def load(args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Builds the settings: flag > environment variable > default.
+
+    Raises:
+        ValueError: an environment variable does not fit its setting's type.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        given = getattr(args, f.name, None) if args is not None else None
+        if given is not None:
+            values[f.name] = given
+            continue
+        raw = environ.get(env_name(f.name))
+        if raw is not None and raw != "":
+            kind = type(f.default)
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                raise ValueError(
+                    f"{env_name(f.name)}={raw!r} is not a valid {kind.__name__}"
+                ) from None
+    return Settings(**values)
+
+
+def reference_table() -> str:
+    """The Markdown table of docs/reference/configuration.md."""
+    rows = [
+        "| flag | environment variable | default | purpose |",
+        "| --- | --- | --- | --- |",
+    ]
+    for f in dataclasses.fields(Settings):
+        default = f"`{f.default}`" if f.default != "" else "(see purpose)"
+        rows.append(
+            f"| `{flag_name(f.name)}` | `{env_name(f.name)}` | {default} | {f.metadata['help']} |"
+        )
+    return "\n".join(rows)

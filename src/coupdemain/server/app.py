@@ -1,0 +1,388 @@
+"""The server: console pages, REST API, the two WebSocket endpoints, static files.
+
+``create_app(settings)`` builds the ASGI application; ``coupdemain serve``
+runs it on uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Form, HTTPException, Request, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from .. import i18n
+from ..config import Settings
+from ..protocol import messages as m
+from ..protocol.errors import CloseReason
+from ..protocol.session import State
+from . import accounts, auth
+from .audit import AuditLog
+from .connections import serve_agent, serve_viewer
+from .ratelimit import FailureLimiter
+from .relay import Relay
+from .rendezvous import Rendezvous
+from .store.database import create_engine, migrate, session_factory
+from .store.models import AuditEvent, LoginSession, SupportSession, User
+
+logger = logging.getLogger("coupdemain.server")
+
+TEMPLATES = Path(__file__).parent / "console" / "templates"
+LANG_COOKIE = "cdm_lang"
+
+
+def web_root() -> Path:
+    """The viewer's and console's static files: the repository's web/, or the wheel's copy."""
+    in_repo = Path(__file__).resolve().parents[3] / "web"
+    if in_repo.is_dir():
+        return in_repo
+    return Path(__file__).resolve().parents[1] / "web"
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The server's secret key (keys the code digests), made once with mode 0600."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
+            "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Builds the application; the database is opened and migrated at start-up."""
+    data_dir = settings.resolved_data_dir
+    engine = create_engine(settings.resolved_database_url)
+    db = session_factory(engine)
+    audit = AuditLog(db)
+    relay = Relay(m.MAX_FRAME_MESSAGE_BYTES)
+    login_limiter = FailureLimiter(settings.code_attempts, settings.code_attempt_window)
+    rendezvous = Rendezvous(
+        db, audit, relay,
+        secret=load_secret(data_dir),
+        code_ttl=timedelta(seconds=settings.code_ttl_seconds),
+        code_limiter=FailureLimiter(settings.code_attempts, settings.code_attempt_window),
+        viewer_grace_seconds=settings.viewer_grace_seconds,
+    )
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await migrate(engine)
+        await rendezvous.end_orphans()
+        if await accounts.count_users(db) == 0:
+            await _create_first_admin()
+        sweeper = asyncio.create_task(rendezvous.run_sweeper())
+        logger.info("console at %s", settings.resolved_public_url)
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await rendezvous.shut_down()
+            await engine.dispose()
+
+    async def _create_first_admin() -> None:
+        password = accounts.generate_password()
+        await accounts.create_user(
+            db, username="admin", display_name="Administrator",
+            organisation="My organisation", password=password, role="admin",
+        )
+        # Printed once, on purpose: there is no other way to learn it.
+        print(
+            "\n  First start: an admin account was created.\n"
+            f"    username: admin\n    password: {password}\n"
+            "  Sign in and keep this password safe; it is not shown again.\n",
+            flush=True,
+        )
+
+    app = FastAPI(title="coupdemain", version="1", lifespan=lifespan, docs_url="/api/docs")
+    app.add_middleware(SecurityHeaders)
+    app.state.settings = settings
+    app.state.rendezvous = rendezvous
+    app.state.db = db
+    app.state.audit = audit
+    app.mount("/static", StaticFiles(directory=str(web_root())), name="static")
+
+    # --- helpers -----------------------------------------------------------
+
+    def language_of(request: Request) -> str:
+        chosen = request.cookies.get(LANG_COOKIE)
+        if chosen in i18n.SUPPORTED_LANGUAGES:
+            return chosen
+        return i18n.negotiate(request.headers.get("accept-language"))
+
+    def secure_cookies(request: Request) -> bool:
+        return request.url.scheme == "https" or settings.resolved_public_url.startswith("https:")
+
+    def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        lang = language_of(request)
+        context.update(
+            t=i18n.Translator("console", lang), lang=lang, request=request,
+            languages=i18n.SUPPORTED_LANGUAGES,
+        )
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    async def signed_in(request: Request) -> LoginSession | None:
+        return await auth.find_session(db, request)
+
+    async def require_login(request: Request) -> LoginSession:
+        login = await signed_in(request)
+        if login is None:
+            raise HTTPException(status_code=303, headers={"Location": "/login"})
+        return login
+
+    def check_csrf(login: LoginSession, given: str | None) -> None:
+        if not auth.tokens_match(given, login.csrf_token):
+            raise HTTPException(status_code=403, detail="csrf")
+
+    def may_see(user: User, row: SupportSession) -> bool:
+        if row.technician_id == user.id:
+            return True
+        return user.role == "admin" and row.technician.organisation_id == user.organisation_id
+
+    async def session_row(session_id: str) -> SupportSession | None:
+        async with db() as s:
+            return await s.get(SupportSession, session_id)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 303 and exc.headers:
+            return RedirectResponse(exc.headers["Location"], status_code=303)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+        t = i18n.Translator("console", language_of(request))
+        key = {403: "error.forbidden", 404: "error.not_found"}.get(exc.status_code, "error.generic")
+        return render(request, "error.html", status=exc.status_code, message=t(key))
+
+    # --- pages ---------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(request: Request) -> Response:
+        login = await require_login(request)
+        user = login.user
+        async with db() as s:
+            query = select(SupportSession).order_by(SupportSession.created_at.desc()).limit(50)
+            if user.role == "admin":
+                query = query.join(User, SupportSession.technician_id == User.id).where(
+                    User.organisation_id == user.organisation_id
+                )
+            else:
+                query = query.where(SupportSession.technician_id == user.id)
+            rows = list(await s.scalars(query))
+        return render(request, "index.html", user=user, csrf=login.csrf_token, sessions=rows)
+
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_form(request: Request) -> Response:
+        token = secrets.token_urlsafe(24)
+        response = render(request, "login.html", csrf=token, error="")
+        response.set_cookie(
+            auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+            secure=secure_cookies(request), max_age=3600,
+        )
+        return response
+
+    @app.post("/login", response_class=HTMLResponse)
+    async def login_submit(
+        request: Request,
+        username: str = Form(""),
+        password: str = Form(""),
+        csrf_token: str = Form(""),
+    ) -> Response:
+        t = i18n.Translator("console", language_of(request))
+        address = request.client.host if request.client else "unknown"
+        if not auth.tokens_match(csrf_token, request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
+            return render(request, "login.html", status=403, csrf=csrf_token,
+                          error=t("login.error.expired_form"))
+        if login_limiter.is_blocked(address):
+            return render(request, "login.html", status=429, csrf=csrf_token,
+                          error=t("login.error.rate_limited"))
+        user = await accounts.authenticate(db, username, password)
+        if user is None:
+            login_limiter.record_failure(address)
+            return render(request, "login.html", status=401, csrf=csrf_token,
+                          error=t("login.error.wrong"))
+        token, _ = await auth.open_session(db, user, settings.login_session_hours)
+        await audit.append("signed_in", actor="technician", actor_name=user.display_name,
+                           detail={"address": address})
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            auth.SESSION_COOKIE, token, httponly=True, samesite="lax",
+            secure=secure_cookies(request), max_age=settings.login_session_hours * 3600,
+        )
+        response.delete_cookie(auth.LOGIN_CSRF_COOKIE)
+        return response
+
+    @app.post("/logout")
+    async def logout(request: Request, csrf_token: str = Form("")) -> Response:
+        login = await require_login(request)
+        check_csrf(login, csrf_token)
+        await auth.close_session(db, request.cookies.get(auth.SESSION_COOKIE, ""))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(auth.SESSION_COOKIE)
+        return response
+
+    @app.get("/lang/{lang}")
+    async def switch_language(request: Request, lang: str, next: str = "/") -> Response:
+        # Only same-site paths: an open redirect would help phishing.
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        if lang in i18n.SUPPORTED_LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400,
+                                secure=secure_cookies(request))
+        return response
+
+    @app.post("/sessions")
+    async def help_someone(request: Request, csrf_token: str = Form("")) -> Response:
+        login = await require_login(request)
+        check_csrf(login, csrf_token)
+        issued = await rendezvous.issue_code(login.user)
+        return RedirectResponse(f"/sessions/{issued.session_id}", status_code=303)
+
+    @app.get("/sessions/{session_id}", response_class=HTMLResponse)
+    async def session_page(request: Request, session_id: str) -> Response:
+        login = await require_login(request)
+        row = await session_row(session_id)
+        if row is None or not may_see(login.user, row):
+            raise HTTPException(status_code=404)
+        live = rendezvous.live(session_id)
+        code = live.code.formatted() if live and live.code and row.technician_id == login.user.id else ""
+        lang = language_of(request)
+        return render(
+            request, "session.html", user=login.user, csrf=login.csrf_token, row=row,
+            code=code, code_expires_at=row.code_expires_at.timestamp(),
+            ws_url=f"/ws/viewer/{session_id}", catalog_url=f"/i18n/viewer/{lang}.json",
+        )
+
+    @app.get("/sessions/{session_id}/history", response_class=HTMLResponse)
+    async def session_history(request: Request, session_id: str) -> Response:
+        login = await require_login(request)
+        row = await session_row(session_id)
+        if row is None or not may_see(login.user, row):
+            raise HTTPException(status_code=404)
+        events = await audit.events_of(session_id)
+        return render(request, "history.html", user=login.user, csrf=login.csrf_token,
+                      row=row, events=events)
+
+    @app.get("/join", response_class=HTMLResponse)
+    async def join(request: Request) -> Response:
+        return render(request, "join.html", server_url=settings.resolved_public_url)
+
+    @app.get("/i18n/{domain}/{lang}.json")
+    async def catalog(domain: str, lang: str) -> Response:
+        if domain != "viewer" or lang not in i18n.SUPPORTED_LANGUAGES:
+            raise HTTPException(status_code=404)
+        return JSONResponse(i18n.catalog(domain, lang))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # --- REST API ------------------------------------------------------------
+
+    @app.post("/api/sessions")
+    async def api_create_session(request: Request) -> dict[str, Any]:
+        """Issues a support code for the signed-in technician."""
+        login = await signed_in(request)
+        if login is None:
+            raise HTTPException(status_code=401, detail="sign in first")
+        check_csrf(login, request.headers.get(auth.CSRF_HEADER))
+        issued = await rendezvous.issue_code(login.user)
+        return {
+            "session_id": issued.session_id,
+            "code": issued.code.digits,
+            "code_formatted": issued.code.formatted(),
+            "expires_at": issued.expires_at.isoformat(),
+            "viewer_url": f"/sessions/{issued.session_id}",
+        }
+
+    @app.get("/api/sessions/{session_id}/events")
+    async def api_events(request: Request, session_id: str) -> list[dict[str, Any]]:
+        """The audit events of one session, oldest first."""
+        login = await signed_in(request)
+        if login is None:
+            raise HTTPException(status_code=401, detail="sign in first")
+        row = await session_row(session_id)
+        if row is None or not may_see(login.user, row):
+            raise HTTPException(status_code=404, detail="no such session")
+        return [_event_json(e) for e in await audit.events_of(session_id)]
+
+    # --- WebSockets ----------------------------------------------------------
+
+    @app.websocket("/ws/agent")
+    async def ws_agent(ws: WebSocket) -> None:
+        await serve_agent(ws, rendezvous)
+
+    @app.websocket("/ws/viewer/{session_id}")
+    async def ws_viewer(ws: WebSocket, session_id: str) -> None:
+        login = await auth.find_session(db, ws)
+        if login is None or not _same_origin(ws):
+            await ws.accept()
+            await ws.close(int(CloseReason.UNAUTHORIZED))
+            return
+        row = await session_row(session_id)
+        if row is None or not may_see(login.user, row):
+            await ws.accept()
+            await ws.close(int(CloseReason.SESSION_NOT_FOUND))
+            return
+        live = await rendezvous.load(session_id)
+        if live is None:
+            # Over already: say how it ended, so a reloaded page can tell.
+            await ws.accept()
+            reason = _reason_named(row.end_reason)
+            await ws.send_text(m.serialize(m.State(state=State.ENDED.value)))
+            await ws.send_text(m.serialize(m.Ended(row.ended_by or "server", int(reason))))
+            await ws.close(int(CloseReason.NORMAL))
+            return
+        await serve_viewer(ws, rendezvous, live)
+
+    return app
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    """Refuses cross-site WebSocket hijacking: the page must come from this host."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True  # not a browser
+    return urlsplit(origin).netloc == ws.headers.get("host", "")
+
+
+def _reason_named(name: str) -> CloseReason:
+    try:
+        return CloseReason[name.upper()]
+    except KeyError:
+        return CloseReason.NORMAL
+
+
+def _event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": event.at.isoformat(), "actor": event.actor, "actor_name": event.actor_name,
+        "action": event.action, "detail": event.detail, "hash": event.hash,
+    }

@@ -1,0 +1,147 @@
+"""The server's WebSocket glue: sockets in, protocol messages to the rendezvous.
+
+Only this module reads from the agents' and viewers' sockets. Text frames
+are control messages, parsed and fed to the session's state machine; binary
+frames from the agent go to the relay unread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from ..protocol import messages as m
+from ..protocol.errors import (
+    CloseReason,
+    MessageTooLarge,
+    NotAllowed,
+    RemoteProtocolError,
+    SupportCodeError,
+    UnsupportedVersion,
+)
+from ..protocol.session import Person
+from .rendezvous import LiveSession, Rendezvous
+
+logger = logging.getLogger("coupdemain.connections")
+
+HELLO_TIMEOUT = 10.0
+
+
+def client_address(ws: WebSocket) -> str:
+    # uvicorn has already applied X-Forwarded-For from trusted proxies.
+    return ws.client.host if ws.client else "unknown"
+
+
+async def _close(ws: WebSocket, reason: CloseReason) -> None:
+    if ws.application_state is WebSocketState.CONNECTED:
+        try:
+            await ws.close(int(reason))
+        except Exception:  # noqa: BLE001 - the peer is already gone
+            pass
+
+
+async def _receive_hello(ws: WebSocket, role: str) -> m.Hello:
+    """Waits for the first message, which must be a Hello of the right role and version."""
+    event = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
+    if event["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(event.get("code", 1000))
+    text = event.get("text")
+    if text is None:
+        raise NotAllowed("the first message must be a hello")
+    sends = m.AGENT_SENDS if role == "agent" else m.VIEWER_SENDS
+    hello = m.parse(text, sends)
+    if not isinstance(hello, m.Hello) or hello.role != role:
+        raise NotAllowed(f"the first message must be a hello from a {role}")
+    if hello.protocol != m.PROTOCOL_VERSION:
+        raise UnsupportedVersion(f"protocol {hello.protocol} is not supported")
+    return hello
+
+
+async def serve_agent(ws: WebSocket, rendezvous: Rendezvous) -> None:
+    """One attended agent's connection, from its code to the session's end."""
+    await ws.accept()
+    address = client_address(ws)
+    try:
+        hello = await _receive_hello(ws, "agent")
+        person = Person(hostname=hello.hostname, os=hello.os, user=hello.user)
+        live = await rendezvous.redeem_code(hello.code, address, person)
+    except SupportCodeError as exc:
+        logger.info("agent from %s refused: %s", address, type(exc).__name__)
+        await _close(ws, exc.close_reason)
+        return
+    except RemoteProtocolError as exc:
+        logger.info("agent from %s broke the protocol: %s", address, exc)
+        await _close(ws, exc.close_reason)
+        return
+    except (TimeoutError, WebSocketDisconnect):
+        await _close(ws, CloseReason.TIMED_OUT)
+        return
+    await rendezvous.attach_agent(live, ws, person)
+    try:
+        await _agent_loop(ws, live, rendezvous)
+    except RemoteProtocolError as exc:
+        logger.info("agent of %s broke the protocol: %s", live.session_id, exc)
+        await _close(ws, exc.close_reason)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        logger.exception("agent connection of %s failed", live.session_id)
+        await _close(ws, CloseReason.INTERNAL_ERROR)
+    finally:
+        await rendezvous.detach_agent(live, ws)
+
+
+async def _agent_loop(ws: WebSocket, live: LiveSession, rendezvous: Rendezvous) -> None:
+    relay = rendezvous.relay
+    while True:
+        event = await ws.receive()
+        if event["type"] == "websocket.disconnect":
+            return
+        data = event.get("bytes")
+        if data is not None:
+            if not relay.accepts(len(data)):
+                raise MessageTooLarge(f"frame of {len(data)} bytes")
+            await relay.forward(live.session_id, data)
+            continue
+        message = m.parse(event.get("text") or "", m.AGENT_SENDS)
+        logger.debug("< agent %s", message.type)
+        await rendezvous.act(live, "receive_from_agent", message)
+        if live.agent is None:  # the message ended the session
+            return
+
+
+async def serve_viewer(ws: WebSocket, rendezvous: Rendezvous, live: LiveSession) -> None:
+    """One technician's viewer connection; the caller has checked who it is."""
+    await ws.accept()
+    try:
+        await _receive_hello(ws, "viewer")
+    except RemoteProtocolError as exc:
+        await _close(ws, exc.close_reason)
+        return
+    except (TimeoutError, WebSocketDisconnect):
+        await _close(ws, CloseReason.TIMED_OUT)
+        return
+    await rendezvous.attach_viewer(live, ws)
+    try:
+        while True:
+            event = await ws.receive()
+            if event["type"] == "websocket.disconnect":
+                return
+            if event.get("bytes") is not None:
+                raise NotAllowed("a viewer sends no binary messages")
+            message = m.parse(event.get("text") or "", m.VIEWER_SENDS)
+            await rendezvous.act(live, "receive_from_viewer", message)
+            if live.viewer is not ws:  # ended, or replaced by another tab
+                return
+    except RemoteProtocolError as exc:
+        logger.info("viewer of %s broke the protocol: %s", live.session_id, exc)
+        await _close(ws, exc.close_reason)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        logger.exception("viewer connection of %s failed", live.session_id)
+        await _close(ws, CloseReason.INTERNAL_ERROR)
+    finally:
+        await rendezvous.detach_viewer(live, ws)

@@ -1,0 +1,129 @@
+"""The tables of the coupdemain database (SQLAlchemy 2 declarative mapping).
+
+Any change here comes with an Alembic migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime as _DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class DateTime(TypeDecorator[datetime]):
+    """A UTC timestamp that comes back timezone-aware, even from SQLite."""
+
+    impl = _DateTime(timezone=True)
+    cache_ok = True
+
+    def __init__(self, timezone: bool = True) -> None:
+        super().__init__()
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use utcnow()")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    """A team of technicians; the person being helped sees its name."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    """A technician or an admin who signs into the console."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, PHC string
+    role: Mapped[str] = mapped_column(String(20))             # "admin" or "technician"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class LoginSession(Base):
+    """A signed-in browser; the cookie holds a token whose SHA-256 is the key."""
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class SupportSession(Base):
+    """One quick-help session, from the code to its end."""
+
+    __tablename__ = "support_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The code itself is never stored: only a keyed digest to find it, and its
+    # last three digits to tell codes apart in the console.
+    code_digest: Mapped[str] = mapped_column(String(64), index=True)
+    code_hint: Mapped[str] = mapped_column(String(3))
+    code_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    code_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(32))
+    person_hostname: Mapped[str] = mapped_column(String(200), default="")
+    person_user: Mapped[str] = mapped_column(String(200), default="")
+    person_os: Mapped[str] = mapped_column(String(200), default="")
+    person_address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by: Mapped[str] = mapped_column(String(20), default="")
+    end_reason: Mapped[str] = mapped_column(String(40), default="")
+
+    technician: Mapped[User] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """One step of the record, chained to the previous one by a SHA-256 hash.
+
+    Changing or deleting a stored event breaks the chain from there on, which
+    ``coupdemain admin verify-audit`` reports.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(20))     # "technician", "person", "server", "admin"
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -98,3 +98,15 @@ async def authenticate(
             if stored is not None:
                 stored.password_hash = hash_password(password)
     return user
+
+
+async def set_password(
+    sessions: async_sessionmaker[AsyncSession], username: str, password: str
+) -> bool:
+    """Replaces a user's password; False if there is no such user."""
+    async with sessions.begin() as db:
+        user = await db.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            return False
+        user.password_hash = hash_password(password)
+    return True

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for coupdemain: system packages, then a
+# virtual environment in .venv with the project and its test tools.
+#   bash scripts/setup.sh          # what the demo needs
+#   bash scripts/setup.sh --test   # plus what the tests and benchmarks need
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+# Xvfb and xdotool give the demo and the tests a virtual screen to drive;
+# python3-tk gives the agent its windows; chromium is the technician's browser
+# in the end-to-end tests; x11vnc, websockify and novnc are the peer the
+# benchmarks measure against.
+packages=(xvfb xauth x11-utils xdotool python3-tk tk fonts-dejavu-core)
+if [ "$want_test" = 1 ]; then
+  packages+=(chromium nodejs x11vnc websockify novnc)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node may come from elsewhere than Debian; any node on PATH will do.
+if command -v node >/dev/null 2>&1; then
+  missing=("${missing[@]/nodejs}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
+  echo "Installing Debian packages: ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The venv must see the system's tkinter: it comes with the interpreter, so
+# use the same python3 that has it.
+python=${PYTHON:-python3}
+"$python" -c "import tkinter" 2>/dev/null || {
+  echo "$python has no tkinter; install python3-tk or set PYTHON to a Python with Tk." >&2
+  exit 1
+}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "$want_test" = 1 ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi
+echo "Set up: .venv/bin/coupdemain is ready."

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coupdemain.protocol import messages as m
+from coupdemain.protocol.encodings import Encoding
+from coupdemain.protocol.errors import (
+    CloseReason,
+    MalformedMessage,
+    MessageTooLarge,
+    NotAllowed,
+    UnknownMessage,
+)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        m.Hello(protocol=1, role="agent", code="482913705", hostname="pc", os="Linux", user="marie"),
+        m.Key(code="KeyA", key="A", down=True),
+        m.Pointer(x=10, y=20, buttons=1),
+        m.Wheel(x=1, y=2, dx=0, dy=-3),
+        m.State(state="viewing", paused=True, person_hostname="pc", code_expires_at=12.5),
+        m.Ended(by="person", reason=int(CloseReason.ENDED_BY_PERSON)),
+        m.Welcome(session_id="abc", technician_name="Alice", organisation="Entraide"),
+    ],
+)
+def test_round_trip(message: m.Message) -> None:
+    assert m.parse(m.serialize(message), frozenset(m.MESSAGE_TYPES.values())) == message
+
+
+def test_unknown_keys_are_ignored() -> None:
+    text = '{"type":"pointer","x":1,"y":2,"buttons":0,"pressure":0.5}'
+    assert m.parse(text, m.VIEWER_SENDS) == m.Pointer(1, 2, 0)
+
+
+def test_non_ascii_survives() -> None:
+    text = m.serialize(m.Welcome("s", "Hélène Dupré", "Entraide Numérique"))
+    assert "Hélène" in text
+    assert m.parse(text, m.SERVER_SENDS) == m.Welcome("s", "Hélène Dupré", "Entraide Numérique")
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "words"),
+    [
+        ("not json", MalformedMessage, "control message is not valid JSON"),
+        ("[1, 2]", MalformedMessage, "control message must be a JSON object"),
+        ('{"x": 1}', MalformedMessage, "control message has no 'type'"),
+        ('{"type": "teleport"}', UnknownMessage, "unknown message type 'teleport'"),
+        ('{"type": "key", "code": "KeyA", "down": true}', MalformedMessage,
+         "message 'key' lacks field 'key'"),
+        ('{"type": "pointer", "x": "1", "y": 2, "buttons": 0}', MalformedMessage,
+         "field 'x' must be int, not str"),
+        ('{"type": "pointer", "x": true, "y": 2, "buttons": 0}', MalformedMessage,
+         "field 'x' must be int, not bool"),
+        ('{"type": "welcome", "session_id": "s", "technician_name": "t", "organisation": "o"}',
+         NotAllowed, "message 'welcome' may not be sent by this side"),
+    ],
+)
+def test_bad_messages_are_refused_with_a_sentence(
+    text: str, error: type[Exception], words: str
+) -> None:
+    with pytest.raises(error) as caught:
+        m.parse(text, m.VIEWER_SENDS)
+    assert str(caught.value) == words
+
+
+def test_oversized_control_message() -> None:
+    text = json.dumps({"type": "key", "code": "KeyA", "key": "a" * m.MAX_CONTROL_MESSAGE_BYTES,
+                       "down": True})
+    with pytest.raises(MessageTooLarge) as caught:
+        m.parse(text, m.VIEWER_SENDS)
+    assert caught.value.close_reason is CloseReason.MESSAGE_TOO_LARGE
+
+
+def _frame() -> m.FrameUpdate:
+    return m.FrameUpdate(
+        frame_id=7,
+        rects=(
+            m.EncodedRect(0, 0, 64, 64, Encoding.SOLID, b"\x10\x20\x30"),
+            m.EncodedRect(64, 0, 32, 16, Encoding.PNG, b"\x89PNG fake"),
+        ),
+        keyframe=True,
+    )
+
+
+def test_frame_round_trip() -> None:
+    assert m.parse_frame(m.serialize_frame(_frame())) == _frame()
+
+
+def test_truncated_frame_at_every_length_is_refused() -> None:
+    data = m.serialize_frame(_frame())
+    for cut in range(len(data)):
+        with pytest.raises(MalformedMessage):
+            m.parse_frame(data[:cut])
+
+
+def test_frame_with_unknown_encoding() -> None:
+    data = bytearray(m.serialize_frame(_frame()))
+    data[8 + 8] = 7  # the first rect's encoding byte
+    with pytest.raises(MalformedMessage) as caught:
+        m.parse_frame(bytes(data))
+    assert str(caught.value) == "encoding 7 is not supported"

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import pytest
+
+from coupdemain.protocol import messages as m
+from coupdemain.protocol.errors import CloseReason, NotAllowed
+from coupdemain.protocol.session import (
+    TRANSITIONS,
+    Outgoing,
+    Person,
+    Role,
+    State,
+    SupportSession,
+)
+
+
+def new_session() -> SupportSession:
+    session = SupportSession("s1", "Alice Martin", "Entraide", code_expires_at=1000.0)
+    session.viewer_joined()
+    session.data_to_send()
+    return session
+
+
+def to(role: Role, session: SupportSession) -> list[m.Message]:
+    return [o.message for o in session.data_to_send() if o.to is role]
+
+
+def viewing() -> SupportSession:
+    session = new_session()
+    session.agent_joined(Person("pc", "Linux", "marie"))
+    session.receive_from_agent(m.Consent("allow_view"))
+    session.data_to_send()
+    session.audit_records()
+    return session
+
+
+def test_every_state_can_end_but_ended() -> None:
+    for state, targets in TRANSITIONS.items():
+        assert (State.ENDED in targets) == (state is not State.ENDED)
+
+
+def test_agent_joining_shows_who_asks() -> None:
+    session = new_session()
+    session.agent_joined(Person("pc", "Linux", "marie"))
+    out = session.data_to_send()
+    assert Outgoing(Role.AGENT, m.Welcome("s1", "Alice Martin", "Entraide")) in out
+    assert session.state is State.WAITING_FOR_CONSENT
+    assert [r.action for r in session.audit_records()] == ["code_used"]
+
+
+def test_decline_ends_and_tells_the_technician() -> None:
+    session = new_session()
+    session.agent_joined(Person("pc"))
+    session.data_to_send()
+    session.receive_from_agent(m.Consent("decline"))
+    assert session.state is State.ENDED
+    assert m.Ended("person", int(CloseReason.DECLINED)) in to(Role.VIEWER, session)
+    assert [r.action for r in session.audit_records()] == [
+        "code_used", "consent_declined", "session_ended"
+    ]
+
+
+def test_input_reaches_the_agent_only_under_control() -> None:
+    session = viewing()
+    key = m.Key("KeyA", "a", True)
+    session.receive_from_viewer(key)
+    assert to(Role.AGENT, session) == []
+    session.receive_from_viewer(m.RequestControl())
+    assert m.ControlRequest() in to(Role.AGENT, session)
+    session.receive_from_viewer(key)
+    assert to(Role.AGENT, session) == []
+    session.receive_from_agent(m.ControlDecision("allow_control"))
+    session.data_to_send()
+    session.receive_from_viewer(key)
+    assert to(Role.AGENT, session) == [key]
+    session.receive_from_agent(m.Pause(True))
+    session.data_to_send()
+    session.receive_from_viewer(key)
+    assert to(Role.AGENT, session) == []
+
+
+def test_person_takes_control_back() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.RequestControl())
+    session.receive_from_agent(m.ControlDecision("allow_control"))
+    session.data_to_send()
+    session.receive_from_agent(m.ControlRevoke())
+    assert session.state is State.VIEWING
+    assert [msg.state for msg in to(Role.VIEWER, session) if isinstance(msg, m.State)] == [
+        "viewing"
+    ]
+    assert session.audit_records()[-1].action == "control_revoked"
+
+
+def test_keep_view_only() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.RequestControl())
+    session.receive_from_agent(m.ControlDecision("keep_view_only"))
+    assert session.state is State.VIEWING
+    assert [r.action for r in session.audit_records()] == ["control_requested", "control_refused"]
+
+
+def test_technician_ends() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.End())
+    out = session.data_to_send()
+    ended = m.Ended("technician", int(CloseReason.ENDED_BY_TECHNICIAN))
+    assert Outgoing(Role.AGENT, ended) in out and Outgoing(Role.VIEWER, ended) in out
+
+
+def test_agent_lost_ends_with_peer_lost() -> None:
+    session = viewing()
+    session.agent_lost()
+    assert to(Role.VIEWER, session) == [m.Ended("server", int(CloseReason.PEER_LOST))]
+
+
+def test_viewer_lost_drops_control_and_tells_the_person() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.RequestControl())
+    session.receive_from_agent(m.ControlDecision("allow_control"))
+    session.data_to_send()
+    session.viewer_lost()
+    assert session.state is State.VIEWING
+    agent_messages = to(Role.AGENT, session)
+    assert m.Peer("viewer", False) in agent_messages
+
+
+def test_code_expiry() -> None:
+    session = new_session()
+    session.expire(999.0)
+    assert session.state is State.WAITING_FOR_PERSON
+    session.expire(1000.0)
+    assert to(Role.VIEWER, session) == [m.Ended("server", int(CloseReason.CODE_EXPIRED))]
+
+
+def test_out_of_turn_messages_are_refused() -> None:
+    session = new_session()
+    with pytest.raises(NotAllowed):
+        session.receive_from_agent(m.ControlDecision("allow_control"))
+    with pytest.raises(NotAllowed):
+        session.receive_from_viewer(m.RequestControl())
+
+
+def test_frames_flow_only_while_sharing() -> None:
+    session = new_session()
+    assert not session.frames_flow
+    session.agent_joined(Person("pc"))
+    assert not session.frames_flow
+    session.receive_from_agent(m.Consent("allow_view"))
+    assert session.frames_flow
+    session.receive_from_agent(m.Pause(True))
+    assert not session.frames_flow

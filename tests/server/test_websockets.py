@@ -1,0 +1,161 @@
+"""The two WebSocket endpoints against bad input: each refusal has its close code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import websockets
+
+from coupdemain.protocol.errors import CloseReason
+from tests.support.server import ServerProcess, issue_code, signed_in_client
+
+
+async def agent_close_code(server: ServerProcess, first: str | bytes) -> int:
+    async with websockets.connect(server.ws_url + "/ws/agent", max_size=None) as ws:
+        await ws.send(first)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            for _ in range(10):
+                await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+def hello(code: str, **extra: object) -> str:
+    return json.dumps({"type": "hello", "protocol": 1, "role": "agent", "code": code, **extra})
+
+
+async def test_wrong_code(server: ServerProcess) -> None:
+    assert await agent_close_code(server, hello("000000000")) == CloseReason.CODE_INVALID
+
+
+async def test_too_many_wrong_codes_are_refused_for_a_while(server: ServerProcess) -> None:
+    with signed_in_client(server, "alice") as client:
+        issued = issue_code(client)
+    codes = [await agent_close_code(server, hello(f"00000000{i}")) for i in range(5)]
+    assert codes == [CloseReason.CODE_INVALID] * 5
+    # Even the right code is refused now: the address is blocked, not the code.
+    assert await agent_close_code(server, hello(issued["code"])) == CloseReason.RATE_LIMITED
+
+
+async def test_used_code(server: ServerProcess) -> None:
+    with signed_in_client(server, "alice") as client:
+        issued = issue_code(client)
+    async with websockets.connect(server.ws_url + "/ws/agent") as first:
+        await first.send(hello(issued["code"], hostname="pc"))
+        welcome = json.loads(await first.recv())
+        assert welcome["type"] == "welcome"
+        assert welcome["technician_name"] == "Alice Martin"
+        assert welcome["organisation"] == "Entraide Numérique"
+        assert await agent_close_code(server, hello(issued["code"])) == CloseReason.CODE_USED
+
+
+async def test_expired_code(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "s", extra_env={"COUPDEMAIN_CODE_TTL_SECONDS": "1"})
+    server.create_user("alice", "Alice Martin", "Entraide")
+    server.start()
+    try:
+        with signed_in_client(server, "alice") as client:
+            issued = issue_code(client)
+            await asyncio.sleep(1.5)
+            assert await agent_close_code(server, hello(issued["code"])) == CloseReason.CODE_EXPIRED
+            # The technician's page learns it too, in the history.
+            for _ in range(50):
+                events = client.get(f"/api/sessions/{issued['session_id']}/events").json()
+                if events[-1]["action"] == "session_ended":
+                    break
+                await asyncio.sleep(0.1)
+        assert events[-1]["detail"] == {"reason": "code_expired"}
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("first", "reason"),
+    [
+        ("{not json", CloseReason.MALFORMED_MESSAGE),
+        ('{"type": "teleport"}', CloseReason.UNKNOWN_MESSAGE),
+        ('{"type": "hello", "protocol": 99, "role": "agent", "code": "1"}',
+         CloseReason.UNSUPPORTED_VERSION),
+        ('{"type": "consent", "decision": "allow_view"}', CloseReason.NOT_ALLOWED),
+        (b"\x01\x00", CloseReason.NOT_ALLOWED),
+    ],
+)
+async def test_malformed_first_messages(
+    server: ServerProcess, first: str | bytes, reason: CloseReason
+) -> None:
+    assert await agent_close_code(server, first) == reason
+
+
+async def test_oversized_control_message(server: ServerProcess) -> None:
+    huge = hello("1" * 70_000)
+    assert await agent_close_code(server, huge) == CloseReason.MESSAGE_TOO_LARGE
+
+
+async def test_out_of_turn_message_closes_the_agent_and_ends_the_session(
+    server: ServerProcess,
+) -> None:
+    with signed_in_client(server, "alice") as client:
+        issued = issue_code(client)
+        async with websockets.connect(server.ws_url + "/ws/agent") as ws:
+            await ws.send(hello(issued["code"]))
+            await ws.recv()
+            await ws.send(json.dumps({"type": "control_decision", "decision": "allow_control"}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                for _ in range(10):
+                    await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == CloseReason.NOT_ALLOWED
+        events = client.get(f"/api/sessions/{issued['session_id']}/events").json()
+    assert events[-1]["action"] == "session_ended"
+    assert events[-1]["detail"] == {"reason": "peer_lost"}
+
+
+async def viewer_close_code(server: ServerProcess, session_id: str, headers: dict[str, str]) -> int:
+    async with websockets.connect(
+        f"{server.ws_url}/ws/viewer/{session_id}", additional_headers=headers
+    ) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            # The server may close before the hello is even sent.
+            await ws.send(json.dumps({"type": "hello", "protocol": 1, "role": "viewer"}))
+            for _ in range(10):
+                await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+async def test_viewer_needs_a_signed_in_same_origin_browser(server: ServerProcess) -> None:
+    with signed_in_client(server, "alice") as client:
+        issued = issue_code(client)
+        cookie = f"cdm_session={client.cookies['cdm_session']}"
+    sid = issued["session_id"]
+    assert await viewer_close_code(server, sid, {}) == CloseReason.UNAUTHORIZED
+    hijack = {"Cookie": cookie, "Origin": "http://evil.example"}
+    assert await viewer_close_code(server, sid, hijack) == CloseReason.UNAUTHORIZED
+    assert await viewer_close_code(server, "nope", {"Cookie": cookie}) == (
+        CloseReason.SESSION_NOT_FOUND
+    )
+
+
+def test_audit_log_detects_tampering(server: ServerProcess) -> None:
+    with signed_in_client(server, "alice") as client:
+        issue_code(client)
+    verify = [sys.executable, "-m", "coupdemain", "admin", "verify-audit"]
+    intact = subprocess.run(verify, env=server.env(), capture_output=True, text=True)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    assert "The audit log is intact." in intact.stdout
+    db = sqlite3.connect(server.data_dir / "coupdemain.sqlite3")
+    with db:
+        db.execute("UPDATE audit_events SET actor_name = 'someone else' WHERE action = 'code_issued'")
+    db.close()
+    time.sleep(0.1)
+    broken = subprocess.run(verify, env=server.env(), capture_output=True, text=True)
+    assert broken.returncode == 1
+    assert "was changed after it was written" in broken.stdout
+    assert "The audit log was tampered with." in broken.stdout

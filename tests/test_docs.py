@@ -1,0 +1,26 @@
+"""docs/reference/protocol.md stays true to the protocol's code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coupdemain.protocol.encodings import Encoding
+from coupdemain.protocol.errors import CloseReason
+from coupdemain.protocol.messages import MESSAGE_TYPES
+
+PROTOCOL_DOC = (Path(__file__).parents[1] / "docs" / "reference" / "protocol.md").read_text()
+
+
+def test_every_message_has_a_section() -> None:
+    missing = [t for t in MESSAGE_TYPES if f"\n### {t}\n" not in PROTOCOL_DOC]
+    assert missing == []
+
+
+def test_every_close_code_is_listed() -> None:
+    missing = [r.name for r in CloseReason if f"| {int(r)} | {r.name} |" not in PROTOCOL_DOC]
+    assert missing == []
+
+
+def test_every_encoding_is_listed() -> None:
+    missing = [e.name for e in Encoding if f"| {int(e)} | {e.name.lower()} |" not in PROTOCOL_DOC]
+    assert missing == []

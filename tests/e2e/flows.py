@@ -1,0 +1,30 @@
+"""Steps that several end-to-end tests share: reach viewing, reach control."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coupdemain.demo.xvfb import VirtualScreen
+from tests.e2e.conftest import Technician, start_agent
+from tests.e2e.harness import Agent, wait_for_status
+from tests.support.server import ServerProcess
+
+
+def reach_viewing(
+    technician: Technician, agents: list[Agent], screen: VirtualScreen,
+    server: ServerProcess, tmp_path: Path,
+) -> Agent:
+    code = technician.help_someone()
+    agent = start_agent(agents, screen, server, tmp_path, code=code.replace(" ", ""))
+    agent.window_saying("consent", "Alice Martin")
+    agent.click("consent", "allow_view")
+    wait_for_status(technician.page, "View only")
+    return agent
+
+
+def reach_control(technician: Technician, agent: Agent) -> None:
+    technician.page.click("#request-control")
+    wait_for_status(technician.page, "Waiting for the person to allow control")
+    agent.window("control")
+    agent.click("control", "allow_control")
+    wait_for_status(technician.page, "You have control")

@@ -1,0 +1,203 @@
+"""What the end-to-end tests drive: the agent's real windows, the app, the browser.
+
+The agent writes what its windows show (titles, texts, button geometry) to
+``COUPDEMAIN_UI_TRACE``; the tests read it to know where to click with
+xdotool, and to assert the words the person sees.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from playwright.sync_api import Page
+
+from coupdemain.demo.xvfb import VirtualScreen
+
+T = TypeVar("T")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def wait_for(
+    probe: Callable[[], T | None], what: str, timeout: float = 20.0, interval: float = 0.1
+) -> T:
+    """Polls ``probe`` until it returns something truthy; fails with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last seen: {last!r})")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+@dataclass
+class NotesApp:
+    """The small desktop application on the virtual screen."""
+
+    screen: VirtualScreen
+    state_file: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> NotesApp:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "coupdemain.demo.desktop_app", "--state-file",
+             str(self.state_file), "--geometry", "900x560+40+140"],
+            env=self.screen.env(),
+        )
+        wait_for(lambda: read_json(self.state_file), "the notes application to start")
+        return self
+
+    def state(self) -> dict[str, Any]:
+        return read_json(self.state_file) or {}
+
+    def block_centre(self) -> tuple[int, int]:
+        block = self.state()["block"]
+        return block["x"] + block["width"] // 2, block["y"] + block["height"] // 2
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@dataclass
+class Agent:
+    """``coupdemain get-help`` on the virtual screen, as the person runs it."""
+
+    screen: VirtualScreen
+    server_url: str
+    trace_file: Path
+    code: str | None = None
+    language: str = "en"
+    process: subprocess.Popen[bytes] | None = None
+    log_file: Path | None = None
+    extra: list[str] = field(default_factory=list)
+
+    def start(self) -> Agent:
+        env = self.screen.env()
+        env["COUPDEMAIN_UI_TRACE"] = str(self.trace_file)
+        env["LANG"] = "fr_FR.UTF-8" if self.language == "fr" else "en_US.UTF-8"
+        env.pop("LC_ALL", None)
+        args = [sys.executable, "-m", "coupdemain", "get-help", "--server", self.server_url]
+        if self.code:
+            args += ["--code", self.code]
+        self.log_file = self.trace_file.with_suffix(".log")
+        self.process = subprocess.Popen(
+            args + self.extra, env=env, stdout=open(self.log_file, "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def windows(self) -> dict[str, dict[str, Any]]:
+        trace = read_json(self.trace_file) or {}
+        return {w["name"]: w for w in trace.get("windows", [])}
+
+    def window(self, name: str, timeout: float = 20.0) -> dict[str, Any]:
+        return wait_for(lambda: self.windows().get(name), f"the agent's {name} window", timeout)
+
+    def window_saying(self, name: str, words: str, timeout: float = 20.0) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            window = self.windows().get(name)
+            if window and any(words in text for text in window.get("texts", [])):
+                return window
+            return None
+
+        return wait_for(probe, f"the {name} window to say {words!r}", timeout)
+
+    def click(self, window_name: str, button: str) -> None:
+        """Clicks a real Tk button with the X pointer, as a person would."""
+        window = self.window(window_name)
+        geometry = window["buttons"][button]
+        x = geometry["x"] + geometry["width"] // 2
+        y = geometry["y"] + geometry["height"] // 2
+        xdotool(self.screen, "mousemove", str(x), str(y), "click", "1")
+
+    def type_code(self, code: str) -> None:
+        entry = self.window("code_prompt")["entries"]["code"]
+        xdotool(self.screen, "mousemove", str(entry["x"] + 10), str(entry["y"] + entry["height"] // 2),
+                "click", "1")
+        xdotool(self.screen, "key", "ctrl+a", "BackSpace")
+        xdotool(self.screen, "type", "--delay", "20", code)
+        self.click("code_prompt", "connect")
+
+    def exit_code(self, timeout: float = 20.0) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def xdotool(screen: VirtualScreen, *args: str) -> None:
+    subprocess.run(["xdotool", *args], env=screen.env(), check=True, timeout=20)
+
+
+def canvas_pixel(page: Page, x: int, y: int) -> tuple[int, int, int]:
+    """The colour the technician sees at remote pixel (x, y) of the viewer's canvas."""
+    rgb = page.evaluate(
+        """([x, y]) => {
+            const canvas = document.querySelector('#screen');
+            const d = canvas.getContext('2d').getImageData(x, y, 1, 1).data;
+            return [d[0], d[1], d[2]];
+        }""",
+        [x, y],
+    )
+    return int(rgb[0]), int(rgb[1]), int(rgb[2])
+
+
+def close_to(a: tuple[int, int, int], b: tuple[int, int, int], tolerance: int = 12) -> bool:
+    return all(abs(p - q) <= tolerance for p, q in zip(a, b, strict=True))
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def page_point(page: Page, x: int, y: int) -> tuple[float, float]:
+    """Where on the page remote pixel (x, y) is drawn (the canvas is scaled to fit)."""
+    point = page.evaluate(
+        """([x, y]) => {
+            const c = document.querySelector('#screen');
+            const r = c.getBoundingClientRect();
+            const scale = Math.min(r.width / c.width, r.height / c.height);
+            const ox = r.left + (r.width - c.width * scale) / 2;
+            const oy = r.top + (r.height - c.height * scale) / 2;
+            return [ox + (x + 0.5) * scale, oy + (y + 0.5) * scale];
+        }""",
+        [x, y],
+    )
+    return float(point[0]), float(point[1])
+
+
+def status_text(page: Page) -> str:
+    return str(page.locator("#status").inner_text())
+
+
+def wait_for_status(page: Page, words: str, timeout: float = 20.0) -> None:
+    page.locator("#status", has_text=words).wait_for(timeout=timeout * 1000)

@@ -68,7 +68,9 @@ class Settings:
         "before it ends.", metavar="S",
     )
     login_session_hours: int = _setting(12, "How long a console sign-in lasts.", metavar="H")
-    log_level: str = _setting("info", "Logging level: debug, info, warning, error.", metavar="LEVEL")
+    log_level: str = _setting(
+        "info", "Logging level: debug, info, warning, error.", metavar="LEVEL"
+    )
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -113,7 +115,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def load(args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+def load(
+    args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Builds the settings: flag > environment variable > default.
 
     Raises:
@@ -128,7 +132,7 @@ def load(args: argparse.Namespace | None = None, environ: Mapping[str, str] | No
             continue
         raw = environ.get(env_name(f.name))
         if raw is not None and raw != "":
-            kind = type(f.default)
+            kind: type[Any] = type(f.default)  # every setting has a default
             try:
                 values[f.name] = kind(raw)
             except ValueError:

@@ -134,8 +134,8 @@ class Agent:
 
     def type_code(self, code: str) -> None:
         entry = self.window("code_prompt")["entries"]["code"]
-        xdotool(self.screen, "mousemove", str(entry["x"] + 10), str(entry["y"] + entry["height"] // 2),
-                "click", "1")
+        x, y = entry["x"] + 10, entry["y"] + entry["height"] // 2
+        xdotool(self.screen, "mousemove", str(x), str(y), "click", "1")
         xdotool(self.screen, "key", "ctrl+a", "BackSpace")
         xdotool(self.screen, "type", "--delay", "20", code)
         self.click("code_prompt", "connect")

@@ -18,7 +18,7 @@ from coupdemain.protocol.errors import (
 @pytest.mark.parametrize(
     "message",
     [
-        m.Hello(protocol=1, role="agent", code="482913705", hostname="pc", os="Linux", user="marie"),
+        m.Hello(protocol=1, role="agent", code="482913705", hostname="pc", os="Linux", user="ma"),
         m.Key(code="KeyA", key="A", down=True),
         m.Pointer(x=10, y=20, buttons=1),
         m.Wheel(x=1, y=2, dx=0, dy=-3),

@@ -152,7 +152,9 @@ def test_audit_log_detects_tampering(server: ServerProcess) -> None:
     assert "The audit log is intact." in intact.stdout
     db = sqlite3.connect(server.data_dir / "coupdemain.sqlite3")
     with db:
-        db.execute("UPDATE audit_events SET actor_name = 'someone else' WHERE action = 'code_issued'")
+        db.execute(
+            "UPDATE audit_events SET actor_name = 'someone else' WHERE action = 'code_issued'"
+        )
     db.close()
     time.sleep(0.1)
     broken = subprocess.run(verify, env=server.env(), capture_output=True, text=True)

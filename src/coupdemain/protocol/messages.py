@@ -19,7 +19,7 @@ import struct
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 from .encodings import Encoding
 from .errors import (
@@ -248,9 +248,6 @@ SERVER_SENDS: frozenset[type[Message]] = frozenset(
     {Welcome, ControlRequest, State, Peer, Ended, Screen,
      Key, Pointer, Wheel, FrameAck, KeyframeRequest}
 )
-
-_Scalar = Union[int, float, str, bool]
-
 
 def _field_types(cls: type[Message]) -> dict[str, Any]:
     return typing.get_type_hints(cls)

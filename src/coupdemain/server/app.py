@@ -273,7 +273,9 @@ def create_app(settings: Settings) -> FastAPI:
         if row is None or not may_see(login.user, row):
             raise HTTPException(status_code=404)
         live = rendezvous.live(session_id)
-        code = live.code.formatted() if live and live.code and row.technician_id == login.user.id else ""
+        # The code is shown only to the technician who asked for it.
+        owner = row.technician_id == login.user.id
+        code = live.code.formatted() if live and live.code and owner else ""
         lang = language_of(request)
         return render(
             request, "session.html", user=login.user, csrf=login.csrf_token, row=row,

@@ -8,6 +8,7 @@ frames from the agent go to the relay unread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -36,10 +37,8 @@ def client_address(ws: WebSocket) -> str:
 
 async def _close(ws: WebSocket, reason: CloseReason) -> None:
     if ws.application_state is WebSocketState.CONNECTED:
-        try:
+        with contextlib.suppress(Exception):  # the peer is already gone
             await ws.close(int(reason))
-        except Exception:  # noqa: BLE001 - the peer is already gone
-            pass
 
 
 async def _receive_hello(ws: WebSocket, role: str) -> m.Hello:

@@ -9,6 +9,7 @@ frames: those go through the relay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -257,7 +258,9 @@ class Rendezvous:
                 )
             async with self._db.begin() as db:
                 await db.execute(
-                    update(SupportSession).where(SupportSession.id == live.session_id).values(**values)
+                    update(SupportSession)
+                    .where(SupportSession.id == live.session_id)
+                    .values(**values)
                 )
         if machine.state is State.ENDED:
             await self._close_sockets(live)
@@ -278,10 +281,8 @@ class Rendezvous:
         self.relay.forget(live.session_id)
         for sock, code in ((agent, int(reason)), (viewer, int(CloseReason.NORMAL))):
             if sock is not None:
-                try:
+                with contextlib.suppress(Exception):  # already closed
                     await sock.close(code)
-                except Exception:  # noqa: BLE001 - already closed
-                    pass
 
     async def act(self, live: LiveSession, change: str, *args: object) -> None:
         """Applies one input to the machine under the session's lock and commits.
@@ -312,10 +313,8 @@ class Rendezvous:
         async with live.lock:
             previous, live.viewer = live.viewer, sock
             if previous is not None:
-                try:
+                with contextlib.suppress(Exception):  # already gone
                     await previous.close(int(CloseReason.REPLACED))
-                except Exception:  # noqa: BLE001 - already gone
-                    pass
             live.viewer_lost_at = None
             self.relay.attach_viewer(live.session_id, sock)
             live.machine.viewer_joined()

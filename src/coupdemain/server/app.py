@@ -100,6 +100,9 @@ def create_app(settings: Settings) -> FastAPI:
         await rendezvous.end_orphans()
         if await accounts.count_users(db) == 0:
             await _create_first_admin()
+        else:
+            print(f"  Sign in at {settings.resolved_public_url}/ with your account "
+                  "(new accounts: coupdemain admin create-user).", flush=True)
         sweeper = asyncio.create_task(rendezvous.run_sweeper())
         logger.info("console at %s", settings.resolved_public_url)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import ssl
 from pathlib import Path
 
 import httpx
@@ -48,7 +49,8 @@ def test_https_with_a_given_certificate(tmp_path: Path) -> None:
     server.create_user("alice", "Alice Martin", "Entraide")
     try:
         server.start()
-        with httpx.Client(base_url=server.url, verify=str(cert)) as client:
+        trust = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=server.url, verify=trust) as client:
             page = client.get("/login")
             response = client.post("/login", data={
                 "username": "alice", "password": PASSWORD, "csrf_token": csrf_of(page.text),

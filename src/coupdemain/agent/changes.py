@@ -1,0 +1,141 @@
+"""Which parts of the screen changed: a tile diff, merged into rectangles.
+
+The screen is cut into 64x64 tiles. Comparing two frames as uint64 words
+and summing per tile with ``np.add.reduceat`` takes about 3 ms at 1080p,
+against 50 ms for the naive per-pixel comparison (research/perf-limits.md
+§2.2). Dirty tiles are then merged, so that the encoders see few, larger
+rectangles: a 64x64 JPEG spends a third of its bytes on headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .capture.base import Pixels
+
+TILE = 64
+# Vertical merging stops at this height, so that one rectangle's encoding
+# choice (solid, lossless, photo) fits a band of the screen, not all of it.
+MAX_MERGED_HEIGHT = 4 * TILE
+
+TileMap = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    """A rectangle of the screen, in pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+
+def dirty_tiles(previous: Pixels, current: Pixels, tile: int = TILE) -> TileMap:
+    """Which tiles differ between two frames of the same size.
+
+    Args:
+        previous, current: ``(height, width, 4)`` uint8 frames.
+        tile: the tile's side in pixels.
+
+    Returns:
+        A ``(rows, cols)`` boolean map, True where any pixel of the tile changed.
+
+    Raises:
+        ValueError: the frames differ in size.
+    """
+    if previous.shape != current.shape:
+        raise ValueError(f"frames differ in size: {previous.shape} and {current.shape}")
+    height, width = current.shape[:2]
+    # Two BGRA pixels per uint64 word when the row allows it, one per uint32
+    # otherwise; either way one comparison covers whole pixels.
+    per_word = 2 if width % 2 == 0 else 1
+    word = np.uint64 if per_word == 2 else np.uint32
+    a = np.ascontiguousarray(previous).reshape(height, width * 4).view(word)
+    b = np.ascontiguousarray(current).reshape(height, width * 4).view(word)
+    changed = (a != b).view(np.uint8)
+    col_starts = np.arange(0, width // per_word, tile // per_word)
+    row_starts = np.arange(0, height, tile)
+    per_row = np.add.reduceat(changed, col_starts, axis=1, dtype=np.uint32)
+    per_tile = np.add.reduceat(per_row, row_starts, axis=0, dtype=np.uint32)
+    result: TileMap = per_tile > 0
+    return result
+
+
+def all_tiles(width: int, height: int, tile: int = TILE) -> TileMap:
+    """A map with every tile marked, for a keyframe."""
+    return np.ones(((height + tile - 1) // tile, (width + tile - 1) // tile), dtype=np.bool_)
+
+
+def merge_tiles(
+    tiles: TileMap,
+    width: int,
+    height: int,
+    tile: int = TILE,
+    max_height: int = MAX_MERGED_HEIGHT,
+) -> list[Rect]:
+    """Turns a map of dirty tiles into rectangles that cover exactly those tiles.
+
+    Runs of dirty tiles in a tile row become one rectangle; a run with the
+    same horizontal span in the next tile row extends it downwards, up to
+    ``max_height`` pixels. Rectangles are clipped to the screen.
+
+    Returns:
+        Rectangles in top-to-bottom, left-to-right order, none overlapping.
+    """
+    rows, cols = tiles.shape
+    finished: list[Rect] = []
+    # Open rectangles by their column span: (first col, last col) -> [top row, bottom row].
+    open_spans: dict[tuple[int, int], list[int]] = {}
+    for row in range(rows):
+        spans: list[tuple[int, int]] = []
+        col = 0
+        line = tiles[row]
+        while col < cols:
+            if line[col]:
+                start = col
+                while col < cols and line[col]:
+                    col += 1
+                spans.append((start, col - 1))
+            else:
+                col += 1
+        next_open: dict[tuple[int, int], list[int]] = {}
+        for span in spans:
+            rows_of = open_spans.pop(span, None)
+            if rows_of is not None and (row - rows_of[0] + 1) * tile <= max_height:
+                rows_of[1] = row
+                next_open[span] = rows_of
+            else:
+                if rows_of is not None:
+                    finished.append(_to_rect(span, rows_of, width, height, tile))
+                next_open[span] = [row, row]
+        for span, rows_of in open_spans.items():
+            finished.append(_to_rect(span, rows_of, width, height, tile))
+        open_spans = next_open
+    for span, rows_of in open_spans.items():
+        finished.append(_to_rect(span, rows_of, width, height, tile))
+    finished.sort(key=lambda r: (r.y, r.x))
+    return finished
+
+
+def _to_rect(
+    span: tuple[int, int], rows_of: list[int], width: int, height: int, tile: int
+) -> Rect:
+    x = span[0] * tile
+    y = rows_of[0] * tile
+    right = min(width, (span[1] + 1) * tile)
+    bottom = min(height, (rows_of[1] + 1) * tile)
+    return Rect(x, y, right - x, bottom - y)
+
+
+def changed_rects(previous: Pixels, current: Pixels) -> list[Rect]:
+    """The rectangles that cover every pixel that differs between two frames."""
+    height, width = current.shape[:2]
+    return merge_tiles(dirty_tiles(previous, current), width, height)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coupdemain.agent.changes import (
+    TILE,
+    Rect,
+    all_tiles,
+    changed_rects,
+    dirty_tiles,
+    merge_tiles,
+)
+from tests.agent.images import bgra, photo_like
+
+
+@pytest.mark.parametrize("width", [320, 321])  # uint64 words, and the odd-width path
+@pytest.mark.parametrize(("x", "y"), [(0, 0), (63, 63), (64, 0), (300, 130), (319, 199)])
+def test_one_pixel_marks_exactly_its_tile(width: int, x: int, y: int) -> None:
+    before = bgra(200, width)
+    after = before.copy()
+    after[y, x, 1] ^= 1
+    tiles = dirty_tiles(before, after)
+    assert tiles.shape == (4, (width + TILE - 1) // TILE)
+    expected = np.zeros_like(tiles)
+    expected[y // TILE, x // TILE] = True
+    assert np.array_equal(tiles, expected)
+
+
+def test_identical_frames_have_no_dirty_tile() -> None:
+    frame = photo_like(130, 200)
+    assert not dirty_tiles(frame, frame.copy()).any()
+    assert changed_rects(frame, frame.copy()) == []
+
+
+def test_last_partial_tile_is_covered() -> None:
+    before = bgra(100, 130)
+    after = before.copy()
+    after[99, 129, 0] = 7
+    assert changed_rects(before, after) == [Rect(128, 64, 2, 36)]
+
+
+def test_sizes_must_match() -> None:
+    with pytest.raises(ValueError, match="differ in size"):
+        dirty_tiles(bgra(64, 64), bgra(64, 128))
+
+
+def test_neighbouring_tiles_merge_into_one_rect() -> None:
+    tiles = np.zeros((3, 5), dtype=bool)
+    tiles[0, 1:4] = True
+    tiles[1, 1:4] = True
+    assert merge_tiles(tiles, 320, 192) == [Rect(64, 0, 192, 128)]
+
+
+def test_merged_rects_cover_all_changes_and_nothing_twice() -> None:
+    rng = np.random.default_rng(3)
+    before = photo_like(300, 500)
+    after = before.copy()
+    for _ in range(40):
+        x, y = int(rng.integers(0, 500)), int(rng.integers(0, 300))
+        after[y, x, 2] ^= 0x80
+    rects = changed_rects(before, after)
+    cover = np.zeros((300, 500), dtype=np.int32)
+    for rect in rects:
+        cover[rect.y : rect.y + rect.height, rect.x : rect.x + rect.width] += 1
+    changed = (before != after).any(axis=2)
+    assert (cover[changed] == 1).all()
+    assert cover.max() == 1
+    # Nothing beyond the dirty tiles: every rect is made of dirty tiles only.
+    tiles = dirty_tiles(before, after)
+    for rect in rects:
+        assert tiles[rect.y // TILE : (rect.y + rect.height - 1) // TILE + 1,
+                     rect.x // TILE : (rect.x + rect.width - 1) // TILE + 1].all()
+
+
+def test_keyframe_is_split_into_bands() -> None:
+    rects = merge_tiles(all_tiles(1280, 800), 1280, 800)
+    assert [r.height for r in rects] == [256, 256, 256, 32]
+    assert sum(r.area for r in rects) == 1280 * 800

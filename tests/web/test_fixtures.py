@@ -1,0 +1,87 @@
+"""The golden frame updates read by the viewer's tests parse and decode in Python too.
+
+tests/fixtures/encodings/make_fixtures.py writes them; this test proves they
+say what their .json files claim, with the protocol core's own parser and
+the same libraries the agent encodes with.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import simplejpeg
+from PIL import Image
+
+from coupdemain.protocol.encodings import Encoding
+from coupdemain.protocol.errors import MalformedMessage
+from coupdemain.protocol.messages import EncodedRect, parse_frame
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "encodings"
+PICTURES = ("solid", "png", "jpeg", "multi")
+BROKEN = ("truncated", "unknown_encoding", "trailing")
+
+
+def expected(name: str) -> dict:  # type: ignore[type-arg]
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def decode(rect: EncodedRect) -> np.ndarray:
+    """One rect's pixels as a (height, width, 3) RGB array."""
+    if rect.encoding is Encoding.SOLID:
+        assert len(rect.payload) == 3
+        pixels = np.empty((rect.height, rect.width, 3), np.uint8)
+        pixels[:, :] = tuple(rect.payload)
+        return pixels
+    if rect.encoding is Encoding.PNG:
+        with Image.open(io.BytesIO(rect.payload)) as image:
+            assert image.format == "PNG"
+            return np.asarray(image.convert("RGB"))
+    assert rect.encoding is Encoding.JPEG
+    decoded: np.ndarray = simplejpeg.decode_jpeg(rect.payload, colorspace="RGB")
+    return decoded
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_headers_match(name: str) -> None:
+    want = expected(name)
+    frame = parse_frame((FIXTURES / f"{name}.bin").read_bytes())
+    assert frame.frame_id == want["frame_id"]
+    assert frame.keyframe is want["keyframe"]
+    assert [
+        {"x": r.x, "y": r.y, "width": r.width, "height": r.height,
+         "encoding": int(r.encoding), "payload_length": len(r.payload)}
+        for r in frame.rects
+    ] == want["rects"]
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_pixels_match(name: str) -> None:
+    want = expected(name)
+    frame = parse_frame((FIXTURES / f"{name}.bin").read_bytes())
+    width, height = want["screen"]["width"], want["screen"]["height"]
+    screen = np.zeros((height, width, 3), np.uint8)
+    for rect in frame.rects:
+        pixels = decode(rect)
+        assert pixels.shape == (rect.height, rect.width, 3)
+        screen[rect.y : rect.y + rect.height, rect.x : rect.x + rect.width] = pixels
+    goal = np.array(
+        [np.frombuffer(bytes.fromhex(row), np.uint8).reshape(width, 3) for row in want["rgb_rows"]]
+    )
+    error = np.abs(screen.astype(np.int16) - goal.astype(np.int16)).max()
+    assert error <= want["tolerance"]
+
+
+def test_lossless_fixtures_have_no_tolerance() -> None:
+    assert expected("solid")["tolerance"] == 0
+    assert expected("png")["tolerance"] == 0
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_broken_frames_are_refused_in_words(name: str) -> None:
+    with pytest.raises(MalformedMessage) as caught:
+        parse_frame((FIXTURES / f"{name}.bin").read_bytes())
+    assert str(caught.value) == expected(name)["python_error"]

@@ -41,7 +41,9 @@ class X11Screen:
             import mss
 
             try:
-                sct = mss.mss(display=self.display)
+                # mss 10 renamed the factory; 9 only has the old name.
+                factory = getattr(mss, "MSS", None) or mss.mss
+                sct = factory(display=self.display)
             except Exception as exc:  # mss raises its own ScreenShotError and OSErrors
                 raise CaptureError(f"cannot open X display {self.display!r}: {exc}") from exc
             self._local.sct = sct

@@ -1,0 +1,203 @@
+// The viewer page's entry: reads the container's data-* attributes, builds
+// the session UI inside it, and starts the ViewerSession.
+//
+// The server renders (console/templates/session.html):
+//   <main id="viewer" data-session-id data-ws-url data-lang data-code
+//         data-code-expires-at data-catalog-url></main>
+// and this module fills it with #status, #support-code, #countdown,
+// #request-control, #release-control, #end-session, #screen and
+// #ended-message (end-to-end tests find them by these ids).
+
+import { Display } from "./display.js";
+import { createTranslator, loadCatalog } from "./i18n.js";
+import { KeyboardInput } from "./input/keyboard.js";
+import { PointerInput } from "./input/pointer.js";
+import { getLogger, setDebug } from "./log.js";
+import { ViewerSession, webSocketUrl } from "./session.js";
+import { SessionState } from "./protocol.js";
+import { formatCode, formatCountdown, present, secondsLeft } from "./view.js";
+
+const logger = getLogger("main");
+
+/**
+ * Makes an element with attributes and children.
+ * @param {string} tag
+ * @param {Record<string, string>} [attributes]
+ * @param {(Node | string)[]} [children]
+ * @returns {HTMLElement}
+ */
+function element(tag, attributes = {}, children = []) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    node.append(...children);
+    return node;
+}
+
+/**
+ * Builds the page's elements inside the container.
+ * @param {HTMLElement} root
+ * @param {(key: string, params?: Record<string, string | number>) => string} t
+ * @param {string} code  the formatted support code, or ""
+ */
+function build(root, t, code) {
+    const ui = {
+        status: element("p", { id: "status", class: "viewer-status", role: "status", "aria-live": "polite" }),
+        person: element("span", { id: "person", class: "viewer-person" }),
+        requestControl: element("button", { id: "request-control", type: "button", class: "primary", hidden: "" },
+            [t("button.request_control")]),
+        releaseControl: element("button", { id: "release-control", type: "button", hidden: "" },
+            [t("button.release_control")]),
+        endSession: element("button", { id: "end-session", type: "button", class: "danger", hidden: "" },
+            [t("button.end_session")]),
+        supportCode: element("p", { id: "support-code", class: code ? "viewer-code" : "viewer-code-missing" },
+            [code || t("code.not_shown")]),
+        countdownLabel: element("span", { id: "countdown-label" }, [t("code.expires_in")]),
+        countdown: element("span", { id: "countdown", class: "viewer-countdown" }),
+        expiry: element("p", { class: "viewer-code-expiry", hidden: "" }),
+        codePanel: element("section", { id: "code-panel", class: "viewer-code-panel", hidden: "" }),
+        stage: element("div", { id: "stage", class: "viewer-stage", hidden: "" }),
+        screen: element("canvas", { id: "screen", tabindex: "0", width: "0", height: "0",
+            "aria-label": t("screen.label") }),
+        pausedNote: element("p", { id: "paused-note", class: "viewer-paused-note", hidden: "" },
+            [t("screen.paused_note")]),
+        ended: element("section", { id: "ended-message", class: "viewer-ended", hidden: "", role: "alert" }),
+        endedTitle: element("h2", { id: "ended-title" }),
+        endedSentence: element("p", { id: "ended-sentence" }),
+    };
+    ui.expiry.append(ui.countdownLabel, " ", ui.countdown);
+    ui.codePanel.append(
+        element("p", { class: "viewer-code-label" }, [t("code.label")]),
+        ui.supportCode,
+        ui.expiry,
+        ...(code ? [element("p", { class: "viewer-code-hint" }, [t("code.hint")])] : []),
+    );
+    ui.stage.append(ui.screen, ui.pausedNote);
+    ui.ended.append(ui.endedTitle, ui.endedSentence,
+        element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
+    const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
+        element("div", { class: "viewer-status-group" }, [ui.status, ui.person]),
+        element("div", { class: "viewer-actions" }, [ui.requestControl, ui.releaseControl, ui.endSession]),
+    ]);
+    root.replaceChildren(toolbar, ui.codePanel, ui.stage, ui.ended);
+    return ui;
+}
+
+/**
+ * @param {HTMLElement} node
+ * @param {boolean} shown
+ */
+function show(node, shown) {
+    node.hidden = !shown;
+}
+
+/**
+ * @param {HTMLElement} node
+ * @param {string} text
+ */
+function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+}
+
+async function main() {
+    const root = document.getElementById("viewer");
+    if (root === null) {
+        logger.error("the page has no #viewer container");
+        return;
+    }
+    const data = root.dataset;
+    setDebug(new URLSearchParams(location.search).has("debug"));
+    let catalog = {};
+    try {
+        catalog = await loadCatalog(data.catalogUrl || `/i18n/viewer/${data.lang || "en"}.json`);
+    } catch (error) {
+        logger.error("showing message keys:", error.message);
+    }
+    const t = createTranslator(catalog);
+    const code = formatCode(data.code ?? "");
+    const ui = build(root, t, code);
+    const canvas = /** @type {HTMLCanvasElement} */ (ui.screen);
+
+    const display = new Display(canvas);
+    const session = new ViewerSession({
+        url: webSocketUrl(data.wsUrl || `/ws/viewer/${data.sessionId}`, location.href),
+        display,
+        codeExpiresAt: Number.parseFloat(data.codeExpiresAt ?? "0") || 0,
+        onChange: render,
+    });
+    const sink = { send: (message) => session.sendInput(message), isActive: () => session.inputAllowed };
+    const keyboard = new KeyboardInput(canvas, sink);
+    const pointer = new PointerInput(canvas, sink);
+    keyboard.attach();
+    pointer.attach();
+
+    ui.requestControl.addEventListener("click", () => session.requestControl());
+    ui.releaseControl.addEventListener("click", () => {
+        // The releases must reach the agent while we still hold control.
+        keyboard.releaseAll();
+        pointer.reset();
+        session.releaseControl();
+    });
+    ui.endSession.addEventListener("click", () => {
+        keyboard.releaseAll();
+        session.end();
+    });
+    window.addEventListener("pagehide", () => session.stop());
+
+    let wasControlling = false;
+    let countdownTimer = null;
+
+    /** @param {import("./session.js").SessionView} view */
+    function render(view) {
+        const shown = present(view, t, { hasCode: code !== "" });
+        setText(ui.status, shown.status);
+        setText(ui.person, shown.person);
+        show(ui.person, shown.person !== "");
+        show(ui.requestControl, shown.canRequestControl ||
+            (view.state === SessionState.CONTROL_REQUESTED && shown.canEnd));
+        ui.requestControl.disabled = !shown.canRequestControl;
+        show(ui.releaseControl, shown.canReleaseControl);
+        show(ui.endSession, shown.canEnd);
+        show(ui.codePanel, shown.showCode);
+        show(ui.stage, shown.showScreen);
+        show(ui.pausedNote, shown.paused);
+        ui.stage.classList.toggle("controlling", view.state === SessionState.CONTROLLING);
+        show(ui.ended, shown.finalSentence !== "");
+        setText(ui.endedTitle, shown.finalTitle);
+        setText(ui.endedSentence, shown.finalSentence);
+
+        const controlling = session.inputAllowed;
+        if (controlling && !wasControlling) {
+            pointer.reset();
+            canvas.focus({ preventScroll: true });
+        } else if (!controlling && wasControlling) {
+            keyboard.releaseAll();
+            pointer.reset();
+        }
+        wasControlling = controlling;
+
+        if (shown.showCode && countdownTimer === null) {
+            countdownTimer = setInterval(tick, 1000);
+        } else if (!shown.showCode && countdownTimer !== null) {
+            clearInterval(countdownTimer);
+            countdownTimer = null;
+        }
+        tick();
+    }
+
+    function tick() {
+        const left = secondsLeft(session.view.codeExpiresAt, Date.now());
+        show(ui.expiry, left !== null);
+        if (left === null) return;
+        show(ui.countdownLabel, left > 0);
+        setText(ui.countdown, left > 0 ? formatCountdown(left) : t("code.expired"));
+        if (left === 0 && countdownTimer !== null) {
+            clearInterval(countdownTimer);
+            countdownTimer = null;
+        }
+    }
+
+    render(session.view);
+    session.start();
+}
+
+main().catch((error) => logger.error("the viewer failed to start:", error));

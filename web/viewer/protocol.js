@@ -1,0 +1,257 @@
+// The coupdemain wire protocol, version 1, as the viewer speaks it.
+// Mirrors src/coupdemain/protocol/messages.py: control messages are JSON
+// text frames whose "type" names the message; frame updates are binary.
+// Wire fields are snake_case here too (msg.frame_id).
+//
+// Readers refuse at the edge with an Error that says what was wrong; they
+// never hand on half a message.
+
+import { ENCODING_NAMES, unsupportedEncoding } from "./encodings.js";
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
+export const MAX_FRAME_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+export const FRAME_KIND_UPDATE = 1;
+export const FLAG_KEYFRAME = 0x01;
+export const FRAME_HEADER_BYTES = 8; // u8 kind, u8 flags, u32 frame_id, u16 rect count
+export const RECT_HEADER_BYTES = 13; // u16 x, y, width, height, u8 encoding, u32 length
+
+/** Message type names, as the `type` field carries them. */
+export const MessageType = Object.freeze({
+    HELLO: "hello",
+    END: "end",
+    SCREEN: "screen",
+    REQUEST_CONTROL: "request_control",
+    RELEASE_CONTROL: "release_control",
+    KEY: "key",
+    POINTER: "pointer",
+    WHEEL: "wheel",
+    FRAME_ACK: "frame_ack",
+    KEYFRAME_REQUEST: "keyframe_request",
+    STATE: "state",
+    PEER: "peer",
+    ENDED: "ended",
+});
+
+/** The values of State.state (protocol/session.py's State enum). */
+export const SessionState = Object.freeze({
+    WAITING_FOR_PERSON: "waiting_for_person",
+    WAITING_FOR_CONSENT: "waiting_for_consent",
+    VIEWING: "viewing",
+    CONTROL_REQUESTED: "control_requested",
+    CONTROLLING: "controlling",
+    ENDED: "ended",
+});
+
+/** States in which the person's screen is shared (session.py's SHARING_STATES). */
+export const SHARING_STATES = Object.freeze(new Set([
+    SessionState.VIEWING, SessionState.CONTROL_REQUESTED, SessionState.CONTROLLING,
+]));
+
+/** What the viewer may send (messages.py's VIEWER_SENDS). */
+const VIEWER_SENDS = new Set([
+    MessageType.HELLO, MessageType.END, MessageType.REQUEST_CONTROL,
+    MessageType.RELEASE_CONTROL, MessageType.KEY, MessageType.POINTER, MessageType.WHEEL,
+    MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST,
+]);
+
+// What the server sends a viewer, with each field's type and default
+// (undefined: required). Unknown keys are ignored, so a newer server may add
+// fields.
+const VIEWER_RECEIVES = {
+    [MessageType.STATE]: {
+        state: ["string"], paused: ["boolean", false], person_hostname: ["string", ""],
+        person_user: ["string", ""], code_expires_at: ["number", 0],
+    },
+    [MessageType.PEER]: { role: ["string"], connected: ["boolean"] },
+    [MessageType.ENDED]: { by: ["string"], reason: ["integer"] },
+    [MessageType.SCREEN]: { width: ["integer"], height: ["integer"] },
+};
+
+/**
+ * @typedef {{type: string, [field: string]: unknown}} Message
+ * @typedef {{x: number, y: number, width: number, height: number, encoding: number,
+ *            payload: Uint8Array}} EncodedRect
+ * @typedef {{frame_id: number, keyframe: boolean, rects: EncodedRect[]}} FrameUpdate
+ */
+
+/** The peer sent something the protocol does not allow. */
+export class RemoteProtocolError extends Error {
+    /** @param {string} message */
+    constructor(message) {
+        super(message);
+        this.name = "RemoteProtocolError";
+    }
+}
+
+/**
+ * Reads one control message the server sent the viewer.
+ * @param {string} text  the WebSocket text frame
+ * @returns {Message}
+ * @throws {RemoteProtocolError} not a JSON object, an unknown type, a missing or mistyped field
+ */
+export function parse(text) {
+    if (text.length > MAX_CONTROL_MESSAGE_BYTES) {
+        throw new RemoteProtocolError(
+            `control message of ${text.length} characters exceeds ${MAX_CONTROL_MESSAGE_BYTES}`);
+    }
+    let obj;
+    try {
+        obj = JSON.parse(text);
+    } catch {
+        throw new RemoteProtocolError("control message is not valid JSON");
+    }
+    if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+        throw new RemoteProtocolError("control message must be a JSON object");
+    }
+    const type = obj.type;
+    if (typeof type !== "string") {
+        throw new RemoteProtocolError("control message has no 'type'");
+    }
+    const fields = Object.hasOwn(VIEWER_RECEIVES, type) ? VIEWER_RECEIVES[type] : undefined;
+    if (fields === undefined) {
+        throw new RemoteProtocolError(`unknown message type '${type.slice(0, 40)}'`);
+    }
+    /** @type {Message} */
+    const message = { type };
+    for (const [name, [kind, fallback]] of Object.entries(fields)) {
+        if (!Object.hasOwn(obj, name)) {
+            if (fallback === undefined) {
+                throw new RemoteProtocolError(`message '${type}' lacks field '${name}'`);
+            }
+            message[name] = fallback;
+        } else if (!hasKind(obj[name], kind)) {
+            throw new RemoteProtocolError(`field '${name}' must be ${kind}, not ${typeof obj[name]}`);
+        } else {
+            message[name] = obj[name];
+        }
+    }
+    return message;
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} kind  "string", "boolean", "number" or "integer"
+ */
+function hasKind(value, kind) {
+    if (kind === "integer") return Number.isInteger(value);
+    if (kind === "number") return typeof value === "number" && Number.isFinite(value);
+    return typeof value === kind;
+}
+
+/**
+ * Writes one control message as the JSON text of a WebSocket frame.
+ * @param {Message} message
+ * @returns {string}
+ * @throws {Error} the message is not one a viewer sends (a bug on our side)
+ */
+export function serialize(message) {
+    if (!VIEWER_SENDS.has(message.type)) {
+        throw new Error(`'${message.type}' is not a message a viewer sends`);
+    }
+    return JSON.stringify(message);
+}
+
+// --- the messages a viewer sends, one function each --------------------------
+
+/** @returns {Message} the first message of every connection */
+export const hello = () => ({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, role: "viewer" });
+/** @returns {Message} the technician ends the session */
+export const end = () => ({ type: MessageType.END });
+/** @returns {Message} the technician asks for control */
+export const requestControl = () => ({ type: MessageType.REQUEST_CONTROL });
+/** @returns {Message} the technician gives control back and keeps viewing */
+export const releaseControl = () => ({ type: MessageType.RELEASE_CONTROL });
+/** @returns {Message} the viewer needs the whole screen again */
+export const keyframeRequest = () => ({ type: MessageType.KEYFRAME_REQUEST });
+
+/**
+ * @param {number} frameId  the frame just displayed: one credit back to the agent
+ * @returns {Message}
+ */
+export const frameAck = (frameId) => ({ type: MessageType.FRAME_ACK, frame_id: frameId });
+
+/**
+ * @param {string} code  KeyboardEvent.code ("KeyA", "Enter", "ShiftLeft")
+ * @param {string} key   KeyboardEvent.key ("a", "A", "Enter", "é")
+ * @param {boolean} down
+ * @returns {Message}
+ */
+export const key = (code, key, down) => ({ type: MessageType.KEY, code, key, down });
+
+/**
+ * @param {number} x  remote pixels
+ * @param {number} y
+ * @param {number} buttons  bit mask: 1 left, 2 right, 4 middle
+ * @returns {Message}
+ */
+export const pointer = (x, y, buttons) => ({ type: MessageType.POINTER, x, y, buttons });
+
+/**
+ * @param {number} x  remote pixels
+ * @param {number} y
+ * @param {number} dx  notches, > 0 right
+ * @param {number} dy  notches, > 0 down
+ * @returns {Message}
+ */
+export const wheel = (x, y, dx, dy) => ({ type: MessageType.WHEEL, x, y, dx, dy });
+
+// --- binary frame updates -----------------------------------------------------
+
+/**
+ * Reads a frame update. Payloads are views into `data`, not copies.
+ *
+ * A WebSocket message is always whole, so a frame that ends early is
+ * malformed rather than waiting for more data.
+ *
+ * @param {ArrayBuffer | Uint8Array} data  one binary WebSocket message
+ * @returns {FrameUpdate}
+ * @throws {RemoteProtocolError} too large, truncated, an unknown kind, an unknown
+ *     encoding ("encoding 7 is not supported by this viewer") or trailing bytes
+ */
+export function parseFrame(data) {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    if (bytes.byteLength > MAX_FRAME_MESSAGE_BYTES) {
+        throw new RemoteProtocolError(
+            `frame of ${bytes.byteLength} bytes exceeds ${MAX_FRAME_MESSAGE_BYTES}`);
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.byteLength < FRAME_HEADER_BYTES) {
+        throw new RemoteProtocolError("frame update is truncated");
+    }
+    const kind = view.getUint8(0);
+    if (kind !== FRAME_KIND_UPDATE) {
+        throw new RemoteProtocolError(`binary message kind ${kind} is not supported`);
+    }
+    const flags = view.getUint8(1);
+    const frameId = view.getUint32(2);
+    const count = view.getUint16(6);
+    let offset = FRAME_HEADER_BYTES;
+    /** @type {EncodedRect[]} */
+    const rects = [];
+    for (let i = 0; i < count; i += 1) {
+        if (offset + RECT_HEADER_BYTES > bytes.byteLength) {
+            throw new RemoteProtocolError("frame update is truncated");
+        }
+        const x = view.getUint16(offset);
+        const y = view.getUint16(offset + 2);
+        const width = view.getUint16(offset + 4);
+        const height = view.getUint16(offset + 6);
+        const encoding = view.getUint8(offset + 8);
+        const length = view.getUint32(offset + 9);
+        offset += RECT_HEADER_BYTES;
+        if (offset + length > bytes.byteLength) {
+            throw new RemoteProtocolError("frame update is truncated");
+        }
+        if (ENCODING_NAMES[encoding] === undefined) {
+            throw new RemoteProtocolError(unsupportedEncoding(encoding).message);
+        }
+        rects.push({ x, y, width, height, encoding, payload: bytes.subarray(offset, offset + length) });
+        offset += length;
+    }
+    if (offset !== bytes.byteLength) {
+        throw new RemoteProtocolError("frame update has trailing bytes");
+    }
+    return { frame_id: frameId, keyframe: (flags & FLAG_KEYFRAME) !== 0, rects };
+}

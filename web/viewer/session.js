@@ -1,0 +1,408 @@
+// ViewerSession: the technician's end of one support session.
+//
+// Owns the WebSocket to the server: says hello, turns text frames into the
+// session's view (state, pause, ending), hands binary frames to the display
+// and acknowledges each once painted (credit-based flow control), and sends
+// the technician's requests and input. If its own connection drops while
+// the session lives, it reconnects with backoff (1 s, 2 s, 4 s… at most
+// 10 s, a bounded number of times); a close the server means (4000-4999)
+// is final.
+//
+// It touches no DOM: the socket, the timers and the clock are injected, so
+// node tests drive it with fakes.
+
+import { frameBounds } from "./display.js";
+import { getLogger } from "./log.js";
+import * as protocol from "./protocol.js";
+import { MessageType, SessionState, SHARING_STATES } from "./protocol.js";
+
+const logger = getLogger("session");
+
+export const RECONNECT_FIRST_DELAY_MS = 1000;
+export const RECONNECT_MAX_DELAY_MS = 10_000;
+// About 95 s of trying: past the server's 60 s grace for a lost viewer.
+export const MAX_RECONNECT_ATTEMPTS = 12;
+// A broken frame asks for the whole screen again, but not more than this often.
+export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+
+/**
+ * @typedef {"connecting" | "open" | "reconnecting" | "closed" | "gave_up"} Connection
+ * @typedef {{
+ *   connection: Connection,
+ *   state: string | null,
+ *   paused: boolean,
+ *   personHostname: string,
+ *   personUser: string,
+ *   codeExpiresAt: number,
+ *   ended: {by: string, reason: number} | null,
+ *   closeCode: number | null,
+ * }} SessionView
+ *
+ * What the session needs of a WebSocket (the browser's, or a test's fake).
+ * @typedef {{binaryType: string, readyState: number, send: (data: string) => void,
+ *   close: (code?: number) => void, onopen: ((event: unknown) => void) | null,
+ *   onmessage: ((event: {data: string | ArrayBuffer}) => void) | null,
+ *   onclose: ((event: {code: number, reason?: string}) => void) | null,
+ *   onerror: ((event: unknown) => void) | null}} SocketLike
+ *
+ * @typedef {{receiveFrame: (frame: protocol.FrameUpdate) => Promise<void>,
+ *   resize: (width: number, height: number) => boolean}} DisplayLike
+ */
+
+/**
+ * The delay before reconnect attempt `attempt` (0 for the first): 1 s, 2 s, 4 s… 10 s.
+ * @param {number} attempt
+ * @returns {number} milliseconds
+ */
+export function reconnectDelay(attempt) {
+    return Math.min(RECONNECT_FIRST_DELAY_MS * 2 ** Math.min(attempt, 16), RECONNECT_MAX_DELAY_MS);
+}
+
+/**
+ * The absolute ws:// or wss:// URL of a path given by the page.
+ * @param {string} path  e.g. "/ws/viewer/abc"
+ * @param {string} pageUrl  location.href
+ * @returns {string}
+ */
+export function webSocketUrl(path, pageUrl) {
+    const url = new URL(path, pageUrl);
+    if (url.protocol === "http:") url.protocol = "ws:";
+    else if (url.protocol === "https:") url.protocol = "wss:";
+    return url.href;
+}
+
+const OPEN = 1;
+
+export class ViewerSession {
+    /**
+     * @param {{
+     *   url: string,
+     *   display: DisplayLike,
+     *   onChange?: (view: SessionView) => void,
+     *   codeExpiresAt?: number,
+     *   openSocket?: (url: string) => SocketLike,
+     *   timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout},
+     *   now?: () => number,
+     *   maxReconnects?: number,
+     * }} options
+     *   url: the absolute WebSocket URL; onChange: called after every change of the view;
+     *   codeExpiresAt: the code's expiry the page was given (Unix seconds, 0 if unknown)
+     */
+    constructor(options) {
+        this.url = options.url;
+        this.display = options.display;
+        this.onChange = options.onChange ?? (() => {});
+        this.openSocket = options.openSocket ?? ((url) => new WebSocket(url));
+        this.timers = options.timers ?? { setTimeout: globalThis.setTimeout.bind(globalThis),
+            clearTimeout: globalThis.clearTimeout.bind(globalThis) };
+        this.now = options.now ?? Date.now;
+        this.maxReconnects = options.maxReconnects ?? MAX_RECONNECT_ATTEMPTS;
+        /** @type {SessionView} */
+        this.view = {
+            connection: "connecting", state: null, paused: false, personHostname: "",
+            personUser: "", codeExpiresAt: options.codeExpiresAt ?? 0, ended: null, closeCode: null,
+        };
+        /** @type {SocketLike | null} */
+        this.socket = null;
+        // Which connection a frame came on: acks of an older one are not sent.
+        this.generation = 0;
+        this.attempts = 0;
+        this.reconnectTimer = null;
+        this.screenKnown = false;
+        this.awaitingKeyframe = false;
+        this.keyframeAskedOnConnection = false;
+        this.lastKeyframeRequest = -Infinity;
+        this.stopped = false;
+    }
+
+    /** Opens the connection. */
+    start() {
+        this.connect();
+    }
+
+    /** Closes the connection for good (the page is going away). */
+    stop() {
+        this.stopped = true;
+        this.cancelReconnect();
+        if (this.socket !== null) {
+            const socket = this.socket;
+            this.socket = null;
+            socket.close(1000);
+        }
+    }
+
+    /** @returns {boolean} whether the technician's input may flow now */
+    get inputAllowed() {
+        return this.view.connection === "open" && this.view.state === SessionState.CONTROLLING &&
+            !this.view.paused && this.view.ended === null;
+    }
+
+    /** @returns {boolean} whether the session is over, or this viewer is out of it */
+    get finished() {
+        return this.view.ended !== null || this.view.closeCode !== null ||
+            this.view.connection === "gave_up" || this.view.state === SessionState.ENDED;
+    }
+
+    /** The technician asks for control. */
+    requestControl() {
+        this.send(protocol.requestControl());
+    }
+
+    /** The technician gives control back (release held keys first). */
+    releaseControl() {
+        this.send(protocol.releaseControl());
+    }
+
+    /** The technician ends the session. */
+    end() {
+        this.send(protocol.end());
+    }
+
+    /**
+     * Sends one key, pointer or wheel message, only while in control; else drops it.
+     * @param {protocol.Message} message
+     * @returns {boolean} whether it was sent
+     */
+    sendInput(message) {
+        if (!this.inputAllowed) {
+            return false;
+        }
+        return this.send(message);
+    }
+
+    /**
+     * @param {protocol.Message} message
+     * @returns {boolean} whether it was sent
+     */
+    send(message) {
+        const socket = this.socket;
+        if (socket === null || socket.readyState !== OPEN) {
+            logger.debug("not connected; dropped", message.type);
+            return false;
+        }
+        logger.debug(">", message.type);
+        socket.send(protocol.serialize(message));
+        return true;
+    }
+
+    // --- the connection ----------------------------------------------------
+
+    connect() {
+        this.reconnectTimer = null;
+        if (this.stopped || this.finished) {
+            return;
+        }
+        this.generation += 1;
+        const generation = this.generation;
+        let socket;
+        try {
+            socket = this.openSocket(this.url);
+        } catch (error) {
+            logger.error("could not open the connection:", error);
+            this.connectionLost(1006);
+            return;
+        }
+        socket.binaryType = "arraybuffer";
+        this.socket = socket;
+        this.keyframeAskedOnConnection = false;
+        socket.onopen = () => {
+            if (this.generation !== generation) return;
+            this.send(protocol.hello());
+        };
+        socket.onmessage = (event) => {
+            if (this.generation !== generation) return;
+            if (typeof event.data === "string") {
+                this.receiveText(event.data);
+            } else {
+                this.receiveFrame(event.data, generation);
+            }
+        };
+        socket.onerror = () => {
+            logger.debug("socket error (its close follows)");
+        };
+        socket.onclose = (event) => {
+            if (this.generation !== generation || this.socket !== socket) return;
+            this.socket = null;
+            this.connectionLost(event.code);
+        };
+    }
+
+    /** @param {number} code  the WebSocket close code */
+    connectionLost(code) {
+        if (this.stopped) {
+            return;
+        }
+        if (this.finished) {
+            this.update({ connection: "closed" });
+            return;
+        }
+        if (code >= 4000 && code <= 4999) {
+            logger.info("the server closed the connection with", code);
+            this.update({ connection: "closed", closeCode: code });
+            return;
+        }
+        if (this.attempts >= this.maxReconnects) {
+            logger.warn(`gave up reconnecting after ${this.attempts} attempts`);
+            this.update({ connection: "gave_up" });
+            return;
+        }
+        const delay = reconnectDelay(this.attempts);
+        this.attempts += 1;
+        logger.info(`connection lost (${code}); reconnecting in ${delay} ms`);
+        this.update({ connection: "reconnecting" });
+        this.reconnectTimer = this.timers.setTimeout(() => this.connect(), delay);
+    }
+
+    cancelReconnect() {
+        if (this.reconnectTimer !== null) {
+            this.timers.clearTimeout(this.reconnectTimer);
+            this.reconnectTimer = null;
+        }
+    }
+
+    // --- what the server says -------------------------------------------------
+
+    /** @param {string} text */
+    receiveText(text) {
+        let message;
+        try {
+            message = protocol.parse(text);
+        } catch (error) {
+            logger.error("ignored a message from the server:", error.message);
+            return;
+        }
+        logger.debug("<", message.type);
+        switch (message.type) {
+            case MessageType.STATE:
+                this.receiveState(message);
+                break;
+            case MessageType.ENDED:
+                this.cancelReconnect();
+                this.update({ ended: { by: String(message.by), reason: Number(message.reason) },
+                    state: SessionState.ENDED });
+                break;
+            case MessageType.SCREEN:
+                this.receiveScreen(Number(message.width), Number(message.height));
+                break;
+            case MessageType.PEER:
+                // The agent's loss ends the session (Ended follows); nothing to show.
+                break;
+        }
+    }
+
+    /** @param {protocol.Message} message */
+    receiveState(message) {
+        const state = String(message.state);
+        const wasPaused = this.view.paused;
+        // A connection counts as made once the server tells us where we stand.
+        this.attempts = 0;
+        const changes = {
+            connection: /** @type {Connection} */ ("open"),
+            state,
+            paused: Boolean(message.paused),
+            personHostname: String(message.person_hostname),
+            personUser: String(message.person_user),
+        };
+        if (Number(message.code_expires_at) > 0) {
+            changes.codeExpiresAt = Number(message.code_expires_at);
+        }
+        this.update(changes);
+        if (SHARING_STATES.has(state) && !this.view.paused) {
+            if (!this.keyframeAskedOnConnection) {
+                // (Re)connected while sharing: our picture may be stale or empty.
+                this.keyframeAskedOnConnection = true;
+                this.requestKeyframe(true);
+            } else if (wasPaused) {
+                // Frames were held back while paused.
+                this.requestKeyframe(true);
+            }
+        }
+    }
+
+    /**
+     * @param {number} width
+     * @param {number} height
+     */
+    receiveScreen(width, height) {
+        try {
+            if (this.display.resize(width, height)) {
+                this.awaitingKeyframe = true;
+            }
+            this.screenKnown = true;
+        } catch (error) {
+            logger.error("ignored a screen size:", error.message);
+        }
+    }
+
+    /**
+     * @param {ArrayBuffer} data
+     * @param {number} generation  the connection it came on
+     */
+    receiveFrame(data, generation) {
+        if (this.finished) {
+            return;
+        }
+        let frame;
+        try {
+            frame = protocol.parseFrame(data);
+        } catch (error) {
+            logger.error("refused a frame update:", error.message);
+            this.requestKeyframe(false);
+            return;
+        }
+        logger.debug("< frame", frame.frame_id, `${frame.rects.length} rects`);
+        if (!this.screenKnown && frame.keyframe && frame.rects.length > 0) {
+            // No Screen message yet (a reloaded page): the keyframe covers the screen.
+            const { width, height } = frameBounds(frame);
+            this.receiveScreen(width, height);
+            this.awaitingKeyframe = false;
+        }
+        if (frame.keyframe) {
+            this.awaitingKeyframe = false;
+        } else if (this.awaitingKeyframe) {
+            // Resized, and this frame does not repaint everything.
+            this.awaitingKeyframe = false;
+            this.requestKeyframe(true);
+        }
+        this.display.receiveFrame(frame).then(
+            () => this.acknowledge(frame.frame_id, generation),
+            (error) => {
+                logger.error("could not paint:", error.message);
+                this.requestKeyframe(false);
+                // The credit comes back all the same, or the agent would stall.
+                this.acknowledge(frame.frame_id, generation);
+            },
+        );
+    }
+
+    /**
+     * @param {number} frameId
+     * @param {number} generation
+     */
+    acknowledge(frameId, generation) {
+        if (generation === this.generation && !this.finished) {
+            this.send(protocol.frameAck(frameId));
+        }
+    }
+
+    /** @param {boolean} always  false: at most once per KEYFRAME_REQUEST_INTERVAL_MS */
+    requestKeyframe(always) {
+        const now = this.now();
+        if (!always && now - this.lastKeyframeRequest < KEYFRAME_REQUEST_INTERVAL_MS) {
+            return;
+        }
+        if (this.send(protocol.keyframeRequest())) {
+            this.lastKeyframeRequest = now;
+        }
+    }
+
+    /** @param {Partial<SessionView>} changes */
+    update(changes) {
+        this.view = { ...this.view, ...changes };
+        try {
+            this.onChange(this.view);
+        } catch (error) {
+            logger.error("the page failed to show the session's state:", error);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// What the page shows for a session's state: the status sentence, which
+// controls make sense, the ending in words. Pure functions of the session's
+// view (session.js), so that node tests them without a DOM.
+
+import { SessionState, SHARING_STATES } from "./protocol.js";
+
+/**
+ * @typedef {import("./session.js").SessionView} SessionView
+ * @typedef {(key: string, params?: Record<string, string | number>) => string} Translate
+ */
+
+// Ended(reason) values with their own sentence (protocol/errors.py's CloseReason).
+const ENDED_SENTENCES = new Set([4000, 4001, 4002, 4011, 4040]);
+// WebSocket close codes with their own sentence.
+const CLOSE_SENTENCES = new Set([4022, 4030, 4031, 4032]);
+
+/**
+ * The one status sentence's catalog key.
+ * @param {SessionView} view
+ * @returns {string}
+ */
+export function statusKey(view) {
+    if (view.ended !== null || view.state === SessionState.ENDED) return "status.ended";
+    if (view.closeCode !== null) return "status.disconnected";
+    if (view.connection === "gave_up") return "status.gave_up";
+    if (view.connection === "reconnecting") return "status.reconnecting";
+    if (view.state === null) return "status.connecting";
+    if (view.paused && SHARING_STATES.has(view.state)) return "status.paused";
+    return `status.${view.state}`;
+}
+
+/**
+ * How the session ended, in words.
+ * @param {{by: string, reason: number}} ended
+ * @param {Translate} t
+ * @returns {string}
+ */
+export function endedSentence(ended, t) {
+    if (ENDED_SENTENCES.has(ended.reason)) {
+        return t(`ended.${ended.reason}`);
+    }
+    const by = ["technician", "person", "server"].includes(ended.by) ? ended.by : "server";
+    return t(`ended.other.${by}`, { code: ended.reason });
+}
+
+/**
+ * Why the server closed the viewer's connection, in words.
+ * @param {number} code  a WebSocket close code, 4000-4999
+ * @param {Translate} t
+ * @returns {string}
+ */
+export function closeSentence(code, t) {
+    return CLOSE_SENTENCES.has(code) ? t(`close.${code}`) : t("close.other", { code });
+}
+
+/**
+ * Everything the page shows, from the session's view.
+ * @param {SessionView} view
+ * @param {Translate} t
+ * @param {{hasCode: boolean}} page  hasCode: the page was given the code to show
+ */
+export function present(view, t, page) {
+    const open = view.connection === "open";
+    const live = view.ended === null && view.closeCode === null && view.state !== SessionState.ENDED;
+    const waiting = view.state === SessionState.WAITING_FOR_PERSON ||
+        (view.state === null && page.hasCode && live);
+    let finalSentence = "";
+    let finalTitle = "";
+    if (view.ended !== null) {
+        finalTitle = t("ended.title");
+        finalSentence = endedSentence(view.ended, t);
+    } else if (view.closeCode !== null) {
+        finalTitle = t("close.title");
+        finalSentence = closeSentence(view.closeCode, t);
+    } else if (view.state === SessionState.ENDED) {
+        finalTitle = t("ended.title");
+        finalSentence = t("status.ended");
+    }
+    return {
+        status: t(statusKey(view)),
+        person: live && SHARING_STATES.has(view.state ?? "") ? personLabel(view, t) : "",
+        showCode: live && waiting,
+        canRequestControl: live && open && view.state === SessionState.VIEWING && !view.paused,
+        canReleaseControl: live && open && view.state === SessionState.CONTROLLING,
+        canEnd: live && open && view.state !== null,
+        showScreen: live && SHARING_STATES.has(view.state ?? ""),
+        paused: live && view.paused,
+        finalTitle,
+        finalSentence,
+    };
+}
+
+/**
+ * Who is being helped: "alice on pc-42", or the computer's name alone.
+ * @param {SessionView} view
+ * @param {Translate} t
+ */
+export function personLabel(view, t) {
+    if (view.personUser && view.personHostname) {
+        return t("person.user_on_host", { user: view.personUser, host: view.personHostname });
+    }
+    return view.personHostname || view.personUser;
+}
+
+/**
+ * Seconds left until a Unix time, never negative.
+ * @param {number} expiresAt  Unix seconds; 0 when unknown
+ * @param {number} nowMs      Date.now()
+ * @returns {number | null}   null when unknown
+ */
+export function secondsLeft(expiresAt, nowMs) {
+    if (!(expiresAt > 0)) return null;
+    return Math.max(0, Math.ceil(expiresAt - nowMs / 1000));
+}
+
+/**
+ * A countdown as mm:ss ("09:54").
+ * @param {number} seconds
+ * @returns {string}
+ */
+export function formatCountdown(seconds) {
+    const whole = Math.max(0, Math.floor(seconds));
+    const minutes = Math.floor(whole / 60);
+    return `${String(minutes).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+/**
+ * The support code as it is read over the phone: "482 913 705".
+ * @param {string} code  digits, with or without spaces
+ * @returns {string}
+ */
+export function formatCode(code) {
+    const digits = code.replace(/\D/g, "");
+    return digits.length === 9 ? digits.replace(/(\d{3})(\d{3})(\d{3})/, "$1 $2 $3") : code.trim();
+}

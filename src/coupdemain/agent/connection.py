@@ -1,0 +1,194 @@
+"""The agent's one WebSocket: server URL → ``/ws/agent``, protocol messages both ways.
+
+Nothing else in the agent touches the socket. Control messages travel as
+JSON text frames (``protocol.messages.serialize``), frame updates as
+binary frames (``serialize_frame``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import ssl
+import urllib.parse
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from ..protocol import messages as m
+from ..protocol.errors import CloseReason, CoupdemainError, RemoteProtocolError
+
+logger = logging.getLogger("coupdemain.agent.connection")
+
+AGENT_PATH = "/ws/agent"
+OPEN_TIMEOUT_SECONDS = 15.0
+# Pings let the agent notice a silent drop within seconds, as the server does.
+PING_INTERVAL_SECONDS = 5.0
+PING_TIMEOUT_SECONDS = 10.0
+
+
+class ConnectionFailed(CoupdemainError):
+    """The agent could not join a session."""
+
+
+class InsecureServer(ConnectionFailed):
+    """A plain-HTTP server that is not on this computer, without ``allow_insecure_http``."""
+
+
+class ServerUnreachable(ConnectionFailed):
+    """Nothing answered at the server's address, or not as a coupdemain server."""
+
+
+class CodeRefused(ConnectionFailed):
+    """The server closed the connection instead of welcoming the agent.
+
+    Attributes:
+        reason: the close code, as a ``CloseReason`` when it is one.
+    """
+
+    def __init__(self, reason: CloseReason | int | None) -> None:
+        super().__init__(f"the server refused the agent (close code {reason})")
+        self.reason = reason
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback
+
+
+def websocket_url(server_url: str, allow_insecure_http: bool = False) -> str:
+    """The agent's WebSocket address for a server address.
+
+    ``https://help.example.org`` → ``wss://help.example.org/ws/agent``;
+    ``http://127.0.0.1:8000`` → ``ws://127.0.0.1:8000/ws/agent``. A path
+    prefix (a server behind a reverse proxy) is kept.
+
+    Raises:
+        InsecureServer: plain HTTP to another computer, not allowed.
+        ValueError: not an http(s) address.
+    """
+    parts = urllib.parse.urlsplit(server_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"Server address {server_url!r} must start with https:// or http://, "
+            "like https://help.example.org."
+        )
+    if parts.scheme == "http" and not allow_insecure_http and not _is_local(parts.hostname):
+        raise InsecureServer(f"plain HTTP to {parts.hostname} is not allowed")
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    path = parts.path.rstrip("/") + AGENT_PATH
+    return urllib.parse.urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def _close_code(exc: ConnectionClosed) -> int | None:
+    frame = exc.rcvd
+    return frame.code if frame is not None else None
+
+
+def _as_reason(code: int | None) -> CloseReason | int | None:
+    if code is None:
+        return None
+    try:
+        return CloseReason(code)
+    except ValueError:
+        return code
+
+
+class AgentConnection:
+    """An open connection to the server, after the server welcomed the agent."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self.close_code: CloseReason | int | None = None
+
+    @classmethod
+    async def open(
+        cls, url: str, hello: m.Hello, *, timeout: float = OPEN_TIMEOUT_SECONDS
+    ) -> tuple[AgentConnection, m.Welcome]:
+        """Connects, says hello with the code, and waits for the welcome.
+
+        Raises:
+            CodeRefused: the server closed the connection (a wrong code...).
+            ServerUnreachable: no server answered, or not in our protocol.
+        """
+        options: dict[str, Any] = {}
+        if url.startswith("wss:"):
+            options["ssl"] = ssl.create_default_context()
+        try:
+            ws = await connect(
+                url, open_timeout=timeout, max_size=m.MAX_CONTROL_MESSAGE_BYTES,
+                ping_interval=PING_INTERVAL_SECONDS, ping_timeout=PING_TIMEOUT_SECONDS,
+                # The server speaks our own small messages; compression would
+                # only cost CPU on frames that are JPEG or PNG already.
+                compression=None, **options,
+            )
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            raise ServerUnreachable(f"cannot connect to {url}: {exc}") from exc
+        try:
+            await ws.send(m.serialize(hello))
+            text = await asyncio.wait_for(ws.recv(), timeout)
+        except ConnectionClosed as exc:
+            raise CodeRefused(_as_reason(_close_code(exc))) from exc
+        except TimeoutError as exc:
+            await ws.close()
+            raise ServerUnreachable(f"{url} did not answer the hello") from exc
+        try:
+            welcome = m.parse(text, m.SERVER_SENDS)
+        except RemoteProtocolError as exc:
+            await ws.close(int(exc.close_reason))
+            raise ServerUnreachable(f"{url} answered in another protocol: {exc}") from exc
+        if not isinstance(welcome, m.Welcome):
+            await ws.close(int(CloseReason.NOT_ALLOWED))
+            raise ServerUnreachable(f"{url} answered {welcome.type!r} instead of a welcome")
+        logger.debug("< welcome %s", welcome.session_id)
+        return cls(ws), welcome
+
+    async def send(self, message: m.Message) -> None:
+        """Sends one control message; a closed connection is noticed by ``receive``."""
+        logger.debug("> %s", message.type)
+        try:
+            await self._ws.send(m.serialize(message))
+        except ConnectionClosed:
+            logger.debug("could not send %s: connection closed", message.type)
+
+    async def send_frame(self, update: m.FrameUpdate) -> None:
+        """Sends one frame update as a binary message."""
+        try:
+            await self._ws.send(m.serialize_frame(update))
+        except ConnectionClosed:
+            logger.debug("could not send frame %d: connection closed", update.frame_id)
+
+    async def receive(self) -> m.Message | None:
+        """The next message from the server, or None once the connection is closed.
+
+        After None, ``close_code`` says why the server closed it (None if
+        the connection dropped without a close frame). A message the agent
+        cannot read closes the connection with its reason.
+        """
+        while True:
+            try:
+                data = await self._ws.recv()
+            except ConnectionClosed as exc:
+                self.close_code = _as_reason(_close_code(exc))
+                return None
+            if isinstance(data, bytes):
+                await self._ws.close(int(CloseReason.NOT_ALLOWED))
+                continue
+            try:
+                message = m.parse(data, m.SERVER_SENDS)
+            except RemoteProtocolError as exc:
+                logger.warning("the server sent a message the agent refuses: %s", exc)
+                await self._ws.close(int(exc.close_reason))
+                continue
+            logger.debug("< %s", message.type)
+            return message
+
+    async def close(self) -> None:
+        await self._ws.close()

@@ -1,0 +1,263 @@
+"""One support session as the assisted computer lives it: server messages in;
+frames, injected input and window updates out.
+
+The server filters input already; this class is the last line of defence:
+keys and pointer events reach the computer only while the latest ``State``
+says ``controlling`` and not paused, and never after the person clicked
+Stop control, Pause or End session, even before the server confirms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from ..protocol import messages as m
+from ..protocol.errors import CloseReason
+from ..protocol.session import BY_PERSON, BY_SERVER, SHARING_STATES, State
+from .inject.base import InputSink
+from .pipeline import FramePipeline
+from .ui import events as ev
+
+logger = logging.getLogger("coupdemain.agent.session")
+
+SHARING = frozenset(state.value for state in SHARING_STATES)
+
+
+class Connection(Protocol):
+    """What the session needs of the connection (``connection.AgentConnection``)."""
+
+    async def send(self, message: m.Message) -> None: ...
+    async def send_frame(self, update: m.FrameUpdate) -> None: ...
+    async def receive(self) -> m.Message | None: ...
+    async def close(self) -> None: ...
+
+    @property
+    def close_code(self) -> CloseReason | int | None: ...
+
+
+class AssistedSession:
+    """Drives the pipeline, the input sink and the windows from the server's messages.
+
+    Args:
+        connection: the open connection, after the welcome.
+        welcome: who asks (technician, organisation).
+        pipeline: the frame pipeline, inactive until the person shares.
+        sink: where the technician's input goes once allowed.
+        post: hands a ``UiEvent`` to the windows (thread-safe).
+        assume_consent: the demo only: answer "allow" on the person's behalf.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        welcome: m.Welcome,
+        pipeline: FramePipeline,
+        sink: InputSink,
+        post: Callable[[ev.UiEvent], None],
+        *,
+        assume_consent: bool = False,
+    ) -> None:
+        self.connection = connection
+        self.welcome = welcome
+        self.pipeline = pipeline
+        self.sink = sink
+        self.post = post
+        self.assume_consent = assume_consent
+        self.state = State.WAITING_FOR_CONSENT.value
+        self.paused = False
+        self.viewer_connected = False
+        self.viewer_dropped = False
+        self.control_allowed = False
+        self.ended = False
+        self.exit_code = 0
+
+    # --- what the server says ------------------------------------------------
+
+    async def start(self) -> None:
+        """Asks for consent (or gives it, for the demo)."""
+        if self.assume_consent:
+            await self.connection.send(m.Consent("allow_view"))
+        else:
+            self.post(ev.AskConsent(self.welcome.technician_name, self.welcome.organisation))
+
+    async def receive_message(self, message: m.Message) -> None:
+        """Acts on one message from the server."""
+        if self.ended:
+            return
+        match message:
+            case m.State(state=state, paused=paused):
+                self._receive_state(state, paused)
+            case m.Key(code=code, key=key, down=down):
+                if self.control_allowed:
+                    self._inject(self.sink.key, code, key, down)
+            case m.Pointer(x=x, y=y, buttons=buttons):
+                if self.control_allowed:
+                    self._inject(self.sink.pointer, x, y, buttons)
+            case m.Wheel(x=x, y=y, dx=dx, dy=dy):
+                if self.control_allowed:
+                    self._inject(self.sink.wheel, x, y, dx, dy)
+            case m.FrameAck(frame_id=frame_id):
+                self.pipeline.receive_ack(frame_id)
+            case m.KeyframeRequest():
+                # Sent when a viewer (re)joins: acks for earlier frames are lost.
+                self._viewer_is_back()
+                self.pipeline.reset()
+            case m.ControlRequest():
+                if self.assume_consent:
+                    await self.connection.send(m.ControlDecision("allow_control"))
+                else:
+                    self.post(ev.AskControl(
+                        self.welcome.technician_name, self.welcome.organisation))
+            case m.Peer(role="viewer", connected=True):
+                self._viewer_is_back()
+            case m.Peer(role="viewer", connected=False):
+                self.viewer_connected = False
+                self.viewer_dropped = True
+                self._revoke_input()
+                self._update_sharing()
+                self._post_status()
+            case m.Ended(by=by, reason=reason):
+                self._end(ev.SessionEnded(by, reason, self.welcome.technician_name))
+            case _:
+                logger.debug("message %s ignored", message.type)
+
+    def _viewer_is_back(self) -> None:
+        if self.viewer_connected and not self.viewer_dropped:
+            return
+        self.viewer_connected, self.viewer_dropped = True, False
+        self._update_sharing()
+        self._post_status()
+
+    def _receive_state(self, state: str, paused: bool) -> None:
+        self.state, self.paused = state, paused
+        control = state == State.CONTROLLING.value and not paused
+        if self.control_allowed and not control:
+            self._revoke_input()
+        self.control_allowed = control
+        if state == State.ENDED.value:
+            return  # the Ended message follows with who and why
+        self._update_sharing()
+        self._post_status()
+
+    def receive_closed(self, close_code: CloseReason | int | None) -> None:
+        """The server closed the connection (or it dropped) without an ``Ended``."""
+        if self.ended:
+            return
+        if close_code is not None and 4000 <= int(close_code) < 5000:
+            by = {
+                CloseReason.ENDED_BY_PERSON: BY_PERSON,
+                CloseReason.DECLINED: BY_PERSON,
+                CloseReason.ENDED_BY_TECHNICIAN: "technician",
+            }.get(close_code, BY_SERVER)  # type: ignore[call-overload]
+            self._end(ev.SessionEnded(by, int(close_code), self.welcome.technician_name))
+        else:
+            self._end(ev.ConnectionLost(), exit_code=1)
+
+    # --- what the person does ------------------------------------------------
+
+    async def receive_action(self, action: ev.UserAction) -> None:
+        """Acts on one click of the person."""
+        if self.ended:
+            return
+        match action:
+            case ev.ConsentAnswer(allow=allow):
+                await self.connection.send(m.Consent("allow_view" if allow else "decline"))
+            case ev.ControlAnswer(allow=allow):
+                decision = "allow_control" if allow else "keep_view_only"
+                await self.connection.send(m.ControlDecision(decision))
+            case ev.StopControl():
+                self._revoke_input()
+                await self.connection.send(m.ControlRevoke())
+            case ev.SetPaused(paused=paused):
+                if paused:
+                    # Stop at once; the server's State confirms a moment later.
+                    self._revoke_input()
+                    self.paused = True
+                    self._update_sharing()
+                await self.connection.send(m.Pause(paused))
+            case ev.EndSession() | ev.GiveUp():
+                self._revoke_input()
+                self.pipeline.set_active(False)
+                await self.connection.send(m.End())
+            case _:
+                logger.debug("action %s ignored", action)
+
+    # --- frames (FrameSink) -------------------------------------------------
+
+    async def send_screen(self, width: int, height: int) -> None:
+        await self.connection.send(m.Screen(width, height))
+
+    async def send_frame(self, update: m.FrameUpdate) -> None:
+        await self.connection.send_frame(update)
+
+    # --- running --------------------------------------------------------------
+
+    async def run(self, actions: asyncio.Queue[ev.UserAction]) -> int:
+        """Runs the session until it ends; returns the exit code.
+
+        Args:
+            actions: the person's clicks, in order.
+        """
+        pipeline_task = asyncio.create_task(self.pipeline.run(self), name="pipeline")
+        actions_task = asyncio.create_task(self._take_actions(actions), name="actions")
+        try:
+            await self.start()
+            while not self.ended:
+                message = await self.connection.receive()
+                if message is None:
+                    self.receive_closed(self.connection.close_code)
+                    break
+                await self.receive_message(message)
+        finally:
+            for task in (pipeline_task, actions_task):
+                task.cancel()
+            await asyncio.gather(pipeline_task, actions_task, return_exceptions=True)
+            self._revoke_input()
+            await self.connection.close()
+        return self.exit_code
+
+    async def _take_actions(self, actions: asyncio.Queue[ev.UserAction]) -> None:
+        while True:
+            await self.receive_action(await actions.get())
+
+    # --- internals -----------------------------------------------------------
+
+    def _inject(self, method: Callable[..., None], *args: object) -> None:
+        try:
+            method(*args)
+        except Exception:  # an injection failure must not end the person's session
+            logger.warning("input injection failed", exc_info=True)
+
+    def _revoke_input(self) -> None:
+        was = self.control_allowed
+        self.control_allowed = False
+        try:
+            self.sink.release_all()
+        except Exception:  # noqa: BLE001 - releasing is best effort
+            logger.warning("releasing keys and buttons failed", exc_info=True)
+        if was:
+            logger.info("control ended; every key and button released")
+
+    def _update_sharing(self) -> None:
+        self.pipeline.set_active(
+            self.state in SHARING and not self.paused and self.viewer_connected
+        )
+
+    def _post_status(self) -> None:
+        if self.state not in SHARING:
+            return
+        self.post(ev.SessionStatus(
+            state=self.state, paused=self.paused, viewer_connected=not self.viewer_dropped,
+            technician=self.welcome.technician_name, organisation=self.welcome.organisation,
+            consent_assumed=self.assume_consent,
+        ))
+
+    def _end(self, event: ev.UiEvent, exit_code: int = 0) -> None:
+        self.ended = True
+        self.exit_code = exit_code
+        self.pipeline.set_active(False)
+        self._revoke_input()
+        self.post(event)

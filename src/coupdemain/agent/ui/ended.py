@@ -1,0 +1,64 @@
+"""The last window: the session is over, who ended it, and that nothing is shared any more."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from typing import Any
+
+from ...protocol.errors import CloseReason
+from ...protocol.session import BY_PERSON, BY_TECHNICIAN
+from .events import ConnectionLost, SessionEnded
+from .window import BACKGROUND, PAD, AgentWindow
+
+
+def reason_key(event: SessionEnded | ConnectionLost) -> str:
+    """The message key of the sentence that says who ended the session, and why."""
+    if isinstance(event, ConnectionLost):
+        return "ended.connection_lost"
+    if event.reason == CloseReason.DECLINED:
+        return "ended.declined"
+    if event.by == BY_TECHNICIAN:
+        return "ended.by_technician"
+    if event.by == BY_PERSON:
+        return "ended.by_person"
+    return {
+        CloseReason.PEER_LOST: "ended.peer_lost",
+        CloseReason.SERVER_SHUTDOWN: "ended.server_shutdown",
+        CloseReason.TIMED_OUT: "ended.timed_out",
+    }.get(event.reason, "ended.by_server")  # type: ignore[call-overload]
+
+
+class EndedNotice(AgentWindow):
+    """Says the session ended, by whom; Close (or the timeout) exits the agent.
+
+    Args:
+        on_close: called once, when the person closes the notice.
+    """
+
+    name = "ended"
+    title_key = "ended.title"
+
+    def __init__(self, *args: Any, on_done: Callable[[], None], **kwargs: Any) -> None:
+        self.on_done = on_done
+        super().__init__(*args, on_close=self.close, **kwargs)
+
+    def build(self) -> None:
+        t = self.t
+        frame = tk.Frame(self.top, background=BACKGROUND, padx=PAD * 2, pady=PAD * 2)
+        frame.pack(fill="both", expand=True)
+        self.label(frame, t("ended.heading"), bold=True).pack(fill="x")
+        self.why = self.label(frame, "")
+        self.why.pack(fill="x", pady=(8, 0))
+        self.label(frame, t("ended.nobody")).pack(fill="x", pady=(8, 0))
+        self.label(frame, t("ended.closing")).pack(fill="x", pady=(8, 16))
+        self.button(frame, "close", t("ended.close"), self.close, primary=True).pack(
+            side="right")
+
+    def tell(self, event: SessionEnded | ConnectionLost) -> None:
+        technician = event.technician if isinstance(event, SessionEnded) else ""
+        self.why.configure(text=self.t(reason_key(event), technician=technician))
+        self.show()
+
+    def close(self) -> None:
+        self.on_done()

@@ -1,0 +1,137 @@
+"""What the connection side tells the windows, and what the person's clicks ask for.
+
+``UiEvent``s go from the asyncio thread to Tk; ``UserAction``s come back.
+They carry facts, not sentences: the windows choose the words, in the
+person's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+# Why a code attempt failed, as the code prompt explains it.
+PROBLEM_FORMAT = "format"            # not 9 digits; checked before connecting
+PROBLEM_INVALID = "invalid"
+PROBLEM_EXPIRED = "expired"
+PROBLEM_USED = "used"
+PROBLEM_RATE_LIMITED = "rate_limited"
+PROBLEM_UNREACHABLE = "unreachable"
+PROBLEM_VERSION = "version"
+PROBLEM_REFUSED = "refused"          # any other refusal
+
+
+# --- to the windows ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AskForCode:
+    """Show the code prompt, with the reason the previous attempt failed, if any."""
+
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Connecting:
+    """A code is being checked with the server."""
+
+
+@dataclass(frozen=True, slots=True)
+class AskConsent:
+    """The server welcomed the agent: ask whether the technician may view."""
+
+    technician: str
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskControl:
+    """The technician asks for control."""
+
+    technician: str
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStatus:
+    """Where the session stands, for the banner."""
+
+    state: str                   # protocol.session.State values
+    paused: bool
+    viewer_connected: bool       # False once the technician's connection dropped
+    technician: str
+    organisation: str
+    consent_assumed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """The session is over: who ended it and why (a CloseReason value)."""
+
+    by: str
+    reason: int
+    technician: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLost:
+    """The connection to the server dropped during the session."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    """Close every window and exit with ``exit_code`` now, telling ``problem`` if any."""
+
+    exit_code: int
+    problem: str = ""
+
+
+UiEvent = Union[
+    AskForCode, Connecting, AskConsent, AskControl, SessionStatus, SessionEnded,
+    ConnectionLost, Quit,
+]
+
+
+# --- from the windows ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitCode:
+    """The person typed a code (already checked to have 9 digits)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentAnswer:
+    allow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ControlAnswer:
+    allow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StopControl:
+    """The person takes control back; the technician keeps viewing."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetPaused:
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EndSession:
+    """The person ends the session."""
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """The person closed the code prompt: no session."""
+
+
+UserAction = Union[
+    SubmitCode, ConsentAnswer, ControlAnswer, StopControl, SetPaused, EndSession, GiveUp,
+]

@@ -1,0 +1,152 @@
+"""The Tk side of the agent: the hidden root, the event queue, which window shows when.
+
+Tk must own the main thread. The connection runs in an asyncio thread and
+posts ``UiEvent``s into a thread-safe queue, which ``root.after`` polls
+here; the person's clicks go back as ``UserAction``s through ``act``,
+which the caller wires to ``loop.call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import tkinter as tk
+from collections.abc import Callable
+
+from ...i18n import Translator
+from . import events as ev
+from .banner import Banner
+from .code_prompt import CodePrompt
+from .consent import ConsentDialog
+from .control import ControlDialog
+from .ended import EndedNotice
+from .trace import UiTrace
+
+logger = logging.getLogger("coupdemain.agent.ui")
+
+POLL_MS = 50
+ENDED_NOTICE_MS = 6000
+
+
+class AgentUi:
+    """All of the person's windows, driven by events from the connection.
+
+    Args:
+        t: the translator of the ``agent`` domain, in the person's language.
+        act: receives the person's actions (called in the Tk thread).
+        server: the server address, for the "cannot reach" sentence.
+        trace: the UI trace; from ``COUPDEMAIN_UI_TRACE`` by default.
+        ended_notice_ms: how long the "session ended" notice stays.
+    """
+
+    def __init__(
+        self,
+        t: Translator,
+        act: Callable[[ev.UserAction], None],
+        *,
+        server: str = "",
+        trace: UiTrace | None = None,
+        ended_notice_ms: int = ENDED_NOTICE_MS,
+    ) -> None:
+        self.t = t
+        self.act = act
+        self.events: queue.Queue[ev.UiEvent] = queue.Queue()
+        self.exit_code: int | None = None
+        self.quit_problem = ""
+        self.ended_notice_ms = ended_notice_ms
+        self.trace = trace or UiTrace.from_environment()
+        self.root = tk.Tk(className="coupdemain")
+        self.root.withdraw()
+        common = {"trace": self.trace}
+        self.code_prompt = CodePrompt(
+            self.root, t, on_code=lambda code: act(ev.SubmitCode(code)), server=server,
+            on_close=self._give_up, **common,
+        )
+        self.consent = ConsentDialog(
+            self.root, t, on_answer=lambda allow: act(ev.ConsentAnswer(allow)), **common
+        )
+        self.control = ControlDialog(
+            self.root, t, on_answer=lambda allow: act(ev.ControlAnswer(allow)), **common
+        )
+        self.banner = Banner(
+            self.root, t, on_stop_control=lambda: act(ev.StopControl()),
+            on_pause=lambda: act(ev.SetPaused(True)),
+            on_resume=lambda: act(ev.SetPaused(False)),
+            on_end=lambda: act(ev.EndSession()), **common,
+        )
+        self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
+        self._ended_exit_code = 0
+
+    def post(self, event: ev.UiEvent) -> None:
+        """Queues an event for the windows; safe from any thread."""
+        self.events.put(event)
+
+    def run(self) -> int:
+        """Runs Tk until the agent should exit; returns the exit code."""
+        self.root.after(POLL_MS, self._poll)
+        self.root.mainloop()
+        return self.exit_code if self.exit_code is not None else 1
+
+    def _poll(self) -> None:
+        # A bounded batch per tick, so that a flood of events cannot freeze the windows.
+        for _ in range(100):
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                self.handle(event)
+            except Exception:  # a window bug must not leave the person without windows
+                logger.exception("the windows could not show %s", event)
+        if self.exit_code is None:
+            self.root.after(POLL_MS, self._poll)
+
+    def handle(self, event: ev.UiEvent) -> None:
+        """Shows what one event means."""
+        match event:
+            case ev.AskForCode(problem=problem):
+                self.code_prompt.show_problem(problem)
+                if not self.code_prompt.visible:
+                    self.code_prompt.show()
+            case ev.Connecting():
+                self.code_prompt.show_connecting()
+            case ev.AskConsent(technician=technician, organisation=organisation):
+                self.code_prompt.hide()
+                self.consent.ask(technician, organisation)
+            case ev.SessionStatus():
+                self.code_prompt.hide()
+                self.consent.hide()
+                if event.state != "control_requested" and self.control.visible:
+                    self.control.hide()  # withdrawn, or answered elsewhere
+                self.banner.update(event)
+            case ev.AskControl(technician=technician, organisation=organisation):
+                self.control.ask(technician, organisation)
+            case ev.SessionEnded() | ev.ConnectionLost():
+                for window in (self.code_prompt, self.consent, self.control, self.banner):
+                    if window.visible:
+                        window.hide()
+                self._ended_exit_code = 1 if isinstance(event, ev.ConnectionLost) else 0
+                self.ended.tell(event)
+                self.root.after(self.ended_notice_ms, self._finish)
+            case ev.Quit(exit_code=code, problem=problem):
+                self.exit_code = code
+                self.quit_problem = problem
+                self.root.quit()
+
+    def _give_up(self) -> None:
+        self.act(ev.GiveUp())
+        self.exit_code = 1
+        self.root.quit()
+
+    def _finish(self) -> None:
+        if self.exit_code is None:
+            self.exit_code = self._ended_exit_code
+        self.root.quit()
+
+    def destroy(self) -> None:
+        """Closes every window, leaving the trace file as it last was."""
+        self.trace.path = None
+        try:
+            self.root.destroy()
+        except tk.TclError:
+            pass

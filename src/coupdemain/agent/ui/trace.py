@@ -26,6 +26,10 @@ from typing import Any
 logger = logging.getLogger("coupdemain.agent.ui")
 
 ENV_VAR = "COUPDEMAIN_UI_TRACE"
+RETRY_MS = 20
+MAX_RETRIES = 100  # about two seconds; a window that never maps must not block the others
+# What a window's description is while Tk has not finished mapping it.
+INCOMPLETE: dict[str, Any] = {"incomplete": True}
 
 Describe = Callable[[], dict[str, Any] | None]
 
@@ -52,31 +56,53 @@ class UiTrace:
         """Adds a window, in the order the file lists them."""
         self._windows.append(describe)
 
-    def schedule(self, after_idle: Callable[[Callable[[], None]], object]) -> None:
-        """Writes once the UI is idle; many changes in one burst make one write."""
+    def schedule(self, root: Any) -> None:
+        """Writes once Tk is idle; many changes in one burst make one write.
+
+        Args:
+            root: the Tk root, whose ``after_idle`` and ``after`` time the write.
+        """
         if self.path is None or self._pending:
             return
         self._pending = True
+        retries = 0
 
         def flush() -> None:
+            nonlocal retries
             self._pending = False
-            self.write()
+            retries += 1
+            if not self.write(partial=retries > MAX_RETRIES):
+                # A window is still being laid out: its buttons are packed
+                # but not mapped yet. Listing it now would show no buttons.
+                self._pending = True
+                root.after(RETRY_MS, flush)
 
-        after_idle(flush)
+        root.after_idle(flush)
 
-    def write(self) -> None:
-        """Rewrites the file if what the windows show changed."""
+    def write(self, partial: bool = False) -> bool:
+        """Rewrites the file if what the windows show changed.
+
+        Args:
+            partial: write even if a window is half laid out, leaving it out.
+
+        Returns:
+            False when a window was half laid out and nothing was written.
+        """
         if self.path is None:
-            return
-        windows = [d for d in (describe() for describe in self._windows) if d is not None]
+            return True
+        described = [describe() for describe in self._windows]
+        if not partial and any(d is INCOMPLETE for d in described):
+            return False
+        windows = [d for d in described if d is not None and d is not INCOMPLETE]
         text = json.dumps({"windows": windows}, ensure_ascii=False, indent=1)
         if text == self._last:
-            return
+            return True
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, self.path)
         except OSError:
             logger.warning("cannot write the UI trace %s", self.path, exc_info=True)
-            return
+            return True
         self._last = text
+        return True

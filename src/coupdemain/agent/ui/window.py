@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ...i18n import Translator
-from .trace import UiTrace
+from .trace import INCOMPLETE, UiTrace
 
 FONT = ("DejaVu Sans", 11)
 FONT_BOLD = ("DejaVu Sans", 12, "bold")
@@ -124,13 +124,18 @@ class AgentWindow:
 
     def changed(self) -> None:
         """Something the person sees changed: rewrite the trace once Tk is idle."""
-        self.trace.schedule(self.root.after_idle)
+        self.trace.schedule(self.root)
 
     # --- trace ---------------------------------------------------------------
 
     def describe(self) -> dict[str, Any] | None:
-        if not self.visible or not self.top.winfo_exists() or not self.top.winfo_ismapped():
+        if not self.visible or not self.top.winfo_exists():
             return None
+        widgets: list[tk.Widget] = [*self.labels, *self.buttons.values(), *self.entries.values()]
+        if not self.top.winfo_ismapped() or any(
+            w.winfo_manager() and not w.winfo_ismapped() for w in widgets
+        ):
+            return INCOMPLETE
         return {
             "name": self.name,
             "title": self.top.title(),

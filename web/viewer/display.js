@@ -46,6 +46,7 @@ export function rectOutsideScreen(rect, screenWidth, screenHeight) {
         `the ${screenWidth}×${screenHeight} screen`;
 }
 
+/** Paints frame updates on one canvas, in order, and tells when each is painted. */
 export class Display {
     /**
      * @param {HTMLCanvasElement} canvas  its width and height are the remote screen's pixels
@@ -100,9 +101,10 @@ export class Display {
         this.queued += 1;
         // Start every decode now; each settles on its own.
         const decoding = Promise.allSettled(frame.rects.map((rect) => this.decodeRect(rect)));
-        const painted = this.tail.then(() => this.paint(frame, decoding));
+        const painted = this.tail.then(() => this.paint(frame, decoding))
+            .finally(() => { this.queued -= 1; });
         this.tail = painted.then(() => undefined, () => undefined);
-        return painted.finally(() => { this.queued -= 1; });
+        return painted;
     }
 
     /**

@@ -73,6 +73,7 @@ export function webSocketUrl(path, pageUrl) {
 
 const OPEN = 1;
 
+/** The technician's end of one support session: one WebSocket at a time, reconnected while the session lives. */
 export class ViewerSession {
     /**
      * @param {{

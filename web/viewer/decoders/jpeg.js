@@ -4,6 +4,7 @@
 import { Encoding } from "../encodings.js";
 import { decodeImageRect } from "./image.js";
 
+/** Decodes JPEG rects with the browser's image decoder. */
 export default class JpegDecoder {
     static encoding = Encoding.JPEG;
 

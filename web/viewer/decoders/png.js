@@ -3,6 +3,7 @@
 import { Encoding } from "../encodings.js";
 import { decodeImageRect } from "./image.js";
 
+/** Decodes PNG rects with the browser's image decoder. */
 export default class PngDecoder {
     static encoding = Encoding.PNG;
 

@@ -10,6 +10,7 @@ import { Encoding } from "../encodings.js";
  *            fill?: [number, number, number], image?: ImageBitmap}} DecodedRect
  */
 
+/** Decodes SOLID rects: one colour, no image. */
 export default class SolidDecoder {
     static encoding = Encoding.SOLID;
 

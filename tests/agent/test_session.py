@@ -1,0 +1,221 @@
+"""The session's rules, without sockets or windows: fakes record what happens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from coupdemain.agent.capture.fake import FakeScreen
+from coupdemain.agent.inject.recording import RecordingInputSink
+from coupdemain.agent.pipeline import FramePipeline
+from coupdemain.agent.session import AssistedSession
+from coupdemain.agent.ui import events as ev
+from coupdemain.protocol import messages as m
+from coupdemain.protocol.errors import CloseReason
+
+
+class RecordingConnection:
+    def __init__(self) -> None:
+        self.sent: list[m.Message] = []
+        self.frames: list[m.FrameUpdate] = []
+        self.close_code: CloseReason | int | None = None
+        self.closed = False
+
+    async def send(self, message: m.Message) -> None:
+        self.sent.append(message)
+
+    async def send_frame(self, update: m.FrameUpdate) -> None:
+        self.frames.append(update)
+
+    async def receive(self) -> m.Message | None:
+        return None
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+WELCOME = m.Welcome("s1", "Alice Martin", "Entraide Numérique")
+
+
+@pytest.fixture
+def parts() -> Iterator[tuple[AssistedSession, RecordingConnection, RecordingInputSink,
+                              list[ev.UiEvent]]]:
+    connection = RecordingConnection()
+    sink = RecordingInputSink()
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(128, 64))
+    session = AssistedSession(connection, WELCOME, pipeline, sink, shown.append)
+    yield session, connection, sink, shown
+    pipeline.close()
+
+
+Parts = tuple[AssistedSession, RecordingConnection, RecordingInputSink, list[ev.UiEvent]]
+
+
+async def sharing(session: AssistedSession, state: str = "viewing", paused: bool = False) -> None:
+    await session.receive_message(m.Peer("viewer", True))
+    await session.receive_message(m.State(state, paused=paused))
+
+
+KEY_A = m.Key("KeyA", "a", True)
+
+
+async def test_consent_is_asked_with_who_asks(parts: Parts) -> None:
+    session, connection, _, shown = parts
+    await session.start()
+    assert shown == [ev.AskConsent("Alice Martin", "Entraide Numérique")]
+    await session.receive_action(ev.ConsentAnswer(True))
+    assert connection.sent == [m.Consent("allow_view")]
+    await session.receive_action(ev.ConsentAnswer(False))
+    assert connection.sent[-1] == m.Consent("decline")
+
+
+async def test_assumed_consent_answers_by_itself() -> None:
+    connection = RecordingConnection()
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(64, 64))
+    session = AssistedSession(connection, WELCOME, pipeline, RecordingInputSink(), shown.append,
+                              assume_consent=True)
+    try:
+        await session.start()
+        await session.receive_message(m.ControlRequest())
+        await sharing(session)
+    finally:
+        pipeline.close()
+    assert connection.sent == [m.Consent("allow_view"), m.ControlDecision("allow_control")]
+    assert not any(isinstance(e, (ev.AskConsent, ev.AskControl)) for e in shown)
+    assert isinstance(shown[-1], ev.SessionStatus) and shown[-1].consent_assumed
+
+
+@pytest.mark.parametrize(
+    ("state", "paused"),
+    [("waiting_for_consent", False), ("viewing", False), ("control_requested", False),
+     ("controlling", True)],
+)
+async def test_no_input_outside_control(parts: Parts, state: str, paused: bool) -> None:
+    session, _, sink, _ = parts
+    await sharing(session, state, paused)
+    await session.receive_message(KEY_A)
+    await session.receive_message(m.Pointer(1, 2, 1))
+    await session.receive_message(m.Wheel(1, 2, 0, 1))
+    assert [e for e in sink.events if e[0] != "release_all"] == []
+
+
+async def test_input_while_controlling(parts: Parts) -> None:
+    session, _, sink, _ = parts
+    await sharing(session, "controlling")
+    await session.receive_message(KEY_A)
+    await session.receive_message(m.Pointer(1, 2, 1))
+    await session.receive_message(m.Wheel(3, 4, 0, -2))
+    assert sink.events == [("key_down", "KeyA"), ("pointer", 1, 2, 1), ("wheel", 3, 4, 0, -2)]
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [m.State("viewing"), m.State("controlling", paused=True), m.Peer("viewer", False),
+     m.Ended("technician", int(CloseReason.ENDED_BY_TECHNICIAN))],
+)
+async def test_control_ends_releases_everything_and_stops_input(
+    parts: Parts, ending: m.Message
+) -> None:
+    session, _, sink, _ = parts
+    await sharing(session, "controlling")
+    await session.receive_message(KEY_A)
+    await session.receive_message(ending)
+    assert sink.held_keys == [] and sink.events[-1] == ("release_all",)
+    await session.receive_message(m.Key("KeyB", "b", True))
+    assert ("key_down", "KeyB") not in sink.events
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [(ev.StopControl(), m.ControlRevoke()), (ev.SetPaused(True), m.Pause(True)),
+     (ev.EndSession(), m.End())],
+)
+async def test_person_stops_input_before_the_server_confirms(
+    parts: Parts, action: ev.UserAction, message: m.Message
+) -> None:
+    session, connection, sink, _ = parts
+    await sharing(session, "controlling")
+    await session.receive_message(KEY_A)
+    await session.receive_action(action)
+    assert connection.sent[-1] == message
+    assert sink.held_keys == []
+    await session.receive_message(m.Key("KeyB", "b", True))
+    assert ("key_down", "KeyB") not in sink.events
+
+
+async def test_frames_flow_only_while_sharing(parts: Parts) -> None:
+    session, _, _, _ = parts
+    pipeline = session.pipeline
+    await session.receive_message(m.State("waiting_for_consent"))
+    assert not pipeline.active
+    await session.receive_message(m.State("viewing"))
+    assert not pipeline.active  # no viewer yet: frames would be dropped by the relay
+    await session.receive_message(m.Peer("viewer", True))
+    assert pipeline.active
+    await session.receive_message(m.State("viewing", paused=True))
+    assert not pipeline.active
+    await session.receive_message(m.State("viewing", paused=False))
+    assert pipeline.active
+    await session.receive_message(m.Peer("viewer", False))
+    assert not pipeline.active
+
+
+async def test_acks_and_keyframe_requests_reach_the_pipeline(parts: Parts) -> None:
+    session, _, _, _ = parts
+    await sharing(session)
+    pipeline = session.pipeline
+    first = await pipeline.next_output()
+    assert first is not None
+    await session.receive_message(m.FrameAck(first.update.frame_id))
+    assert pipeline.unacked == []
+    await session.receive_message(m.KeyframeRequest())
+    output = await pipeline.next_output()
+    assert output is not None and output.update.keyframe
+
+
+async def test_control_request_asks_and_answers(parts: Parts) -> None:
+    session, connection, _, shown = parts
+    await sharing(session)
+    await session.receive_message(m.ControlRequest())
+    assert shown[-1] == ev.AskControl("Alice Martin", "Entraide Numérique")
+    await session.receive_action(ev.ControlAnswer(False))
+    assert connection.sent[-1] == m.ControlDecision("keep_view_only")
+
+
+async def test_banner_learns_of_a_dropped_technician(parts: Parts) -> None:
+    session, _, _, shown = parts
+    await sharing(session, "controlling")
+    await session.receive_message(m.Peer("viewer", False))
+    await session.receive_message(m.State("viewing"))
+    status = shown[-1]
+    assert isinstance(status, ev.SessionStatus)
+    assert (status.state, status.viewer_connected) == ("viewing", False)
+
+
+async def test_ended_is_shown_once_with_who(parts: Parts) -> None:
+    session, _, _, shown = parts
+    await sharing(session)
+    await session.receive_message(m.Ended("server", int(CloseReason.PEER_LOST)))
+    await session.receive_message(m.State("viewing"))
+    assert shown[-1] == ev.SessionEnded("server", int(CloseReason.PEER_LOST), "Alice Martin")
+    assert session.ended and session.exit_code == 0 and not session.pipeline.active
+
+
+@pytest.mark.parametrize(
+    ("close_code", "expected", "exit_code"),
+    [(None, ev.ConnectionLost(), 1), (1006, ev.ConnectionLost(), 1),
+     (int(CloseReason.ENDED_BY_TECHNICIAN),
+      ev.SessionEnded("technician", 4000, "Alice Martin"), 0),
+     (int(CloseReason.SERVER_SHUTDOWN), ev.SessionEnded("server", 4041, "Alice Martin"), 0)],
+)
+async def test_closed_without_ended(
+    parts: Parts, close_code: int | None, expected: ev.UiEvent, exit_code: int
+) -> None:
+    session, _, _, shown = parts
+    await sharing(session)
+    session.receive_closed(close_code)
+    assert shown[-1] == expected
+    assert session.exit_code == exit_code

@@ -16,6 +16,8 @@ from .window import BACKGROUND, PAD, AgentWindow
 # Without a window manager "-topmost" means nothing; raising the banner now
 # and then keeps it above windows opened later.
 RAISE_EVERY_MS = 1500
+# Wide and short: the banner must not hide the top of the applications below it.
+WRAP = 540
 
 
 class Banner(AgentWindow):
@@ -47,11 +49,11 @@ class Banner(AgentWindow):
         frame.pack(fill="both", expand=True)
         texts = tk.Frame(frame, background=BACKGROUND)
         texts.pack(side="left", fill="both", expand=True)
-        self.who = self.label(texts, "", bold=True, wrap=470)
+        self.who = self.label(texts, "", bold=True, wrap=WRAP)
         self.who.pack(fill="x")
-        self.detail = self.label(texts, "", wrap=470, colour="#8a4b00")
-        self.demo = self.label(texts, "", wrap=470)
-        self.how_to_stop = self.label(texts, t("banner.how_to_stop"), wrap=470)
+        self.detail = self.label(texts, "", wrap=WRAP, colour="#8a4b00")
+        self.demo = self.label(texts, "", wrap=WRAP)
+        self.how_to_stop = self.label(texts, t("banner.how_to_stop"), wrap=WRAP)
         self.how_to_stop.pack(fill="x")
         self.row = tk.Frame(frame, background=BACKGROUND)
         self.row.pack(side="right", padx=(12, 0))

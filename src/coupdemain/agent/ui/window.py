@@ -51,7 +51,10 @@ class AgentWindow:
         self.root = root
         self.t = t
         self.trace = trace
-        self.top = tk.Toplevel(root, background=BACKGROUND)
+        # A thin border: without a window manager there is no frame around windows.
+        self.top = tk.Toplevel(
+            root, background=BACKGROUND, highlightthickness=1, highlightbackground="#8c8c8c"
+        )
         self.top.withdraw()
         self.top.title(t(self.title_key))
         self.top.resizable(False, False)

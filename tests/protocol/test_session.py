@@ -150,3 +150,15 @@ def test_frames_flow_only_while_sharing() -> None:
     assert session.frames_flow
     session.receive_from_agent(m.Pause(True))
     assert not session.frames_flow
+
+
+def test_a_viewer_that_rejoins_learns_the_screen_size_and_asks_for_a_keyframe() -> None:
+    session = viewing()
+    session.receive_from_agent(m.Screen(1280, 800))
+    session.viewer_lost()
+    session.data_to_send()
+    session.viewer_joined()
+    out = session.data_to_send()
+    assert Outgoing(Role.VIEWER, m.Screen(1280, 800)) in out
+    assert Outgoing(Role.AGENT, m.KeyframeRequest()) in out
+    assert Outgoing(Role.AGENT, m.Peer("viewer", True)) in out

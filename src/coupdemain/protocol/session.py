@@ -92,6 +92,7 @@ class SupportSession:
         self.paused = False
         self.person = Person()
         self.viewer_connected = False
+        self.screen: m.Screen | None = None  # the last geometry, for a viewer that (re)joins
         self.ended_by = ""
         self.end_reason: CloseReason | None = None
         self._outbox: list[Outgoing] = []
@@ -154,6 +155,8 @@ class SupportSession:
         was_connected, self.viewer_connected = self.viewer_connected, True
         self._send(Role.VIEWER, self.state_message())
         if self.state in SHARING_STATES:
+            if self.screen is not None:
+                self._send(Role.VIEWER, self.screen)
             if not was_connected:
                 self._record(BY_TECHNICIAN, "viewer_connected")
             self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
@@ -229,6 +232,7 @@ class SupportSession:
                     self._record(BY_PERSON, "paused" if paused else "resumed")
                     self._broadcast_state()
             case m.Screen() if self.state in SHARING_STATES:
+                self.screen = message
                 self._send(Role.VIEWER, message)
             case m.End():
                 self._end(BY_PERSON, CloseReason.ENDED_BY_PERSON, notify_agent=True)

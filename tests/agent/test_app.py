@@ -20,7 +20,6 @@ from tests.agent.conftest import NotesProcess, read_json
 from tests.agent.fake_server import FakeServer
 
 
-
 class AgentProcess:
     def __init__(self, screen: VirtualScreen, url: str, trace: Path, *args: str,
                  lang: str = "en") -> None:
@@ -200,7 +199,8 @@ async def test_connection_lost_is_said_in_words(
         agent = AgentProcess(xvfb, server.url, tmp_path / "trace.json", "482913705",
                              lang="fr")
         agents.append(agent)
-        consent = await agent.window("consent", "Alice Martin (Entraide Numérique) souhaite voir votre écran.")
+        consent = await agent.window(
+            "consent", "Alice Martin (Entraide Numérique) souhaite voir votre écran.")
         assert consent["buttons"]["allow_view"]["label"] == "Autoriser l'affichage"
         assert server.agent is not None
         server.agent.transport.abort()  # no close frame: the network dropped

@@ -13,6 +13,7 @@ Exit codes: 0 the session took place and ended (or the person declined);
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import logging
 import os
@@ -110,18 +111,14 @@ class AgentWorker:
         """Passes one of the person's clicks to the asyncio thread."""
         self._ready.wait(5)
         if self.loop is not None and self.actions is not None and not self.loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has just closed
                 self.loop.call_soon_threadsafe(self.actions.put_nowait, action)
-            except RuntimeError:  # the loop has just closed
-                pass
 
     def stop(self) -> None:
         """Cancels whatever the worker is doing (the windows are closing)."""
         if self.loop is not None and self._main is not None and not self.loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(self._main.cancel)
-            except RuntimeError:
-                pass
 
     # --- the thread ----------------------------------------------------------
 
@@ -137,7 +134,7 @@ class AgentWorker:
     async def _run(self) -> int:
         self.loop = asyncio.get_running_loop()
         self.actions = asyncio.Queue()
-        self._main = asyncio.current_task()  # type: ignore[assignment]
+        self._main = asyncio.current_task()
         self._ready.set()
         joined = await self._join()
         if joined is None:

@@ -21,7 +21,7 @@ import logging
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..protocol.messages import FrameUpdate
 from .capture.base import Pixels, ScreenSource
@@ -231,11 +231,10 @@ class FramePipeline:
             return
         if self._change_task is None:
             self._change_task = asyncio.ensure_future(self.changes.wait_for_change())
-        kick = asyncio.ensure_future(self._kick.wait())
+        kick: asyncio.Future[Any] = asyncio.ensure_future(self._kick.wait())
+        waiters: set[asyncio.Future[Any]] = {self._change_task, kick}
         try:
-            done, _ = await asyncio.wait(
-                {self._change_task, kick}, return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
             kick.cancel()
         if self._change_task in done:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import simplejpeg
+import simplejpeg  # type: ignore[import-untyped]
 
 from ...protocol.encodings import Encoding
 from ..capture.base import Pixels

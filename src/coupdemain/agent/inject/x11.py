@@ -18,10 +18,11 @@ import logging
 import os
 from typing import Any
 
-from Xlib import X, XK
+# python-xlib ships no type information.
+from Xlib import XK, X  # type: ignore[import-untyped]
 from Xlib import display as xdisplay
 from Xlib import error as xerror
-from Xlib.ext import xtest
+from Xlib.ext import xtest  # type: ignore[import-untyped]
 
 from .base import (
     BUTTON_BACK,
@@ -95,15 +96,15 @@ def char_keysym(char: str) -> int:
 def keysym_for(code: str, key: str) -> int:
     """The keysym a ``Key`` message means, or 0 (NoSymbol) when nothing fits."""
     if code in MODIFIER_CODES:
-        return XK.string_to_keysym(CODE_NAMES[code])
+        return int(XK.string_to_keysym(CODE_NAMES[code]))
     if len(key) == 1:
         return char_keysym(key)
     if key in KEY_NAMES:
-        return XK.string_to_keysym(KEY_NAMES[key])
+        return int(XK.string_to_keysym(KEY_NAMES[key]))
     if code in CODE_NAMES:
-        return XK.string_to_keysym(CODE_NAMES[code])
+        return int(XK.string_to_keysym(CODE_NAMES[code]))
     if code in KEY_NAMES:  # e.g. code "Enter", "ArrowLeft", "F5"
-        return XK.string_to_keysym(KEY_NAMES[code])
+        return int(XK.string_to_keysym(KEY_NAMES[code]))
     return 0
 
 
@@ -256,7 +257,8 @@ class X11InputSink:
     def wheel(self, x: int, y: int, dx: int, dy: int) -> None:
         x, y = self._clamp(x, y)
         self._fake(X.MotionNotify, 0, x=x, y=y)
-        for amount, negative, positive in ((dy, WHEEL_UP, WHEEL_DOWN), (dx, WHEEL_LEFT, WHEEL_RIGHT)):
+        turns = ((dy, WHEEL_UP, WHEEL_DOWN), (dx, WHEEL_LEFT, WHEEL_RIGHT))
+        for amount, negative, positive in turns:
             button = positive if amount > 0 else negative
             for _ in range(min(abs(amount), MAX_WHEEL_NOTCHES)):
                 self._fake(X.ButtonPress, button)

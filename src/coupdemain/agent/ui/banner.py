@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
-from typing import Any
 
+from ...i18n import Translator
 from .events import SessionStatus
+from .trace import UiTrace
 from .window import BACKGROUND, PAD, AgentWindow
 
 # Without a window manager "-topmost" means nothing; raising the banner now
@@ -31,16 +32,16 @@ class Banner(AgentWindow):
     title_key = "banner.title"
 
     def __init__(
-        self, *args: Any, on_stop_control: Callable[[], None],
-        on_pause: Callable[[], None], on_resume: Callable[[], None],
-        on_end: Callable[[], None], **kwargs: Any,
+        self, root: tk.Tk, t: Translator, *, trace: UiTrace,
+        on_stop_control: Callable[[], None], on_pause: Callable[[], None],
+        on_resume: Callable[[], None], on_end: Callable[[], None],
     ) -> None:
         self.actions = {
             "stop_control": on_stop_control, "pause": on_pause, "resume": on_resume,
             "end_session": on_end,
         }
         self.status: SessionStatus | None = None
-        super().__init__(*args, **kwargs)
+        super().__init__(root, t, trace)
 
     def build(self) -> None:
         t = self.t
@@ -102,8 +103,8 @@ class Banner(AgentWindow):
             wanted.append("stop_control")
         wanted.append("resume" if status.paused else "pause")
         wanted.append("end_session")
-        for widget in self.buttons.values():
-            widget.pack_forget()
+        for button in self.buttons.values():
+            button.pack_forget()
         for ident in wanted:
             self.buttons[ident].pack(side="left", padx=(8, 0))
         if self.visible:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
-from typing import Any
 
+from ...i18n import Translator
 from ...protocol.support_code import SupportCode
 from .events import PROBLEM_FORMAT
+from .trace import UiTrace
 from .window import BACKGROUND, PAD, PROBLEM_COLOUR, AgentWindow
 
 
@@ -22,11 +23,13 @@ class CodePrompt(AgentWindow):
     name = "code_prompt"
     title_key = "code_prompt.title"
 
-    def __init__(self, *args: Any, on_code: Callable[[str], None], server: str,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, root: tk.Tk, t: Translator, *, trace: UiTrace, on_code: Callable[[str], None],
+        server: str, on_close: Callable[[], None],
+    ) -> None:
         self.on_code = on_code
         self.server = server
-        super().__init__(*args, **kwargs)
+        super().__init__(root, t, trace, on_close=on_close)
 
     def build(self) -> None:
         t = self.t

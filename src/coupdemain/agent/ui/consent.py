@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
-from typing import Any
 
+from ...i18n import Translator
+from .trace import UiTrace
 from .window import BACKGROUND, PAD, AgentWindow
 
 
@@ -19,9 +20,11 @@ class ConsentDialog(AgentWindow):
     name = "consent"
     title_key = "consent.title"
 
-    def __init__(self, *args: Any, on_answer: Callable[[bool], None], **kwargs: Any) -> None:
+    def __init__(
+        self, root: tk.Tk, t: Translator, *, trace: UiTrace, on_answer: Callable[[bool], None]
+    ) -> None:
         self.on_answer = on_answer
-        super().__init__(*args, on_close=lambda: self.answer(False), **kwargs)
+        super().__init__(root, t, trace, on_close=lambda: self.answer(False))
 
     def build(self) -> None:
         t = self.t

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
-from typing import Any
 
+from ...i18n import Translator
 from ...protocol.errors import CloseReason
 from ...protocol.session import BY_PERSON, BY_TECHNICIAN
 from .events import ConnectionLost, SessionEnded
+from .trace import UiTrace
 from .window import BACKGROUND, PAD, AgentWindow
+
+SERVER_REASON_KEYS: dict[int, str] = {
+    CloseReason.PEER_LOST: "ended.peer_lost",
+    CloseReason.SERVER_SHUTDOWN: "ended.server_shutdown",
+    CloseReason.TIMED_OUT: "ended.timed_out",
+}
 
 
 def reason_key(event: SessionEnded | ConnectionLost) -> str:
@@ -22,11 +29,7 @@ def reason_key(event: SessionEnded | ConnectionLost) -> str:
         return "ended.by_technician"
     if event.by == BY_PERSON:
         return "ended.by_person"
-    return {
-        CloseReason.PEER_LOST: "ended.peer_lost",
-        CloseReason.SERVER_SHUTDOWN: "ended.server_shutdown",
-        CloseReason.TIMED_OUT: "ended.timed_out",
-    }.get(event.reason, "ended.by_server")  # type: ignore[call-overload]
+    return SERVER_REASON_KEYS.get(event.reason, "ended.by_server")
 
 
 class EndedNotice(AgentWindow):
@@ -39,9 +42,11 @@ class EndedNotice(AgentWindow):
     name = "ended"
     title_key = "ended.title"
 
-    def __init__(self, *args: Any, on_done: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(
+        self, root: tk.Tk, t: Translator, *, trace: UiTrace, on_done: Callable[[], None]
+    ) -> None:
         self.on_done = on_done
-        super().__init__(*args, on_close=self.close, **kwargs)
+        super().__init__(root, t, trace, on_close=self.close)
 
     def build(self) -> None:
         t = self.t

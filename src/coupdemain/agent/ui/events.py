@@ -8,7 +8,6 @@ person's language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 # Why a code attempt failed, as the code prompt explains it.
 PROBLEM_FORMAT = "format"            # not 9 digits; checked before connecting
@@ -86,10 +85,10 @@ class Quit:
     problem: str = ""
 
 
-UiEvent = Union[
-    AskForCode, Connecting, AskConsent, AskControl, SessionStatus, SessionEnded,
-    ConnectionLost, Quit,
-]
+UiEvent = (
+    AskForCode | Connecting | AskConsent | AskControl | SessionStatus | SessionEnded
+    | ConnectionLost | Quit
+)
 
 
 # --- from the windows ---------------------------------------------------------
@@ -132,6 +131,6 @@ class GiveUp:
     """The person closed the code prompt: no session."""
 
 
-UserAction = Union[
-    SubmitCode, ConsentAnswer, ControlAnswer, StopControl, SetPaused, EndSession, GiveUp,
-]
+UserAction = (
+    SubmitCode | ConsentAnswer | ControlAnswer | StopControl | SetPaused | EndSession | GiveUp
+)

@@ -8,6 +8,7 @@ which the caller wires to ``loop.call_soon_threadsafe``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import tkinter as tk
@@ -146,7 +147,5 @@ class AgentUi:
     def destroy(self) -> None:
         """Closes every window, leaving the trace file as it last was."""
         self.trace.path = None
-        try:
+        with contextlib.suppress(tk.TclError):
             self.root.destroy()
-        except tk.TclError:
-            pass

@@ -16,7 +16,7 @@ from coupdemain.agent.app import run_get_help
 from coupdemain.demo.xvfb import VirtualScreen
 from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
-from tests.agent.conftest import NotesProcess, read_json
+from tests.agent.conftest import NotesApp, read_json
 from tests.agent.fake_server import FakeServer
 
 
@@ -91,7 +91,7 @@ def test_plain_http_to_another_computer_is_refused(capsys: pytest.CaptureFixture
 
 
 async def test_wrong_code_then_consent_frames_control_and_end(
-    xvfb: VirtualScreen, notes: NotesProcess, agents: list[AgentProcess], tmp_path: Path
+    xvfb: VirtualScreen, notes: NotesApp, agents: list[AgentProcess], tmp_path: Path
 ) -> None:
     async with FakeServer(refuse={"111111111": int(CloseReason.CODE_INVALID)}) as server:
         agent = AgentProcess(xvfb, server.url, tmp_path / "trace.json")

@@ -9,7 +9,7 @@ import pytest
 
 from coupdemain.demo.desktop_app import CYCLE, KEY_COLORS
 from coupdemain.demo.xvfb import VirtualScreen
-from tests.agent.conftest import NotesProcess, wait_for
+from tests.agent.conftest import NotesApp, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool")
 
@@ -18,7 +18,7 @@ def xdotool(screen: VirtualScreen, *args: str) -> None:
     subprocess.run(["xdotool", *args], env=screen.env(), check=True, timeout=20)
 
 
-def test_initial_state(notes: NotesProcess) -> None:
+def test_initial_state(notes: NotesApp) -> None:
     state = notes.state()
     assert state["text"] == "" and state["clicks"] == 0 and state["ctrl_a"] == 0
     assert state["color"] == "#3366cc"
@@ -28,7 +28,7 @@ def test_initial_state(notes: NotesProcess) -> None:
     assert block["x"] > 40 and block["y"] > 140
 
 
-def test_keys_clicks_and_wheel(xvfb: VirtualScreen, notes: NotesProcess) -> None:
+def test_keys_clicks_and_wheel(xvfb: VirtualScreen, notes: NotesApp) -> None:
     x, y = notes.block_centre()
     xdotool(xvfb, "mousemove", str(x - 300), str(y), "click", "1")
     xdotool(xvfb, "type", "--delay", "10", "ax")

@@ -51,7 +51,7 @@ def screen() -> Iterator[VirtualScreen]:
 
 @pytest.fixture
 def notes(screen: VirtualScreen, tmp_path: Path) -> Iterator[NotesApp]:
-    app = NotesApp(screen, tmp_path / "notes.json").start()
+    app = NotesApp(screen, tmp_path / "notes.json")
     yield app
     app.stop()
 

@@ -7,78 +7,25 @@ xdotool, and to assert the words the person sees.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from playwright.sync_api import Page
 
 from coupdemain.demo.xvfb import VirtualScreen
+from tests.support.desktop import NotesApp, read_json, wait_for
 
-T = TypeVar("T")
+__all__ = ["Agent", "NotesApp", "wait_for"]
 
+# DESIGN.md's switches: without the networking ones Chromium keeps trying
+# hosts this machine cannot reach.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-
-
-def wait_for(
-    probe: Callable[[], T | None], what: str, timeout: float = 20.0, interval: float = 0.1
-) -> T:
-    """Polls ``probe`` until it returns something truthy; fails with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last seen: {last!r})")
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
-@dataclass
-class NotesApp:
-    """The small desktop application on the virtual screen."""
-
-    screen: VirtualScreen
-    state_file: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> NotesApp:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "coupdemain.demo.desktop_app", "--state-file",
-             str(self.state_file), "--geometry", "900x560+40+140"],
-            env=self.screen.env(),
-        )
-        wait_for(lambda: read_json(self.state_file), "the notes application to start")
-        return self
-
-    def state(self) -> dict[str, Any]:
-        return read_json(self.state_file) or {}
-
-    def block_centre(self) -> tuple[int, int]:
-        block = self.state()["block"]
-        return block["x"] + block["width"] // 2, block["y"] + block["height"] // 2
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
 
 @dataclass
 class Agent:

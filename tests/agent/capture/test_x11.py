@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coupdemain.agent.capture.x11 import CaptureError, X11Screen
-from tests.agent.conftest import NotesProcess
+from tests.agent.conftest import NotesApp
 
 
 def hex_of(bgra: object) -> str:
@@ -13,7 +13,7 @@ def hex_of(bgra: object) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def test_capture_sees_the_block_colour(x_display: str, notes: NotesProcess) -> None:
+def test_capture_sees_the_block_colour(x_display: str, notes: NotesApp) -> None:
     screen = X11Screen()
     try:
         frame = screen.capture()

@@ -9,7 +9,7 @@ from Xlib.display import Display
 
 from coupdemain.agent.inject.base import BUTTON_LEFT
 from coupdemain.agent.inject.x11 import X11InputSink, keysym_for
-from tests.agent.conftest import NotesProcess, wait_for
+from tests.agent.conftest import NotesApp, wait_for
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def type_text(sink: X11InputSink, text: str) -> None:
         tap(sink, code, char)
 
 
-def focus_text(sink: X11InputSink, notes: NotesProcess) -> None:
+def focus_text(sink: X11InputSink, notes: NotesApp) -> None:
     block = notes.state()["block"]
     # The text area is left of the block, on the same rows.
     click(sink, block["x"] - 200, block["y"] + 40)
@@ -56,7 +56,7 @@ def test_keysyms() -> None:
 
 
 def test_typing_with_shift_enter_backspace_and_arrows(
-    sink: X11InputSink, notes: NotesProcess
+    sink: X11InputSink, notes: NotesApp
 ) -> None:
     focus_text(sink, notes)
     # "Hello" the way a browser reports it: Shift held, then "H".
@@ -76,14 +76,14 @@ def test_typing_with_shift_enter_backspace_and_arrows(
     assert notes.state()["last_key"] == "X"
 
 
-def test_keys_change_the_block_colour(sink: X11InputSink, notes: NotesProcess) -> None:
+def test_keys_change_the_block_colour(sink: X11InputSink, notes: NotesApp) -> None:
     focus_text(sink, notes)
     for char, colour in (("r", "#ff0000"), ("g", "#00ff00"), ("b", "#0000ff")):
         type_text(sink, char)
         wait_for(lambda c=colour: notes.state().get("color") == c, f"the block to be {colour}")
 
 
-def test_ctrl_a_and_a_click_on_the_block(sink: X11InputSink, notes: NotesProcess) -> None:
+def test_ctrl_a_and_a_click_on_the_block(sink: X11InputSink, notes: NotesApp) -> None:
     focus_text(sink, notes)
     type_text(sink, "abc")
     wait_for(lambda: notes.state().get("text") == "abc", "the typed text")
@@ -98,13 +98,13 @@ def test_ctrl_a_and_a_click_on_the_block(sink: X11InputSink, notes: NotesProcess
     assert notes.state()["color"] == "#ffff00"
 
 
-def test_wheel(sink: X11InputSink, notes: NotesProcess) -> None:
+def test_wheel(sink: X11InputSink, notes: NotesApp) -> None:
     x, y = notes.block_centre()
     sink.wheel(x, y, 0, 2)
     wait_for(lambda: notes.state().get("wheel") == 2, "two wheel notches")
 
 
-def test_character_absent_from_the_keymap(sink: X11InputSink, notes: NotesProcess) -> None:
+def test_character_absent_from_the_keymap(sink: X11InputSink, notes: NotesApp) -> None:
     focus_text(sink, notes)
     tap(sink, "KeyE", "€")
     tap(sink, "KeyE", "ł")
@@ -130,7 +130,7 @@ def buttons_down(display: str) -> int:
         conn.close()
 
 
-def test_release_all_lets_go_of_held_keys_and_buttons(x_display: str, notes: NotesProcess) -> None:
+def test_release_all_lets_go_of_held_keys_and_buttons(x_display: str, notes: NotesApp) -> None:
     sink = X11InputSink(x_display)
     try:
         sink.key("ShiftLeft", "Shift", True)

@@ -120,7 +120,7 @@ async def test_wrong_code_then_consent_frames_control_and_end(
         keyframe = await server.expect(m.FrameUpdate)
         assert keyframe.keyframe
         banner = await agent.window("banner", "Alice Martin (Entraide Numérique) can see")
-        assert set(banner["buttons"]) == {"pause", "end_session"}
+        assert set(banner["buttons"]) == {"pause", "chat", "end_session"}
 
         # Input before control is refused by the agent itself.
         x, y = notes.block_centre()
@@ -176,7 +176,7 @@ async def test_pause_resume_and_end_from_the_banner(
         assert await server.expect(m.Pause) == m.Pause(True)
         await server.send(m.State("viewing", paused=True))
         banner = await agent.window("banner", "Sharing is paused")
-        assert set(banner["buttons"]) == {"resume", "end_session"}
+        assert set(banner["buttons"]) == {"resume", "chat", "end_session"}
         await agent.click(xvfb, "banner", "resume")
         assert await server.expect(m.Pause) == m.Pause(False)
         await server.send(m.State("viewing", paused=False))
@@ -216,3 +216,44 @@ async def test_expired_code_given_on_the_command_line(
         agents.append(agent)
         await agent.window(
             "code_prompt", "This code has expired. Ask your technician for a new one.")
+
+
+async def test_chat_is_announced_without_popping_up_and_answered(
+    xvfb: VirtualScreen, agents: list[AgentProcess], tmp_path: Path
+) -> None:
+    async with FakeServer() as server:
+        agent = AgentProcess(xvfb, server.url, tmp_path / "trace.json", "482913705",
+                             "--assume-consent")
+        agents.append(agent)
+        await server.expect(m.Consent)
+        await server.send(m.State("viewing"))
+        await agent.window("banner", "can see your screen")
+        await server.send(m.ChatMessage(1, 1_700_000_000.0, "technician", "Alice Martin",
+                                        "Bonjour, je regarde votre écran."))
+        await agent.window("banner", "New message from Alice Martin")
+        assert "chat" not in agent.windows()  # announced, never popped up
+
+        await agent.click(xvfb, "banner", "chat")
+        chat = await agent.window("chat", "Chat with Alice Martin (Entraide Numérique)")
+        assert [line["text"] for line in chat["messages"]] == ["Bonjour, je regarde votre écran."]
+        banner = agent.windows()["banner"]
+        assert not any("New message" in text for text in banner["texts"])
+
+        entry = chat["entries"]["message"]
+        await xdotool(xvfb, "mousemove", str(entry["x"] + 10), str(entry["y"] + 5), "click", "1")
+        await xdotool(xvfb, "type", "Merci, allez-y")
+        await agent.click(xvfb, "chat", "send")
+        assert await server.expect(m.Chat) == m.Chat("Merci, allez-y")
+        # The server's echo is shown once, even when it comes twice (a replay).
+        for _ in range(2):
+            await server.send(m.ChatMessage(2, 1_700_000_001.0, "person", "marie",
+                                            "Merci, allez-y"))
+        await server.send(m.ChatMessage(3, 1_700_000_002.0, "technician", "Alice Martin", "OK"))
+        for _ in range(100):
+            lines = agent.windows()["chat"]["messages"]
+            if lines[-1]["id"] == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert [(line["id"], line["author"]) for line in lines] == [
+            (1, "technician"), (2, "person"), (3, "technician")
+        ]

@@ -162,3 +162,45 @@ def test_a_viewer_that_rejoins_learns_the_screen_size_and_asks_for_a_keyframe() 
     assert Outgoing(Role.VIEWER, m.Screen(1280, 800)) in out
     assert Outgoing(Role.AGENT, m.KeyframeRequest()) in out
     assert Outgoing(Role.AGENT, m.Peer("viewer", True)) in out
+
+
+def test_chat_reaches_both_sides_and_the_record() -> None:
+    session = SupportSession("s1", "Alice Martin", "Entraide", 1000.0, clock=lambda: 42.0)
+    session.viewer_joined()
+    session.agent_joined(Person("pc", "Linux", "marie"))
+    session.receive_from_agent(m.Consent("allow_view"))
+    session.data_to_send()
+    session.audit_records()
+    session.receive_from_viewer(m.Chat("  Bonjour, je regarde.  "))
+    session.receive_from_agent(m.Chat("Merci"))
+    first = m.ChatMessage(1, 42.0, "technician", "Alice Martin", "Bonjour, je regarde.")
+    second = m.ChatMessage(2, 42.0, "person", "marie", "Merci")
+    out = session.data_to_send()
+    assert [o.message for o in out if o.to is Role.AGENT] == [first, second]
+    assert [o.message for o in out if o.to is Role.VIEWER] == [first, second]
+    assert [(r.actor, r.action, r.detail) for r in session.audit_records()] == [
+        ("technician", "chat_message", {"id": 1, "text": "Bonjour, je regarde."}),
+        ("person", "chat_message", {"id": 2, "text": "Merci"}),
+    ]
+
+
+def test_a_viewer_that_rejoins_gets_the_transcript() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.Chat("one"))
+    session.viewer_lost()
+    session.data_to_send()
+    session.viewer_joined()
+    lines = [o.message for o in session.data_to_send()
+             if o.to is Role.VIEWER and isinstance(o.message, m.ChatMessage)]
+    assert [line.text for line in lines] == ["one"]
+
+
+def test_chat_waits_for_consent_and_refuses_floods() -> None:
+    session = new_session()
+    session.agent_joined(Person("pc"))
+    with pytest.raises(NotAllowed):
+        session.receive_from_viewer(m.Chat("too early"))
+    session.receive_from_agent(m.Consent("allow_view"))
+    with pytest.raises(NotAllowed) as caught:
+        session.receive_from_viewer(m.Chat("x" * (m.MAX_CHAT_CHARACTERS + 1)))
+    assert str(caught.value) == "a chat message has at most 2000 characters, not 2001"

@@ -119,6 +119,8 @@ class AssistedSession:
                 self._revoke_input()
                 self._update_sharing()
                 self._post_status()
+            case m.ChatMessage(id=ident, at=at, author=author, name=name, text=text):
+                self.post(ev.ChatReceived(ident, at, author, name, text))
             case m.Ended(by=by, reason=reason):
                 self._end(ev.SessionEnded(by, reason, self.welcome.technician_name))
             case _:
@@ -178,6 +180,8 @@ class AssistedSession:
                     self.paused = True
                     self._update_sharing()
                 await self.connection.send(m.Pause(paused))
+            case ev.SendChat(text=text):
+                await self.connection.send(m.Chat(text))
             case ev.EndSession() | ev.GiveUp():
                 self._revoke_input()
                 self.pipeline.set_active(False)

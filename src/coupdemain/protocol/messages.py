@@ -33,6 +33,7 @@ from .errors import (
 PROTOCOL_VERSION = 1
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
 MAX_FRAME_MESSAGE_BYTES = 32 * 1024 * 1024
+MAX_CHAT_CHARACTERS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,14 @@ class End(Message):
     """The sender ends the session."""
 
     type: ClassVar[str] = "end"
+
+
+@dataclass(frozen=True, slots=True)
+class Chat(Message):
+    """A chat message typed by the person (agent) or the technician (viewer)."""
+
+    type: ClassVar[str] = "chat"
+    text: str
 
 
 # --- sent by the agent -------------------------------------------------------
@@ -221,6 +230,21 @@ class Peer(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class ChatMessage(Message):
+    """To both sides: one line of the session's chat, numbered and timestamped by the server.
+
+    A side that (re)joins gets the whole transcript again, one message each.
+    """
+
+    type: ClassVar[str] = "chat_message"
+    id: int
+    at: float      # Unix time
+    author: str    # "technician" or "person"
+    name: str      # who, as the other side sees them
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ended(Message):
     """To either side: the session is over, who ended it, and why (a CloseReason)."""
 
@@ -232,20 +256,21 @@ class Ended(Message):
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (
-        Hello, End, Consent, ControlDecision, ControlRevoke, Pause, Screen,
+        Hello, End, Chat, ChatMessage, Consent, ControlDecision, ControlRevoke, Pause, Screen,
         RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest,
         Welcome, ControlRequest, State, Peer, Ended,
     )
 }
 
 AGENT_SENDS: frozenset[type[Message]] = frozenset(
-    {Hello, End, Consent, ControlDecision, ControlRevoke, Pause, Screen}
+    {Hello, End, Chat, Consent, ControlDecision, ControlRevoke, Pause, Screen}
 )
 VIEWER_SENDS: frozenset[type[Message]] = frozenset(
-    {Hello, End, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest}
+    {Hello, End, Chat, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck,
+     KeyframeRequest}
 )
 SERVER_SENDS: frozenset[type[Message]] = frozenset(
-    {Welcome, ControlRequest, State, Peer, Ended, Screen,
+    {Welcome, ControlRequest, State, Peer, Ended, Screen, ChatMessage,
      Key, Pointer, Wheel, FrameAck, KeyframeRequest}
 )
 

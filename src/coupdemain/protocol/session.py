@@ -9,6 +9,8 @@ docs/topics/session-states.md draws the table below.
 from __future__ import annotations
 
 import enum
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +85,11 @@ class SupportSession:
         technician_name: str,
         organisation: str,
         code_expires_at: float,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.session_id = session_id
+        self._clock = clock  # stamps chat messages; the only time the machine reads
         self.technician_name = technician_name
         self.organisation = organisation
         self.code_expires_at = code_expires_at
@@ -93,6 +98,7 @@ class SupportSession:
         self.person = Person()
         self.viewer_connected = False
         self.screen: m.Screen | None = None  # the last geometry, for a viewer that (re)joins
+        self.chat: list[m.ChatMessage] = []   # the transcript, replayed to a viewer that rejoins
         self.ended_by = ""
         self.end_reason: CloseReason | None = None
         self._outbox: list[Outgoing] = []
@@ -157,6 +163,8 @@ class SupportSession:
         if self.state in SHARING_STATES:
             if self.screen is not None:
                 self._send(Role.VIEWER, self.screen)
+            for line in self.chat:
+                self._send(Role.VIEWER, line)
             if not was_connected:
                 self._record(BY_TECHNICIAN, "viewer_connected")
             self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
@@ -234,6 +242,9 @@ class SupportSession:
             case m.Screen() if self.state in SHARING_STATES:
                 self.screen = message
                 self._send(Role.VIEWER, message)
+            case m.Chat(text=text) if self.state in SHARING_STATES:
+                person = self.person.user or self.person.hostname
+                self._chat(BY_PERSON, person, text)
             case m.End():
                 self._end(BY_PERSON, CloseReason.ENDED_BY_PERSON, notify_agent=True)
             case _:
@@ -268,6 +279,8 @@ class SupportSession:
                 self._broadcast_state()
             case m.ReleaseControl():
                 pass
+            case m.Chat(text=text) if self.state in SHARING_STATES:
+                self._chat(BY_TECHNICIAN, self.technician_name, text)
             case m.End():
                 self._end(BY_TECHNICIAN, CloseReason.ENDED_BY_TECHNICIAN)
             case _:
@@ -295,6 +308,20 @@ class SupportSession:
 
     def _record(self, actor: str, action: str, **detail: Any) -> None:
         self._audit.append(AuditRecord(actor, action, detail))
+
+    def _chat(self, author: str, name: str, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if len(text) > m.MAX_CHAT_CHARACTERS:
+            raise NotAllowed(
+                f"a chat message has at most {m.MAX_CHAT_CHARACTERS} characters, not {len(text)}"
+            )
+        line = m.ChatMessage(len(self.chat) + 1, self._clock(), author, name, text)
+        self.chat.append(line)
+        self._record(author, "chat_message", id=line.id, text=text)
+        self._send(Role.AGENT, line)
+        self._send(Role.VIEWER, line)
 
     def _end(self, by: str, reason: CloseReason, *, notify_agent: bool = True) -> None:
         was_waiting = self.state is State.WAITING_FOR_PERSON

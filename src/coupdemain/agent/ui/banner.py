@@ -25,7 +25,7 @@ class Banner(AgentWindow):
     """Stop control (only while controlling), Pause or Resume, End session.
 
     Args:
-        on_stop_control, on_pause, on_resume, on_end: the buttons' actions.
+        on_stop_control, on_pause, on_resume, on_chat, on_end: the buttons' actions.
     """
 
     name = "banner"
@@ -34,13 +34,14 @@ class Banner(AgentWindow):
     def __init__(
         self, root: tk.Tk, t: Translator, *, trace: UiTrace,
         on_stop_control: Callable[[], None], on_pause: Callable[[], None],
-        on_resume: Callable[[], None], on_end: Callable[[], None],
+        on_resume: Callable[[], None], on_chat: Callable[[], None], on_end: Callable[[], None],
     ) -> None:
         self.actions = {
             "stop_control": on_stop_control, "pause": on_pause, "resume": on_resume,
-            "end_session": on_end,
+            "chat": on_chat, "end_session": on_end,
         }
         self.status: SessionStatus | None = None
+        self.unread_from = ""  # who wrote the chat message not read yet, if any
         super().__init__(root, t, trace)
 
     def build(self) -> None:
@@ -54,11 +55,12 @@ class Banner(AgentWindow):
         self.who.pack(fill="x")
         self.detail = self.label(texts, "", wrap=WRAP, colour="#8a4b00")
         self.demo = self.label(texts, "", wrap=WRAP)
+        self.unread = self.label(texts, "", wrap=WRAP, colour="#1f5fbf")
         self.how_to_stop = self.label(texts, t("banner.how_to_stop"), wrap=WRAP)
         self.how_to_stop.pack(fill="x")
         self.row = tk.Frame(frame, background=BACKGROUND)
         self.row.pack(side="right", padx=(12, 0))
-        for ident in ("stop_control", "pause", "resume", "end_session"):
+        for ident in ("stop_control", "pause", "resume", "chat", "end_session"):
             self.button(self.row, ident, t(f"banner.{ident}"), self._click(ident),
                         primary=ident == "end_session")
         self.root.after(RAISE_EVERY_MS, self._keep_on_top)
@@ -76,6 +78,12 @@ class Banner(AgentWindow):
             self.top.lift()
         self.root.after(RAISE_EVERY_MS, self._keep_on_top)
 
+    def set_unread(self, name: str) -> None:
+        """Announces (or, with "", clears) a chat message the person has not seen."""
+        self.unread_from = name
+        if self.status is not None:
+            self.update(self.status)
+
     def update(self, status: SessionStatus) -> None:
         """Shows the session as the server last described it."""
         self.status = status
@@ -90,18 +98,24 @@ class Banner(AgentWindow):
             detail = ""
         self.detail.configure(text=detail)
         self.demo.configure(text=t("banner.consent_assumed") if status.consent_assumed else "")
-        for widget in (self.detail, self.demo, self.how_to_stop):
+        self.unread.configure(
+            text=t("banner.unread", name=self.unread_from) if self.unread_from else ""
+        )
+        for widget in (self.detail, self.demo, self.unread, self.how_to_stop):
             widget.pack_forget()
         if detail:
             self.detail.pack(fill="x")
         if status.consent_assumed:
             self.demo.pack(fill="x")
+        if self.unread_from:
+            self.unread.pack(fill="x")
         self.how_to_stop.pack(fill="x")
 
         wanted = []
         if status.state == "controlling" and not status.paused:
             wanted.append("stop_control")
         wanted.append("resume" if status.paused else "pause")
+        wanted.append("chat")
         wanted.append("end_session")
         for button in self.buttons.values():
             button.pack_forget()

@@ -64,6 +64,17 @@ class SessionStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatReceived:
+    """One line of the chat, as the server numbered it (the person's own lines too)."""
+
+    id: int
+    at: float
+    author: str                  # "technician" or "person"
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SessionEnded:
     """The session is over: who ended it and why (a CloseReason value)."""
 
@@ -86,8 +97,8 @@ class Quit:
 
 
 UiEvent = (
-    AskForCode | Connecting | AskConsent | AskControl | SessionStatus | SessionEnded
-    | ConnectionLost | Quit
+    AskForCode | Connecting | AskConsent | AskControl | SessionStatus | ChatReceived
+    | SessionEnded | ConnectionLost | Quit
 )
 
 
@@ -127,10 +138,18 @@ class EndSession:
 
 
 @dataclass(frozen=True, slots=True)
+class SendChat:
+    """The person sends a line of chat."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class GiveUp:
     """The person closed the code prompt: no session."""
 
 
 UserAction = (
-    SubmitCode | ConsentAnswer | ControlAnswer | StopControl | SetPaused | EndSession | GiveUp
+    SubmitCode | ConsentAnswer | ControlAnswer | StopControl | SetPaused | EndSession
+    | SendChat | GiveUp
 )

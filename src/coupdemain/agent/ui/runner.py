@@ -17,6 +17,7 @@ from collections.abc import Callable
 from ...i18n import Translator
 from . import events as ev
 from .banner import Banner
+from .chat import ChatWindow
 from .code_prompt import CodePrompt
 from .consent import ConsentDialog
 from .control import ControlDialog
@@ -72,9 +73,10 @@ class AgentUi:
         self.banner = Banner(
             self.root, t, on_stop_control=lambda: act(ev.StopControl()),
             on_pause=lambda: act(ev.SetPaused(True)),
-            on_resume=lambda: act(ev.SetPaused(False)),
+            on_resume=lambda: act(ev.SetPaused(False)), on_chat=self._open_chat,
             on_end=lambda: act(ev.EndSession()), **common,
         )
+        self.chat = ChatWindow(self.root, t, on_send=lambda text: act(ev.SendChat(text)), **common)
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
         self._ended_exit_code = 0
 
@@ -122,8 +124,13 @@ class AgentUi:
                 self.banner.update(event)
             case ev.AskControl(technician=technician, organisation=organisation):
                 self.control.ask(technician, organisation)
+            case ev.ChatReceived():
+                self.chat.add(event)
+                if not self.chat.visible and event.author != "person":
+                    self.banner.set_unread(event.name)
             case ev.SessionEnded() | ev.ConnectionLost():
-                for window in (self.code_prompt, self.consent, self.control, self.banner):
+                windows = (self.code_prompt, self.consent, self.control, self.banner, self.chat)
+                for window in windows:
                     if window.visible:
                         window.hide()
                 self._ended_exit_code = 1 if isinstance(event, ev.ConnectionLost) else 0
@@ -133,6 +140,12 @@ class AgentUi:
                 self.exit_code = code
                 self.quit_problem = problem
                 self.root.quit()
+
+    def _open_chat(self) -> None:
+        status = self.banner.status
+        if status is not None:
+            self.banner.set_unread("")
+            self.chat.open(status.technician, status.organisation)
 
     def _give_up(self) -> None:
         self.act(ev.GiveUp())

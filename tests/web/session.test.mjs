@@ -265,3 +265,19 @@ test("the page's path becomes a ws:// or wss:// URL", () => {
     assert.equal(webSocketUrl("/ws/viewer/abc", "https://help.example.org/sessions/abc"),
         "wss://help.example.org/ws/viewer/abc");
 });
+
+test("chat lines are sent trimmed and shown once each, in order, across a replay", () => {
+    const { session, socket } = started();
+    socket().open();
+    socket().say({ type: "state", state: "viewing" });
+    assert.equal(session.sendChat("   "), false);
+    assert.equal(session.sendChat("x".repeat(2001)), false);
+    assert.equal(session.sendChat("  Bonjour  "), true);
+    assert.deepEqual(socket().sent.at(-1), { type: "chat", text: "Bonjour" });
+    const line = (id, author, text) =>
+        ({ type: "chat_message", id, at: 1700000000 + id, author, name: "n", text });
+    socket().say(line(2, "person", "second"));
+    socket().say(line(1, "technician", "Bonjour"));
+    socket().say(line(2, "person", "second"));  // a reconnect replays the transcript
+    assert.deepEqual(session.view.chat.map((l) => [l.id, l.text]), [[1, "Bonjour"], [2, "second"]]);
+});

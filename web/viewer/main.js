@@ -14,7 +14,7 @@ import { KeyboardInput } from "./input/keyboard.js";
 import { PointerInput } from "./input/pointer.js";
 import { getLogger, setDebug } from "./log.js";
 import { ViewerSession, webSocketUrl } from "./session.js";
-import { SessionState } from "./protocol.js";
+import { MAX_CHAT_CHARACTERS, SessionState } from "./protocol.js";
 import { formatCode, formatCountdown, present, secondsLeft } from "./view.js";
 
 const logger = getLogger("main");
@@ -60,6 +60,11 @@ function build(root, t, code) {
             "aria-label": t("screen.label") }),
         pausedNote: element("p", { id: "paused-note", class: "viewer-paused-note", hidden: "" },
             [t("screen.paused_note")]),
+        chat: element("aside", { id: "chat", class: "viewer-chat", hidden: "", "aria-label": t("chat.title") }),
+        chatLog: element("ol", { id: "chat-log", class: "viewer-chat-log", "aria-live": "polite" }),
+        chatInput: element("input", { id: "chat-input", type: "text", autocomplete: "off",
+            maxlength: String(MAX_CHAT_CHARACTERS), placeholder: t("chat.placeholder") }),
+        chatSend: element("button", { id: "chat-send", type: "submit" }, [t("chat.send")]),
         ended: element("section", { id: "ended-message", class: "viewer-ended", hidden: "", role: "alert" }),
         endedTitle: element("h2", { id: "ended-title" }),
         endedSentence: element("p", { id: "ended-sentence" }),
@@ -72,13 +77,17 @@ function build(root, t, code) {
         ...(code ? [element("p", { class: "viewer-code-hint" }, [t("code.hint")])] : []),
     );
     ui.stage.append(ui.screen, ui.pausedNote);
+    const chatForm = element("form", { id: "chat-form", class: "viewer-chat-form" },
+        [ui.chatInput, ui.chatSend]);
+    ui.chat.append(element("h2", {}, [t("chat.title")]), ui.chatLog, chatForm);
     ui.ended.append(ui.endedTitle, ui.endedSentence,
         element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
     const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
         element("div", { class: "viewer-status-group" }, [ui.status, ui.person]),
         element("div", { class: "viewer-actions" }, [ui.requestControl, ui.releaseControl, ui.endSession]),
     ]);
-    root.replaceChildren(toolbar, ui.codePanel, ui.stage, ui.ended);
+    const body = element("div", { class: "viewer-body" }, [ui.stage, ui.chat]);
+    root.replaceChildren(toolbar, ui.codePanel, body, ui.ended);
     return ui;
 }
 
@@ -141,6 +150,11 @@ async function main() {
         keyboard.releaseAll();
         session.end();
     });
+    ui.chatInput.form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const input = /** @type {HTMLInputElement} */ (ui.chatInput);
+        if (session.sendChat(input.value)) input.value = "";
+    });
     window.addEventListener("pagehide", () => session.stop());
 
     let wasControlling = false;
@@ -164,6 +178,11 @@ async function main() {
         show(ui.ended, shown.finalSentence !== "");
         setText(ui.endedTitle, shown.finalTitle);
         setText(ui.endedSentence, shown.finalSentence);
+        // Chat opens with sharing and its transcript stays readable after the end.
+        show(ui.chat, shown.showScreen || view.chat.length > 0);
+        ui.chatInput.disabled = !shown.showScreen;
+        ui.chatSend.disabled = !shown.showScreen;
+        renderChat(view.chat);
 
         const controlling = session.inputAllowed;
         if (controlling && !wasControlling) {
@@ -182,6 +201,24 @@ async function main() {
             countdownTimer = null;
         }
         tick();
+    }
+
+    let chatShown = 0;
+
+    /** @param {import("./session.js").ChatLine[]} lines  sorted by id, never shortened */
+    function renderChat(lines) {
+        if (lines.length === chatShown) return;
+        ui.chatLog.replaceChildren(...lines.map((line) => {
+            const who = line.author === "technician" ? t("chat.you") : line.name;
+            const time = new Date(line.at * 1000).toLocaleTimeString(document.documentElement.lang,
+                { hour: "2-digit", minute: "2-digit" });
+            return element("li", { class: `chat-${line.author}`, "data-id": String(line.id) }, [
+                element("span", { class: "chat-meta" }, [`${time} · ${who}`]),
+                element("span", { class: "chat-text" }, [line.text]),
+            ]);
+        }));
+        ui.chatLog.scrollTop = ui.chatLog.scrollHeight;
+        chatShown = lines.length;
     }
 
     function tick() {

@@ -32,6 +32,8 @@ export const MessageType = Object.freeze({
     STATE: "state",
     PEER: "peer",
     ENDED: "ended",
+    CHAT: "chat",
+    CHAT_MESSAGE: "chat_message",
 });
 
 /** The values of State.state (protocol/session.py's State enum). */
@@ -53,8 +55,11 @@ export const SHARING_STATES = Object.freeze(new Set([
 const VIEWER_SENDS = new Set([
     MessageType.HELLO, MessageType.END, MessageType.REQUEST_CONTROL,
     MessageType.RELEASE_CONTROL, MessageType.KEY, MessageType.POINTER, MessageType.WHEEL,
-    MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST,
+    MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST, MessageType.CHAT,
 ]);
+
+/** The longest chat message the server accepts (messages.py's MAX_CHAT_CHARACTERS). */
+export const MAX_CHAT_CHARACTERS = 2000;
 
 // What the server sends a viewer, with each field's type and default
 // (undefined: required). Unknown keys are ignored, so a newer server may add
@@ -67,6 +72,9 @@ const VIEWER_RECEIVES = {
     [MessageType.PEER]: { role: ["string"], connected: ["boolean"] },
     [MessageType.ENDED]: { by: ["string"], reason: ["integer"] },
     [MessageType.SCREEN]: { width: ["integer"], height: ["integer"] },
+    [MessageType.CHAT_MESSAGE]: {
+        id: ["integer"], at: ["number"], author: ["string"], name: ["string"], text: ["string"],
+    },
 };
 
 /**
@@ -163,6 +171,11 @@ export const end = () => ({ type: MessageType.END });
 export const requestControl = () => ({ type: MessageType.REQUEST_CONTROL });
 /** @returns {Message} the technician gives control back and keeps viewing */
 export const releaseControl = () => ({ type: MessageType.RELEASE_CONTROL });
+/**
+ * @param {string} text  a line of chat, at most MAX_CHAT_CHARACTERS
+ * @returns {Message}
+ */
+export const chat = (text) => ({ type: MessageType.CHAT, text });
 /** @returns {Message} the viewer needs the whole screen again */
 export const keyframeRequest = () => ({ type: MessageType.KEYFRAME_REQUEST });
 

@@ -36,7 +36,11 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   codeExpiresAt: number,
  *   ended: {by: string, reason: number} | null,
  *   closeCode: number | null,
+ *   chat: ChatLine[],
  * }} SessionView
+ *
+ * One line of the session's chat, as the server numbered it.
+ * @typedef {{id: number, at: number, author: string, name: string, text: string}} ChatLine
  *
  * What the session needs of a WebSocket (the browser's, or a test's fake).
  * @typedef {{binaryType: string, readyState: number, send: (data: string) => void,
@@ -102,6 +106,7 @@ export class ViewerSession {
         this.view = {
             connection: "connecting", state: null, paused: false, personHostname: "",
             personUser: "", codeExpiresAt: options.codeExpiresAt ?? 0, ended: null, closeCode: null,
+            chat: [],
         };
         /** @type {SocketLike | null} */
         this.socket = null;
@@ -152,6 +157,17 @@ export class ViewerSession {
     /** The technician gives control back (release held keys first). */
     releaseControl() {
         this.send(protocol.releaseControl());
+    }
+
+    /**
+     * Sends a line of chat; the server's chat_message echo shows it.
+     * @param {string} text
+     * @returns {boolean} whether it was sent
+     */
+    sendChat(text) {
+        const line = text.trim();
+        if (line === "" || line.length > protocol.MAX_CHAT_CHARACTERS) return false;
+        return this.send(protocol.chat(line));
     }
 
     /** The technician ends the session. */
@@ -288,7 +304,22 @@ export class ViewerSession {
             case MessageType.PEER:
                 // The agent's loss ends the session (Ended follows); nothing to show.
                 break;
+            case MessageType.CHAT_MESSAGE:
+                this.receiveChat(message);
+                break;
         }
+    }
+
+    /**
+     * Adds a chat line; a reconnect replays the transcript, so known ids are skipped.
+     * @param {protocol.Message} message
+     */
+    receiveChat(message) {
+        const id = Number(message.id);
+        if (this.view.chat.some((line) => line.id === id)) return;
+        const line = { id, at: Number(message.at), author: String(message.author),
+            name: String(message.name), text: String(message.text) };
+        this.update({ chat: [...this.view.chat, line].sort((a, b) => a.id - b.id) });
     }
 
     /** @param {protocol.Message} message */

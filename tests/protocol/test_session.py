@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from coupdemain.protocol import messages as m
-from coupdemain.protocol.errors import CloseReason, NotAllowed
+from coupdemain.protocol.errors import CloseReason, MalformedMessage, NotAllowed
 from coupdemain.protocol.session import (
     TRANSITIONS,
     Outgoing,
@@ -204,3 +204,43 @@ def test_chat_waits_for_consent_and_refuses_floods() -> None:
     with pytest.raises(NotAllowed) as caught:
         session.receive_from_viewer(m.Chat("x" * (m.MAX_CHAT_CHARACTERS + 1)))
     assert str(caught.value) == "a chat message has at most 2000 characters, not 2001"
+
+
+def test_clipboard_crosses_only_under_control_and_is_recorded_without_its_text() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.Clipboard("secret"))
+    assert to(Role.AGENT, session) == []
+    session.receive_from_viewer(m.RequestControl())
+    session.receive_from_agent(m.ControlDecision("allow_control"))
+    session.data_to_send()
+    session.audit_records()
+    session.receive_from_viewer(m.Clipboard("to the person"))
+    session.receive_from_agent(m.Clipboard("to the technician"))
+    out = session.data_to_send()
+    assert Outgoing(Role.AGENT, m.Clipboard("to the person")) in out
+    assert Outgoing(Role.VIEWER, m.Clipboard("to the technician")) in out
+    assert [(r.actor, r.action, r.detail) for r in session.audit_records()] == [
+        ("technician", "clipboard_sent", {"characters": 13}),
+        ("person", "clipboard_sent", {"characters": 17}),
+    ]
+
+
+def test_diagnostics_ask_the_agent_and_record_the_findings() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.DiagnosticsRequest())
+    assert to(Role.AGENT, session) == [m.DiagnosticsRequest()]
+    finding = {"severity": "problem", "code": "proxy_unreachable",
+               "params": {"proxy": "127.0.0.1:9"}}
+    report = m.DiagnosticsReport({"network": {"proxies": []}}, [finding])
+    session.receive_from_agent(report)
+    assert to(Role.VIEWER, session) == [report]
+    assert [(r.action, r.detail) for r in session.audit_records()] == [
+        ("diagnostics_requested", {}), ("diagnostics_read", {"findings": [finding]}),
+    ]
+
+
+def test_containers_are_type_checked() -> None:
+    text = '{"type": "diagnostics_report", "sections": [], "findings": []}'
+    with pytest.raises(MalformedMessage) as caught:
+        m.parse(text, m.AGENT_SENDS)
+    assert str(caught.value) == "field 'sections' must be dict, not list"

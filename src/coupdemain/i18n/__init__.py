@@ -2,8 +2,9 @@
 
 Catalogs live in ``locales/<language>/<domain>.json``, one domain per side:
 ``agent`` (the assisted computer's windows), ``console`` (the server's
-pages) and ``viewer`` (the technician's in-browser viewer, served to it as
-JSON). Placeholders use ``{name}``, the same on the Python and JS sides.
+pages), ``viewer`` (the technician's in-browser viewer, served to it as
+JSON) and ``diagnostics`` (the findings of a remote diagnosis, read both in
+the viewer and in the console's session history). Placeholders use ``{name}``, the same on the Python and JS sides.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from importlib import resources
 
 SUPPORTED_LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
-DOMAINS = ("agent", "console", "viewer")
+DOMAINS = ("agent", "console", "viewer", "diagnostics")
+# The domains a browser may fetch as JSON.
+BROWSER_DOMAINS = ("viewer", "diagnostics")
 
 
 @cache

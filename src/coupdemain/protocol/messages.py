@@ -68,6 +68,14 @@ class End(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class Clipboard(Message):
+    """Text copied on one side, for the other side's clipboard; only under control."""
+
+    type: ClassVar[str] = "clipboard"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Chat(Message):
     """A chat message typed by the person (agent) or the technician (viewer)."""
 
@@ -118,7 +126,36 @@ class Screen(Message):
     height: int
 
 
+@dataclass(frozen=True, slots=True)
+class DiagnosticsReport(Message):
+    """What the agent read of the computer, and the findings it drew, for the technician.
+
+    ``sections`` maps a section name ("system", "network", "startup",
+    "processes") to its facts; ``findings`` lists ``{"severity": "problem" |
+    "warning" | "info", "code": str, "params": {...}}``, each turned into a
+    sentence by the reader's ``diagnostics`` catalog (``finding.<code>``).
+    """
+
+    type: ClassVar[str] = "diagnostics_report"
+    sections: dict[str, Any]
+    findings: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticsDeclined(Message):
+    """The person refused to let the technician read the computer's settings."""
+
+    type: ClassVar[str] = "diagnostics_declined"
+
+
 # --- sent by the viewer ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticsRequest(Message):
+    """The technician asks to read the computer's settings; the person is asked first."""
+
+    type: ClassVar[str] = "diagnostics_request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,21 +293,24 @@ class Ended(Message):
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (
-        Hello, End, Chat, ChatMessage, Consent, ControlDecision, ControlRevoke, Pause, Screen,
+        Hello, End, Chat, ChatMessage, Clipboard, DiagnosticsRequest, DiagnosticsReport,
+        DiagnosticsDeclined, Consent, ControlDecision, ControlRevoke, Pause, Screen,
         RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest,
         Welcome, ControlRequest, State, Peer, Ended,
     )
 }
 
 AGENT_SENDS: frozenset[type[Message]] = frozenset(
-    {Hello, End, Chat, Consent, ControlDecision, ControlRevoke, Pause, Screen}
+    {Hello, End, Chat, Clipboard, Consent, ControlDecision, ControlRevoke, Pause, Screen,
+     DiagnosticsReport, DiagnosticsDeclined}
 )
 VIEWER_SENDS: frozenset[type[Message]] = frozenset(
-    {Hello, End, Chat, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck,
-     KeyframeRequest}
+    {Hello, End, Chat, Clipboard, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck,
+     KeyframeRequest, DiagnosticsRequest}
 )
 SERVER_SENDS: frozenset[type[Message]] = frozenset(
-    {Welcome, ControlRequest, State, Peer, Ended, Screen, ChatMessage,
+    {Welcome, ControlRequest, State, Peer, Ended, Screen, ChatMessage, Clipboard,
+     DiagnosticsRequest, DiagnosticsReport, DiagnosticsDeclined,
      Key, Pointer, Wheel, FrameAck, KeyframeRequest}
 )
 
@@ -292,6 +332,13 @@ def _check_value(name: str, value: object, expected: Any) -> object:
     elif expected is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
+    elif (origin := typing.get_origin(expected)) in (dict, list):
+        # Containers are checked one level deep; their reader checks the rest.
+        if isinstance(value, origin):
+            return value
+        raise MalformedMessage(
+            f"field {name!r} must be {origin.__name__}, not {type(value).__name__}"
+        )
     elif isinstance(value, expected):
         return value
     raise MalformedMessage(

@@ -245,6 +245,17 @@ class SupportSession:
             case m.Chat(text=text) if self.state in SHARING_STATES:
                 person = self.person.user or self.person.hostname
                 self._chat(BY_PERSON, person, text)
+            case m.Clipboard(text=text):
+                # Only under control; a copy made as control ends is dropped.
+                if self.input_flows:
+                    self._record(BY_PERSON, "clipboard_sent", characters=len(text))
+                    self._send(Role.VIEWER, message)
+            case m.DiagnosticsReport(findings=findings) if self.state in SHARING_STATES:
+                self._record(BY_PERSON, "diagnostics_read", findings=findings)
+                self._send(Role.VIEWER, message)
+            case m.DiagnosticsDeclined() if self.state in SHARING_STATES:
+                self._record(BY_PERSON, "diagnostics_declined")
+                self._send(Role.VIEWER, message)
             case m.End():
                 self._end(BY_PERSON, CloseReason.ENDED_BY_PERSON, notify_agent=True)
             case _:
@@ -281,6 +292,13 @@ class SupportSession:
                 pass
             case m.Chat(text=text) if self.state in SHARING_STATES:
                 self._chat(BY_TECHNICIAN, self.technician_name, text)
+            case m.Clipboard(text=text):
+                if self.input_flows:
+                    self._record(BY_TECHNICIAN, "clipboard_sent", characters=len(text))
+                    self._send(Role.AGENT, message)
+            case m.DiagnosticsRequest() if self.state in SHARING_STATES:
+                self._record(BY_TECHNICIAN, "diagnostics_requested")
+                self._send(Role.AGENT, message)
             case m.End():
                 self._end(BY_TECHNICIAN, CloseReason.ENDED_BY_TECHNICIAN)
             case _:

@@ -302,7 +302,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/i18n/{domain}/{lang}.json")
     async def catalog(domain: str, lang: str) -> Response:
-        if domain != "viewer" or lang not in i18n.SUPPORTED_LANGUAGES:
+        if domain not in i18n.BROWSER_DOMAINS or lang not in i18n.SUPPORTED_LANGUAGES:
             raise HTTPException(status_code=404)
         return JSONResponse(i18n.catalog(domain, lang))
 

@@ -281,3 +281,16 @@ test("chat lines are sent trimmed and shown once each, in order, across a replay
     socket().say(line(2, "person", "second"));  // a reconnect replays the transcript
     assert.deepEqual(session.view.chat.map((l) => [l.id, l.text]), [[1, "Bonjour"], [2, "second"]]);
 });
+
+test("the clipboard crosses only under control, and each copy counts", () => {
+    const { session, socket } = started();
+    socket().open();
+    socket().say({ type: "state", state: "viewing" });
+    assert.equal(session.sendClipboard("nope"), false);
+    socket().say({ type: "state", state: "controlling" });
+    assert.equal(session.sendClipboard("yes"), true);
+    assert.deepEqual(socket().sent.at(-1), { type: "clipboard", text: "yes" });
+    socket().say({ type: "clipboard", text: "same" });
+    socket().say({ type: "clipboard", text: "same" });
+    assert.deepEqual(session.view.clipboard, { text: "same", count: 2 });
+});

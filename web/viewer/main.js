@@ -65,6 +65,12 @@ function build(root, t, code) {
         chatInput: element("input", { id: "chat-input", type: "text", autocomplete: "off",
             maxlength: String(MAX_CHAT_CHARACTERS), placeholder: t("chat.placeholder") }),
         chatSend: element("button", { id: "chat-send", type: "submit" }, [t("chat.send")]),
+        clipboard: element("section", { id: "clipboard", class: "viewer-clipboard", hidden: "" }),
+        clipboardFromPerson: element("textarea", { id: "clipboard-from-person", rows: "2", readonly: "" }),
+        clipboardToPerson: element("textarea", { id: "clipboard-to-person", rows: "2",
+            placeholder: t("clipboard.to_person_placeholder") }),
+        clipboardSend: element("button", { id: "clipboard-send", type: "button" }, [t("clipboard.send")]),
+        clipboardNote: element("p", { id: "clipboard-note", class: "viewer-clipboard-note" }),
         ended: element("section", { id: "ended-message", class: "viewer-ended", hidden: "", role: "alert" }),
         endedTitle: element("h2", { id: "ended-title" }),
         endedSentence: element("p", { id: "ended-sentence" }),
@@ -79,7 +85,13 @@ function build(root, t, code) {
     ui.stage.append(ui.screen, ui.pausedNote);
     const chatForm = element("form", { id: "chat-form", class: "viewer-chat-form" },
         [ui.chatInput, ui.chatSend]);
-    ui.chat.append(element("h2", {}, [t("chat.title")]), ui.chatLog, chatForm);
+    ui.clipboard.append(
+        element("h2", {}, [t("clipboard.title")]),
+        element("label", {}, [t("clipboard.from_person"), ui.clipboardFromPerson]),
+        element("label", {}, [t("clipboard.to_person"), ui.clipboardToPerson]),
+        ui.clipboardSend, ui.clipboardNote,
+    );
+    ui.chat.append(ui.clipboard, element("h2", {}, [t("chat.title")]), ui.chatLog, chatForm);
     ui.ended.append(ui.endedTitle, ui.endedSentence,
         element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
     const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
@@ -155,6 +167,44 @@ async function main() {
         const input = /** @type {HTMLInputElement} */ (ui.chatInput);
         if (session.sendChat(input.value)) input.value = "";
     });
+    // The clipboard: the browser's own where it lets us (Async Clipboard API),
+    // and the two boxes of the panel where it does not.
+    // The browser clipboard's text as we last read or wrote it: only a new copy
+    // made by the technician is sent on focus.
+    let browserClipboard = "";
+    let clipboardShown = 0;
+    const note = (key) => setText(ui.clipboardNote, key ? t(key) : "");
+    async function offerBrowserClipboard() {
+        if (!session.inputAllowed || !navigator.clipboard?.readText) return;
+        try {
+            const text = await navigator.clipboard.readText();
+            if (text && text !== browserClipboard && session.sendClipboard(text)) {
+                browserClipboard = text;
+                note("clipboard.sent");
+            }
+        } catch {
+            note("clipboard.read_blocked");
+        }
+    }
+    canvas.addEventListener("focus", offerBrowserClipboard);
+    window.addEventListener("focus", offerBrowserClipboard);
+    ui.clipboardSend.addEventListener("click", () => {
+        const box = /** @type {HTMLTextAreaElement} */ (ui.clipboardToPerson);
+        if (box.value && session.sendClipboard(box.value)) {
+            note("clipboard.sent");
+            canvas.focus({ preventScroll: true });
+        }
+    });
+    async function receiveClipboard(text) {
+        /** @type {HTMLTextAreaElement} */ (ui.clipboardFromPerson).value = text;
+        browserClipboard = text;
+        try {
+            await navigator.clipboard.writeText(text);
+            note("clipboard.copied");
+        } catch {
+            note("clipboard.write_blocked");
+        }
+    }
     window.addEventListener("pagehide", () => session.stop());
 
     let wasControlling = false;
@@ -183,6 +233,11 @@ async function main() {
         ui.chatInput.disabled = !shown.showScreen;
         ui.chatSend.disabled = !shown.showScreen;
         renderChat(view.chat);
+        show(ui.clipboard, session.inputAllowed);
+        if (view.clipboard.count !== clipboardShown) {
+            clipboardShown = view.clipboard.count;
+            receiveClipboard(view.clipboard.text);
+        }
 
         const controlling = session.inputAllowed;
         if (controlling && !wasControlling) {

@@ -33,6 +33,7 @@ export const MessageType = Object.freeze({
     PEER: "peer",
     ENDED: "ended",
     CHAT: "chat",
+    CLIPBOARD: "clipboard",
     CHAT_MESSAGE: "chat_message",
 });
 
@@ -55,7 +56,7 @@ export const SHARING_STATES = Object.freeze(new Set([
 const VIEWER_SENDS = new Set([
     MessageType.HELLO, MessageType.END, MessageType.REQUEST_CONTROL,
     MessageType.RELEASE_CONTROL, MessageType.KEY, MessageType.POINTER, MessageType.WHEEL,
-    MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST, MessageType.CHAT,
+    MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST, MessageType.CHAT, MessageType.CLIPBOARD,
 ]);
 
 /** The longest chat message the server accepts (messages.py's MAX_CHAT_CHARACTERS). */
@@ -72,6 +73,7 @@ const VIEWER_RECEIVES = {
     [MessageType.PEER]: { role: ["string"], connected: ["boolean"] },
     [MessageType.ENDED]: { by: ["string"], reason: ["integer"] },
     [MessageType.SCREEN]: { width: ["integer"], height: ["integer"] },
+    [MessageType.CLIPBOARD]: { text: ["string"] },
     [MessageType.CHAT_MESSAGE]: {
         id: ["integer"], at: ["number"], author: ["string"], name: ["string"], text: ["string"],
     },
@@ -176,6 +178,11 @@ export const releaseControl = () => ({ type: MessageType.RELEASE_CONTROL });
  * @returns {Message}
  */
 export const chat = (text) => ({ type: MessageType.CHAT, text });
+/**
+ * @param {string} text  copied on the technician's computer, for the person's clipboard
+ * @returns {Message}
+ */
+export const clipboard = (text) => ({ type: MessageType.CLIPBOARD, text });
 /** @returns {Message} the viewer needs the whole screen again */
 export const keyframeRequest = () => ({ type: MessageType.KEYFRAME_REQUEST });
 

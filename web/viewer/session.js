@@ -37,6 +37,7 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   ended: {by: string, reason: number} | null,
  *   closeCode: number | null,
  *   chat: ChatLine[],
+ *   clipboard: {text: string, count: number},
  * }} SessionView
  *
  * One line of the session's chat, as the server numbered it.
@@ -106,7 +107,7 @@ export class ViewerSession {
         this.view = {
             connection: "connecting", state: null, paused: false, personHostname: "",
             personUser: "", codeExpiresAt: options.codeExpiresAt ?? 0, ended: null, closeCode: null,
-            chat: [],
+            chat: [], clipboard: { text: "", count: 0 },
         };
         /** @type {SocketLike | null} */
         this.socket = null;
@@ -168,6 +169,15 @@ export class ViewerSession {
         const line = text.trim();
         if (line === "" || line.length > protocol.MAX_CHAT_CHARACTERS) return false;
         return this.send(protocol.chat(line));
+    }
+
+    /**
+     * Sends text for the person's clipboard; only while in control, as input is.
+     * @param {string} text
+     * @returns {boolean} whether it was sent
+     */
+    sendClipboard(text) {
+        return this.sendInput(protocol.clipboard(text));
     }
 
     /** The technician ends the session. */
@@ -306,6 +316,11 @@ export class ViewerSession {
                 break;
             case MessageType.CHAT_MESSAGE:
                 this.receiveChat(message);
+                break;
+            case MessageType.CLIPBOARD:
+                // count tells the page a new copy arrived, even of the same text.
+                this.update({ clipboard: { text: String(message.text),
+                    count: this.view.clipboard.count + 1 } });
                 break;
         }
     }

@@ -119,6 +119,9 @@ class AssistedSession:
                 self._revoke_input()
                 self._update_sharing()
                 self._post_status()
+            case m.Clipboard(text=text):
+                if self.control_allowed:
+                    self.post(ev.ClipboardReceived(text))
             case m.ChatMessage(id=ident, at=at, author=author, name=name, text=text):
                 self.post(ev.ChatReceived(ident, at, author, name, text))
             case m.Ended(by=by, reason=reason):
@@ -182,6 +185,9 @@ class AssistedSession:
                 await self.connection.send(m.Pause(paused))
             case ev.SendChat(text=text):
                 await self.connection.send(m.Chat(text))
+            case ev.ClipboardCopied(text=text):
+                if self.control_allowed:
+                    await self.connection.send(m.Clipboard(text))
             case ev.EndSession() | ev.GiveUp():
                 self._revoke_input()
                 self.pipeline.set_active(False)

@@ -75,6 +75,13 @@ class ChatReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class ClipboardReceived:
+    """Text the technician copied, for this computer's clipboard."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SessionEnded:
     """The session is over: who ended it and why (a CloseReason value)."""
 
@@ -98,7 +105,7 @@ class Quit:
 
 UiEvent = (
     AskForCode | Connecting | AskConsent | AskControl | SessionStatus | ChatReceived
-    | SessionEnded | ConnectionLost | Quit
+    | ClipboardReceived | SessionEnded | ConnectionLost | Quit
 )
 
 
@@ -145,11 +152,18 @@ class SendChat:
 
 
 @dataclass(frozen=True, slots=True)
+class ClipboardCopied:
+    """The person copied text while the technician has control."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class GiveUp:
     """The person closed the code prompt: no session."""
 
 
 UserAction = (
     SubmitCode | ConsentAnswer | ControlAnswer | StopControl | SetPaused | EndSession
-    | SendChat | GiveUp
+    | SendChat | ClipboardCopied | GiveUp
 )

@@ -18,6 +18,7 @@ from ...i18n import Translator
 from . import events as ev
 from .banner import Banner
 from .chat import ChatWindow
+from .clipboard import ClipboardBridge
 from .code_prompt import CodePrompt
 from .consent import ConsentDialog
 from .control import ControlDialog
@@ -77,6 +78,7 @@ class AgentUi:
             on_end=lambda: act(ev.EndSession()), **common,
         )
         self.chat = ChatWindow(self.root, t, on_send=lambda text: act(ev.SendChat(text)), **common)
+        self.clipboard = ClipboardBridge(self.root, lambda text: act(ev.ClipboardCopied(text)))
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
         self._ended_exit_code = 0
 
@@ -122,13 +124,22 @@ class AgentUi:
                 if event.state != "control_requested" and self.control.visible:
                     self.control.hide()  # withdrawn, or answered elsewhere
                 self.banner.update(event)
+                # The clipboard is shared only while the technician has control.
+                if event.state == "controlling" and not event.paused:
+                    self.clipboard.start()
+                else:
+                    self.clipboard.stop()
             case ev.AskControl(technician=technician, organisation=organisation):
                 self.control.ask(technician, organisation)
+            case ev.ClipboardReceived(text=text):
+                if self.clipboard.active:
+                    self.clipboard.write(text)
             case ev.ChatReceived():
                 self.chat.add(event)
                 if not self.chat.visible and event.author != "person":
                     self.banner.set_unread(event.name)
             case ev.SessionEnded() | ev.ConnectionLost():
+                self.clipboard.stop()
                 windows = (self.code_prompt, self.consent, self.control, self.banner, self.chat)
                 for window in windows:
                     if window.visible:

@@ -4,7 +4,8 @@ Catalogs live in ``locales/<language>/<domain>.json``, one domain per side:
 ``agent`` (the assisted computer's windows), ``console`` (the server's
 pages), ``viewer`` (the technician's in-browser viewer, served to it as
 JSON) and ``diagnostics`` (the findings of a remote diagnosis, read both in
-the viewer and in the console's session history). Placeholders use ``{name}``, the same on the Python and JS sides.
+the viewer and in the console's session history). Placeholders use
+``{name}``, the same on the Python and JS sides.
 """
 
 from __future__ import annotations

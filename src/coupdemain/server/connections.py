@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from operator import methodcaller
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -106,7 +107,7 @@ async def _agent_loop(ws: WebSocket, live: LiveSession, rendezvous: Rendezvous) 
             continue
         message = m.parse(event.get("text") or "", m.AGENT_SENDS)
         logger.debug("< agent %s", message.type)
-        await rendezvous.act(live, "receive_from_agent", message)
+        await rendezvous.act(live, methodcaller("receive_from_agent", message))
         if live.agent is None:  # the message ended the session
             return
 
@@ -131,7 +132,7 @@ async def serve_viewer(ws: WebSocket, rendezvous: Rendezvous, live: LiveSession)
             if event.get("bytes") is not None:
                 raise NotAllowed("a viewer sends no binary messages")
             message = m.parse(event.get("text") or "", m.VIEWER_SENDS)
-            await rendezvous.act(live, "receive_from_viewer", message)
+            await rendezvous.act(live, methodcaller("receive_from_viewer", message))
             if live.viewer is not ws:  # ended, or replaced by another tab
                 return
     except RemoteProtocolError as exc:

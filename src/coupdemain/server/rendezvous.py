@@ -15,6 +15,7 @@ import hmac
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -284,13 +285,14 @@ class Rendezvous:
                 with contextlib.suppress(Exception):  # already closed
                     await sock.close(code)
 
-    async def act(self, live: LiveSession, change: str, *args: object) -> None:
-        """Applies one input to the machine under the session's lock and commits.
+    async def act(self, live: LiveSession, change: Callable[[SessionMachine], None]) -> None:
+        """Applies one input to the machine under the session's lock, then commits.
 
-        ``change`` names a ``SupportSession`` method, e.g. ``"viewer_joined"``.
+        Args:
+            change: what happened, e.g. ``lambda s: s.receive_from_agent(message)``.
         """
         async with live.lock:
-            getattr(live.machine, change)(*args)
+            change(live.machine)
             await self._commit(live)
 
     # --- sides joining and leaving ----------------------------------------
@@ -339,14 +341,14 @@ class Rendezvous:
         for live in list(self._live.values()):
             machine = live.machine
             if machine.state is State.WAITING_FOR_PERSON and now_unix >= machine.code_expires_at:
-                await self.act(live, "expire", now_unix)
+                await self.act(live, lambda s: s.expire(now_unix))
             elif (
                 live.viewer is None
                 and live.viewer_lost_at is not None
                 and machine.state is not State.WAITING_FOR_PERSON
                 and now - live.viewer_lost_at >= self._viewer_grace
             ):
-                await self.act(live, "server_end", CloseReason.PEER_LOST)
+                await self.act(live, lambda s: s.server_end(CloseReason.PEER_LOST))
 
     async def run_sweeper(self, interval: float = 1.0) -> None:
         while True:
@@ -360,7 +362,7 @@ class Rendezvous:
         """Ends every live session: the server is stopping."""
         for live in list(self._live.values()):
             if live.machine.state is not State.WAITING_FOR_PERSON:
-                await self.act(live, "server_end", CloseReason.SERVER_SHUTDOWN)
+                await self.act(live, lambda s: s.server_end(CloseReason.SERVER_SHUTDOWN))
 
     async def end_orphans(self) -> None:
         """At start-up: sessions that were live when the server stopped are over."""

@@ -47,6 +47,8 @@ class CodePrompt(AgentWindow):
         self.status = self.label(frame, "", colour=PROBLEM_COLOUR)
         self.status.pack(fill="x", pady=(12, 0))
         self.label(frame, t("code_prompt.nobody")).pack(fill="x", pady=(12, 0))
+        # The scam the field knows best starts with an unexpected call "from IT".
+        self.label(frame, t("code_prompt.scam_warning")).pack(fill="x", pady=(8, 0))
         self.code.bind("<Return>", lambda _e: self.submit())
         self.code.bind("<KP_Enter>", lambda _e: self.submit())
         # Tk's own Ctrl+A moves to the line start; people expect "select all".

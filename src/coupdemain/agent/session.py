@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import BY_PERSON, BY_SERVER, SHARING_STATES, State
+from .diagnostics import read_report
+from .diagnostics.findings import INFO, finding
 from .inject.base import InputSink
 from .pipeline import FramePipeline
 from .ui import events as ev
@@ -24,6 +27,8 @@ from .ui import events as ev
 logger = logging.getLogger("coupdemain.agent.session")
 
 SHARING = frozenset(state.value for state in SHARING_STATES)
+# The banner's "reading your settings" line stays at least this long, to be read.
+READING_NOTICE_SECONDS = 4.0
 
 
 class Connection(Protocol):
@@ -73,6 +78,11 @@ class AssistedSession:
         self.control_allowed = False
         self.ended = False
         self.exit_code = 0
+        # Diagnostics: asking or reading now; which reading is the latest; how to read.
+        self.diagnostics_busy = False
+        self.readings = 0
+        self.read_diagnostics: Callable[[], Awaitable[m.DiagnosticsReport]] = read_report
+        self._diagnostics_task: asyncio.Task[None] | None = None
 
     # --- what the server says ------------------------------------------------
 
@@ -124,6 +134,8 @@ class AssistedSession:
                     self.post(ev.ClipboardReceived(text))
             case m.ChatMessage(id=ident, at=at, author=author, name=name, text=text):
                 self.post(ev.ChatReceived(ident, at, author, name, text))
+            case m.DiagnosticsRequest():
+                await self._receive_diagnostics_request()
             case m.Ended(by=by, reason=reason):
                 self._end(ev.SessionEnded(by, reason, self.welcome.technician_name))
             case _:
@@ -188,12 +200,60 @@ class AssistedSession:
             case ev.ClipboardCopied(text=text):
                 if self.control_allowed:
                     await self.connection.send(m.Clipboard(text))
+            case ev.DiagnosticsAnswer(allow=allow):
+                await self._answer_diagnostics(allow)
             case ev.EndSession() | ev.GiveUp():
                 self._revoke_input()
                 self.pipeline.set_active(False)
                 await self.connection.send(m.End())
             case _:
                 logger.debug("action %s ignored", action)
+
+    # --- diagnostics ----------------------------------------------------------
+
+    async def _receive_diagnostics_request(self) -> None:
+        if self.diagnostics_busy:
+            return  # already asking or reading: the one answer serves both requests
+        self.diagnostics_busy = True
+        if self.assume_consent:
+            self._start_reading()
+        else:
+            self.post(ev.AskDiagnostics(self.welcome.technician_name, self.welcome.organisation))
+
+    async def _answer_diagnostics(self, allow: bool) -> None:
+        if not self.diagnostics_busy:
+            return  # nothing was asked
+        if allow:
+            self._start_reading()
+        else:
+            self.diagnostics_busy = False
+            await self.connection.send(m.DiagnosticsDeclined())
+
+    def _start_reading(self) -> None:
+        self._diagnostics_task = asyncio.create_task(self._read_and_send(), name="diagnostics")
+
+    async def _read_and_send(self) -> None:
+        """Reads the settings off the loop, sends the report, then clears the banner's line."""
+        self.readings += 1
+        reading = self.readings
+        self.post(ev.DiagnosticsReading(True))
+        started = time.monotonic()
+        try:
+            report = await self.read_diagnostics()
+        except Exception:  # the technician is told, in words, and the session goes on
+            logger.warning("reading the computer's settings failed", exc_info=True)
+            report = m.DiagnosticsReport({}, [finding(INFO, "diagnostics_failed")])
+        try:
+            if not self.ended:
+                await self.connection.send(report)
+                logger.info("diagnostics sent: %d findings", len(report.findings))
+        except Exception:  # the connection's own end is handled by run()
+            logger.warning("the diagnostics could not be sent", exc_info=True)
+        finally:
+            self.diagnostics_busy = False
+        await asyncio.sleep(max(0.0, READING_NOTICE_SECONDS - (time.monotonic() - started)))
+        if not self.ended and reading == self.readings:
+            self.post(ev.DiagnosticsReading(False))
 
     # --- frames (FrameSink) -------------------------------------------------
 

@@ -42,6 +42,7 @@ class Banner(AgentWindow):
         }
         self.status: SessionStatus | None = None
         self.unread_from = ""  # who wrote the chat message not read yet, if any
+        self.reading = False  # the technician is reading the computer's settings
         super().__init__(root, t, trace)
 
     def build(self) -> None:
@@ -56,6 +57,8 @@ class Banner(AgentWindow):
         self.detail = self.label(texts, "", wrap=WRAP, colour="#8a4b00")
         self.demo = self.label(texts, "", wrap=WRAP)
         self.unread = self.label(texts, "", wrap=WRAP, colour="#1f5fbf")
+        self.reading_note = self.label(texts, t("banner.diagnostics_reading"), wrap=WRAP,
+                                       colour="#8a4b00")
         self.how_to_stop = self.label(texts, t("banner.how_to_stop"), wrap=WRAP)
         self.how_to_stop.pack(fill="x")
         self.row = tk.Frame(frame, background=BACKGROUND)
@@ -84,6 +87,12 @@ class Banner(AgentWindow):
         if self.status is not None:
             self.update(self.status)
 
+    def set_reading(self, reading: bool) -> None:
+        """Says (or stops saying) that the technician is reading the computer's settings."""
+        self.reading = reading
+        if self.status is not None:
+            self.update(self.status)
+
     def update(self, status: SessionStatus) -> None:
         """Shows the session as the server last described it."""
         self.status = status
@@ -101,7 +110,7 @@ class Banner(AgentWindow):
         self.unread.configure(
             text=t("banner.unread", name=self.unread_from) if self.unread_from else ""
         )
-        for widget in (self.detail, self.demo, self.unread, self.how_to_stop):
+        for widget in (self.detail, self.demo, self.unread, self.reading_note, self.how_to_stop):
             widget.pack_forget()
         if detail:
             self.detail.pack(fill="x")
@@ -109,6 +118,8 @@ class Banner(AgentWindow):
             self.demo.pack(fill="x")
         if self.unread_from:
             self.unread.pack(fill="x")
+        if self.reading:
+            self.reading_note.pack(fill="x")
         self.how_to_stop.pack(fill="x")
 
         wanted = []

@@ -75,6 +75,21 @@ class ChatReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class AskDiagnostics:
+    """The technician asks to read the computer's settings."""
+
+    technician: str
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticsReading:
+    """The settings are being read (True) or the reading is over (False), for the banner."""
+
+    reading: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ClipboardReceived:
     """Text the technician copied, for this computer's clipboard."""
 
@@ -105,7 +120,8 @@ class Quit:
 
 UiEvent = (
     AskForCode | Connecting | AskConsent | AskControl | SessionStatus | ChatReceived
-    | ClipboardReceived | SessionEnded | ConnectionLost | Quit
+    | ClipboardReceived | SessionEnded | ConnectionLost | Quit | AskDiagnostics
+    | DiagnosticsReading
 )
 
 
@@ -159,11 +175,18 @@ class ClipboardCopied:
 
 
 @dataclass(frozen=True, slots=True)
+class DiagnosticsAnswer:
+    """The person allowed (or refused) the reading of the computer's settings."""
+
+    allow: bool
+
+
+@dataclass(frozen=True, slots=True)
 class GiveUp:
     """The person closed the code prompt: no session."""
 
 
 UserAction = (
     SubmitCode | ConsentAnswer | ControlAnswer | StopControl | SetPaused | EndSession
-    | SendChat | ClipboardCopied | GiveUp
+    | SendChat | ClipboardCopied | GiveUp | DiagnosticsAnswer
 )

@@ -22,6 +22,7 @@ from .clipboard import ClipboardBridge
 from .code_prompt import CodePrompt
 from .consent import ConsentDialog
 from .control import ControlDialog
+from .diagnostics import DiagnosticsDialog
 from .ended import EndedNotice
 from .trace import UiTrace
 
@@ -77,6 +78,9 @@ class AgentUi:
             on_resume=lambda: act(ev.SetPaused(False)), on_chat=self._open_chat,
             on_end=lambda: act(ev.EndSession()), **common,
         )
+        self.diagnostics = DiagnosticsDialog(
+            self.root, t, on_answer=lambda allow: act(ev.DiagnosticsAnswer(allow)), **common
+        )
         self.chat = ChatWindow(self.root, t, on_send=lambda text: act(ev.SendChat(text)), **common)
         self.clipboard = ClipboardBridge(self.root, lambda text: act(ev.ClipboardCopied(text)))
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
@@ -131,6 +135,10 @@ class AgentUi:
                     self.clipboard.stop()
             case ev.AskControl(technician=technician, organisation=organisation):
                 self.control.ask(technician, organisation)
+            case ev.AskDiagnostics(technician=technician, organisation=organisation):
+                self.diagnostics.ask(technician, organisation)
+            case ev.DiagnosticsReading(reading=reading):
+                self.banner.set_reading(reading)
             case ev.ClipboardReceived(text=text):
                 if self.clipboard.active:
                     self.clipboard.write(text)
@@ -140,7 +148,8 @@ class AgentUi:
                     self.banner.set_unread(event.name)
             case ev.SessionEnded() | ev.ConnectionLost():
                 self.clipboard.stop()
-                windows = (self.code_prompt, self.consent, self.control, self.banner, self.chat)
+                windows = (self.code_prompt, self.consent, self.control, self.banner, self.chat,
+                           self.diagnostics)
                 for window in windows:
                     if window.visible:
                         window.hide()

@@ -6,9 +6,12 @@
 //         data-code-expires-at data-catalog-url></main>
 // and this module fills it with #status, #support-code, #countdown,
 // #request-control, #release-control, #end-session, #screen and
-// #ended-message (end-to-end tests find them by these ids).
+// #ended-message (end-to-end tests find them by these ids), and the
+// diagnostics panel: #diagnose, #diagnostics, #diagnostics-status,
+// #diagnostics-findings (one li[data-code] per finding), #diagnostics-sections.
 
 import { Display } from "./display.js";
+import { diagnosticsStatusKey, presentFindings, presentSections } from "./diagnostics.js";
 import { createTranslator, loadCatalog } from "./i18n.js";
 import { KeyboardInput } from "./input/keyboard.js";
 import { PointerInput } from "./input/pointer.js";
@@ -49,6 +52,14 @@ function build(root, t, code) {
             [t("button.release_control")]),
         endSession: element("button", { id: "end-session", type: "button", class: "danger", hidden: "" },
             [t("button.end_session")]),
+        diagnose: element("button", { id: "diagnose", type: "button", hidden: "" }, [t("button.diagnose")]),
+        diagnostics: element("aside", { id: "diagnostics", class: "viewer-diagnostics", hidden: "",
+            "aria-label": t("diagnostics.title") }),
+        diagnosticsStatus: element("p", { id: "diagnostics-status", role: "status", "aria-live": "polite" }),
+        diagnosticsFindings: element("ul", { id: "diagnostics-findings", class: "viewer-diagnostics-findings" }),
+        diagnosticsSections: element("div", { id: "diagnostics-sections" }),
+        diagnosticsClose: element("button", { id: "diagnostics-close", type: "button" },
+            [t("diagnostics.close")]),
         supportCode: element("p", { id: "support-code", class: code ? "viewer-code" : "viewer-code-missing" },
             [code || t("code.not_shown")]),
         countdownLabel: element("span", { id: "countdown-label" }, [t("code.expires_in")]),
@@ -92,13 +103,18 @@ function build(root, t, code) {
         ui.clipboardSend, ui.clipboardNote,
     );
     ui.chat.append(ui.clipboard, element("h2", {}, [t("chat.title")]), ui.chatLog, chatForm);
+    ui.diagnostics.append(
+        element("header", {}, [element("h2", {}, [t("diagnostics.title")]), ui.diagnosticsClose]),
+        ui.diagnosticsStatus, ui.diagnosticsFindings, ui.diagnosticsSections,
+    );
     ui.ended.append(ui.endedTitle, ui.endedSentence,
         element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
     const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
         element("div", { class: "viewer-status-group" }, [ui.status, ui.person]),
-        element("div", { class: "viewer-actions" }, [ui.requestControl, ui.releaseControl, ui.endSession]),
+        element("div", { class: "viewer-actions" },
+            [ui.requestControl, ui.releaseControl, ui.diagnose, ui.endSession]),
     ]);
-    const body = element("div", { class: "viewer-body" }, [ui.stage, ui.chat]);
+    const body = element("div", { class: "viewer-body" }, [ui.stage, ui.diagnostics, ui.chat]);
     root.replaceChildren(toolbar, ui.codePanel, body, ui.ended);
     return ui;
 }
@@ -134,6 +150,15 @@ async function main() {
         logger.error("showing message keys:", error.message);
     }
     const t = createTranslator(catalog);
+    // The findings' sentences, shared with the console's history.
+    let diagnosticsCatalog = {};
+    let diagnosticsCatalogMissing = false;
+    try {
+        diagnosticsCatalog = await loadCatalog(`/i18n/diagnostics/${data.lang || "en"}.json`);
+    } catch (error) {
+        diagnosticsCatalogMissing = true;
+        logger.error("showing finding codes:", error.message);
+    }
     const code = formatCode(data.code ?? "");
     const ui = build(root, t, code);
     const canvas = /** @type {HTMLCanvasElement} */ (ui.screen);
@@ -161,6 +186,16 @@ async function main() {
     ui.endSession.addEventListener("click", () => {
         keyboard.releaseAll();
         session.end();
+    });
+    // Closed by the technician: stays closed until the next Diagnose.
+    let diagnosticsClosed = false;
+    ui.diagnose.addEventListener("click", () => {
+        diagnosticsClosed = false;
+        session.requestDiagnostics();
+    });
+    ui.diagnosticsClose.addEventListener("click", () => {
+        diagnosticsClosed = true;
+        render(session.view);
     });
     ui.chatInput.form.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -233,6 +268,10 @@ async function main() {
         ui.chatInput.disabled = !shown.showScreen;
         ui.chatSend.disabled = !shown.showScreen;
         renderChat(view.chat);
+        show(ui.diagnose, shown.showScreen);
+        ui.diagnose.disabled = view.diagnostics.status === "waiting";
+        show(ui.diagnostics, view.diagnostics.status !== "idle" && !diagnosticsClosed);
+        renderDiagnostics(view.diagnostics);
         show(ui.clipboard, session.inputAllowed);
         if (view.clipboard.count !== clipboardShown) {
             clipboardShown = view.clipboard.count;
@@ -274,6 +313,44 @@ async function main() {
         }));
         ui.chatLog.scrollTop = ui.chatLog.scrollHeight;
         chatShown = lines.length;
+    }
+
+    let diagnosticsShown = null;
+
+    /** @param {import("./session.js").Diagnostics} diagnostics */
+    function renderDiagnostics(diagnostics) {
+        if (diagnostics === diagnosticsShown) return;
+        diagnosticsShown = diagnostics;
+        const key = diagnosticsStatusKey(diagnostics);
+        const time = new Date(diagnostics.at).toLocaleTimeString(document.documentElement.lang,
+            { hour: "2-digit", minute: "2-digit" });
+        setText(ui.diagnosticsStatus, key ? t(key, { time }) : "");
+        const report = diagnostics.report;
+        if (report === null) {
+            ui.diagnosticsFindings.replaceChildren();
+            ui.diagnosticsSections.replaceChildren();
+            return;
+        }
+        const findings = presentFindings(report.findings, diagnosticsCatalog);
+        ui.diagnosticsFindings.replaceChildren(...findings.map((finding) =>
+            element("li", { class: `finding-${finding.severity}`, "data-code": finding.code,
+                "data-severity": finding.severity }, [finding.text])));
+        const sections = presentSections(report.sections, diagnosticsCatalog,
+            document.documentElement.lang || "en");
+        ui.diagnosticsSections.replaceChildren(
+            ...(diagnosticsCatalogMissing ? [element("p", {}, [t("diagnostics.catalog_missing")])] : []),
+            ...sections.map((section) => element("section", { "data-section": section.name }, [
+                element("h3", {}, [section.title]),
+                ...(section.note ? [element("p", { class: "note" }, [section.note])] : []),
+                ...(section.facts.length ? [element("table", { class: "facts" }, section.facts.map(
+                    ([label, text]) => element("tr", {}, [element("th", { scope: "row" }, [label]),
+                        element("td", {}, [text])])))] : []),
+                ...section.tables.map((table) => element("table", { class: "rows" }, [
+                    element("caption", {}, [table.title]),
+                    element("tr", {}, table.columns.map((c) => element("th", { scope: "col" }, [c]))),
+                    ...table.rows.map((row) => element("tr", {}, row.map((cell) => element("td", {}, [cell])))),
+                ])),
+            ])));
     }
 
     function tick() {

@@ -35,6 +35,9 @@ export const MessageType = Object.freeze({
     CHAT: "chat",
     CLIPBOARD: "clipboard",
     CHAT_MESSAGE: "chat_message",
+    DIAGNOSTICS_REQUEST: "diagnostics_request",
+    DIAGNOSTICS_REPORT: "diagnostics_report",
+    DIAGNOSTICS_DECLINED: "diagnostics_declined",
 });
 
 /** The values of State.state (protocol/session.py's State enum). */
@@ -57,6 +60,7 @@ const VIEWER_SENDS = new Set([
     MessageType.HELLO, MessageType.END, MessageType.REQUEST_CONTROL,
     MessageType.RELEASE_CONTROL, MessageType.KEY, MessageType.POINTER, MessageType.WHEEL,
     MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST, MessageType.CHAT, MessageType.CLIPBOARD,
+    MessageType.DIAGNOSTICS_REQUEST,
 ]);
 
 /** The longest chat message the server accepts (messages.py's MAX_CHAT_CHARACTERS). */
@@ -77,6 +81,8 @@ const VIEWER_RECEIVES = {
     [MessageType.CHAT_MESSAGE]: {
         id: ["integer"], at: ["number"], author: ["string"], name: ["string"], text: ["string"],
     },
+    [MessageType.DIAGNOSTICS_REPORT]: { sections: ["object"], findings: ["array"] },
+    [MessageType.DIAGNOSTICS_DECLINED]: {},
 };
 
 /**
@@ -142,10 +148,12 @@ export function parse(text) {
 
 /**
  * @param {unknown} value
- * @param {string} kind  "string", "boolean", "number" or "integer"
+ * @param {string} kind  "string", "boolean", "number", "integer", "object" or "array"
  */
 function hasKind(value, kind) {
     if (kind === "integer") return Number.isInteger(value);
+    if (kind === "array") return Array.isArray(value);
+    if (kind === "object") return value !== null && typeof value === "object" && !Array.isArray(value);
     if (kind === "number") return typeof value === "number" && Number.isFinite(value);
     return typeof value === kind;
 }
@@ -183,6 +191,8 @@ export const chat = (text) => ({ type: MessageType.CHAT, text });
  * @returns {Message}
  */
 export const clipboard = (text) => ({ type: MessageType.CLIPBOARD, text });
+/** @returns {Message} the technician asks to read the computer's settings */
+export const diagnosticsRequest = () => ({ type: MessageType.DIAGNOSTICS_REQUEST });
 /** @returns {Message} the viewer needs the whole screen again */
 export const keyframeRequest = () => ({ type: MessageType.KEYFRAME_REQUEST });
 

@@ -38,7 +38,14 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   closeCode: number | null,
  *   chat: ChatLine[],
  *   clipboard: {text: string, count: number},
+ *   diagnostics: Diagnostics,
  * }} SessionView
+ *
+ * The latest remote diagnosis: "idle" (none asked), "waiting" (the person is
+ * asked, or the agent reads), "declined" or "done" (with the report).
+ * @typedef {{status: "idle" | "waiting" | "declined" | "done",
+ *   report: {sections: Record<string, unknown>, findings: object[]} | null,
+ *   at: number}} Diagnostics
  *
  * One line of the session's chat, as the server numbered it.
  * @typedef {{id: number, at: number, author: string, name: string, text: string}} ChatLine
@@ -108,6 +115,7 @@ export class ViewerSession {
             connection: "connecting", state: null, paused: false, personHostname: "",
             personUser: "", codeExpiresAt: options.codeExpiresAt ?? 0, ended: null, closeCode: null,
             chat: [], clipboard: { text: "", count: 0 },
+            diagnostics: { status: "idle", report: null, at: 0 },
         };
         /** @type {SocketLike | null} */
         this.socket = null;
@@ -178,6 +186,16 @@ export class ViewerSession {
      */
     sendClipboard(text) {
         return this.sendInput(protocol.clipboard(text));
+    }
+
+    /**
+     * Asks to read the computer's settings; the person is asked first.
+     * @returns {boolean} whether it was sent
+     */
+    requestDiagnostics() {
+        if (!this.send(protocol.diagnosticsRequest())) return false;
+        this.update({ diagnostics: { ...this.view.diagnostics, status: "waiting" } });
+        return true;
     }
 
     /** The technician ends the session. */
@@ -316,6 +334,13 @@ export class ViewerSession {
                 break;
             case MessageType.CHAT_MESSAGE:
                 this.receiveChat(message);
+                break;
+            case MessageType.DIAGNOSTICS_REPORT:
+                this.update({ diagnostics: { status: "done", at: this.now(),
+                    report: { sections: message.sections, findings: message.findings } } });
+                break;
+            case MessageType.DIAGNOSTICS_DECLINED:
+                this.update({ diagnostics: { ...this.view.diagnostics, status: "declined" } });
                 break;
             case MessageType.CLIPBOARD:
                 // count tells the page a new copy arrived, even of the same text.

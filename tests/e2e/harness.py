@@ -39,12 +39,14 @@ class Agent:
     process: subprocess.Popen[bytes] | None = None
     log_file: Path | None = None
     extra: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # added to the person's environment
 
     def start(self) -> Agent:
         env = self.screen.env()
         env["COUPDEMAIN_UI_TRACE"] = str(self.trace_file)
         env["LANG"] = "fr_FR.UTF-8" if self.language == "fr" else "en_US.UTF-8"
         env.pop("LC_ALL", None)
+        env.update(self.env)
         args = [sys.executable, "-m", "coupdemain", "get-help", "--server", self.server_url]
         if self.code:
             args += ["--code", self.code]

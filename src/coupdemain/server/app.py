@@ -26,6 +26,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from .. import i18n
 from ..config import Settings
+from ..i18n.diagnostics import DiagnosticsTranslator
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import State
@@ -149,7 +150,7 @@ def create_app(settings: Settings) -> FastAPI:
         lang = language_of(request)
         context.update(
             t=i18n.Translator("console", lang), lang=lang, request=request,
-            languages=i18n.SUPPORTED_LANGUAGES,
+            languages=i18n.SUPPORTED_LANGUAGES, td=DiagnosticsTranslator(lang),
         )
         return templates.TemplateResponse(request, name, context, status_code=status)
 

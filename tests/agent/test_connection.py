@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from coupdemain.agent.connection import InsecureServer, websocket_url
+from coupdemain.agent.connection import AgentConnection, InsecureServer, websocket_url
+from coupdemain.protocol import messages as m
+from tests.agent.fake_server import FakeServer
 
 
 @pytest.mark.parametrize(
@@ -37,3 +41,19 @@ def test_plain_http_elsewhere_when_allowed() -> None:
 def test_not_a_server_address(server: str) -> None:
     with pytest.raises(ValueError, match="must start with https://"):
         websocket_url(server)
+
+
+async def test_a_broken_proxy_does_not_keep_help_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy on a loopback port where nothing listens, as a broken setting would be.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = closed.getsockname()[1]
+    for variable in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("all_proxy", f"http://127.0.0.1:{dead}")
+    async with FakeServer() as server:
+        hello = m.Hello(protocol=1, role="agent", code="482913705")
+        connection, welcome = await AgentConnection.open(websocket_url(server.url), hello)
+        await connection.close()
+    assert welcome.technician_name == "Alice Martin"

@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import ssl
 import urllib.parse
+import urllib.request
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -121,16 +122,26 @@ class AgentConnection:
         options: dict[str, Any] = {}
         if url.startswith("wss:"):
             options["ssl"] = ssl.create_default_context()
-        try:
-            ws = await connect(
-                url, open_timeout=timeout, max_size=m.MAX_CONTROL_MESSAGE_BYTES,
-                ping_interval=PING_INTERVAL_SECONDS, ping_timeout=PING_TIMEOUT_SECONDS,
-                # The server speaks our own small messages; compression would
-                # only cost CPU on frames that are JPEG or PNG already.
-                compression=None, **options,
-            )
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            raise ServerUnreachable(f"cannot connect to {url}: {exc}") from exc
+        # Through the system's proxy first, as the network may require; then,
+        # if a proxy is set and that failed, directly: a broken proxy is what
+        # the person may need help with, so it must not keep help away.
+        routes: list[dict[str, Any]] = [{}]
+        if urllib.request.getproxies():
+            routes.append({"proxy": None})
+        for route in routes:
+            try:
+                ws = await connect(
+                    url, open_timeout=timeout, max_size=m.MAX_CONTROL_MESSAGE_BYTES,
+                    ping_interval=PING_INTERVAL_SECONDS, ping_timeout=PING_TIMEOUT_SECONDS,
+                    # The server speaks our own small messages; compression would
+                    # only cost CPU on frames that are JPEG or PNG already.
+                    compression=None, **options, **route,
+                )
+                break
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                if route is routes[-1]:
+                    raise ServerUnreachable(f"cannot connect to {url}: {exc}") from exc
+                logger.info("the proxy did not lead to %s (%s); trying directly", url, exc)
         try:
             await ws.send(m.serialize(hello))
             text = await asyncio.wait_for(ws.recv(), timeout)

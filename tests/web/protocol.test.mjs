@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import * as protocol from "../../web/viewer/protocol.js";
-import { BROKEN, fixture, PICTURES } from "./fixtures.mjs";
+import { BROKEN, fixture, PICTURES, VIDEO } from "./fixtures.mjs";
 
-for (const name of PICTURES) {
+for (const name of [...PICTURES, ...VIDEO]) {
     test(`parseFrame reads the headers of ${name}.bin`, () => {
         const { data, expected } = fixture(name);
         const frame = protocol.parseFrame(data);

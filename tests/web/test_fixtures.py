@@ -22,6 +22,7 @@ from coupdemain.protocol.messages import EncodedRect, parse_frame
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "encodings"
 PICTURES = ("solid", "png", "jpeg", "multi")
+VIDEO = ("h264_key", "h264_delta")
 BROKEN = ("truncated", "unknown_encoding", "trailing")
 
 
@@ -45,7 +46,7 @@ def decode(rect: EncodedRect) -> np.ndarray:
     return decoded
 
 
-@pytest.mark.parametrize("name", PICTURES)
+@pytest.mark.parametrize("name", PICTURES + VIDEO)
 def test_headers_match(name: str) -> None:
     want = expected(name)
     frame = parse_frame((FIXTURES / f"{name}.bin").read_bytes())
@@ -85,3 +86,28 @@ def test_broken_frames_are_refused_in_words(name: str) -> None:
     with pytest.raises(MalformedMessage) as caught:
         parse_frame((FIXTURES / f"{name}.bin").read_bytes())
     assert str(caught.value) == expected(name)["python_error"]
+
+
+def test_video_fixtures_decode_in_order_within_their_tolerance() -> None:
+    """h264_key starts a stream, h264_delta continues it; FFmpeg decodes both."""
+    import av
+
+    from coupdemain.agent.encode.h264 import unpack_payload
+
+    decoder = av.CodecContext.create("h264", "r")
+    streams = set()
+    for name in VIDEO:
+        want = expected(name)
+        assert want.get("paint_after", []) == list(VIDEO[: VIDEO.index(name)])
+        (rect,) = parse_frame((FIXTURES / f"{name}.bin").read_bytes()).rects
+        stream_id, keyframe, access_unit = unpack_payload(rect.payload)
+        streams.add(stream_id)
+        assert keyframe is (name == "h264_key")
+        (picture,) = decoder.decode(av.Packet(access_unit))
+        pixels = picture.to_ndarray(format="rgb24")
+        assert pixels.shape == (rect.height, rect.width, 3)
+        goal = np.array([np.frombuffer(bytes.fromhex(row), np.uint8).reshape(rect.width, 3)
+                         for row in want["rgb_rows"]])
+        error = np.abs(pixels.astype(np.int16) - goal.astype(np.int16)).max()
+        assert 0 < error <= want["tolerance"]
+    assert streams == {5}

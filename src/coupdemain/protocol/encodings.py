@@ -14,6 +14,13 @@ class Encoding(enum.IntEnum):
     SOLID = 0  # 3 bytes: R, G, B; the whole rectangle is one colour
     PNG = 1    # a PNG image, lossless: text and flat UI
     JPEG = 2   # a baseline JPEG image: photographic content
+    H264 = 3   # one H.264 access unit of a video stream: a large region in motion
 
 
 ENCODING_NAMES: dict[Encoding, str] = {e: e.name.lower() for e in Encoding}
+
+LOSSLESS: frozenset[Encoding] = frozenset({Encoding.SOLID, Encoding.PNG})
+"""Encodings that give back the exact pixels; the others are refreshed once at rest."""
+
+BASELINE: frozenset[Encoding] = frozenset({Encoding.SOLID, Encoding.PNG, Encoding.JPEG})
+"""What every viewer paints; the agent sends only these until a viewer says more."""

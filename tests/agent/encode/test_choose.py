@@ -7,7 +7,7 @@ import simplejpeg
 from PIL import Image
 
 from coupdemain.agent.changes import Rect
-from coupdemain.agent.encode.base import ENCODERS
+from coupdemain.agent.encode.base import ENCODERS, STREAM_ENCODERS
 from coupdemain.agent.encode.choose import RectEncoder, choose_encoding
 from coupdemain.protocol.encodings import Encoding
 from tests.agent.images import bgra, photo_like, text_like
@@ -42,7 +42,8 @@ def test_one_odd_pixel_is_not_solid() -> None:
 
 
 def test_every_encoding_has_an_encoder() -> None:
-    assert set(ENCODERS) == set(Encoding)
+    assert set(ENCODERS) | set(STREAM_ENCODERS) == set(Encoding)
+    assert not set(ENCODERS) & set(STREAM_ENCODERS)
 
 
 def test_rect_encoder_paints_the_frame_back() -> None:
@@ -70,3 +71,20 @@ def test_rect_encoder_paints_the_frame_back() -> None:
     assert kinds[(2, 1)] is Encoding.JPEG
     lossless = canvas[:, :128]
     assert np.array_equal(lossless, frame[:, :128, 2::-1])
+
+
+def test_lossless_never_picks_jpeg() -> None:
+    assert choose_encoding(photo_like(64, 64), lossless=True) is Encoding.PNG
+    assert choose_encoding(bgra(64, 64), lossless=True) is Encoding.SOLID
+    rect = RectEncoder().encode_rect(photo_like(64, 64), Rect(0, 0, 64, 64), lossless=True)
+    assert rect.encoding is Encoding.PNG
+
+
+def test_jpeg_quality_is_clamped_and_used() -> None:
+    encoder = RectEncoder()
+    encoder.jpeg_quality = 150
+    assert encoder.jpeg_quality == 100
+    big = len(encoder.encode_rect(photo_like(64, 64), Rect(0, 0, 64, 64)).payload)
+    encoder.jpeg_quality = 20
+    small = len(encoder.encode_rect(photo_like(64, 64), Rect(0, 0, 64, 64)).payload)
+    assert small < big

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .base import ENCODERS, Encoder
+from .base import ENCODERS, STREAM_ENCODERS, Encoder, StreamEncoder
 
-__all__ = ["ENCODERS", "Encoder"]
+__all__ = ["ENCODERS", "STREAM_ENCODERS", "Encoder", "StreamEncoder"]

@@ -1,4 +1,9 @@
-"""The encoder seam, and the one table from encoding id to encoder."""
+"""The encoder seams, and the tables from encoding id to encoder.
+
+Still-image encoders (``Encoder``) turn one region into one payload and
+keep no state between rects. Stream encoders (``StreamEncoder``, H.264)
+keep a video stream's state between frames, for one fixed rectangle.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,23 @@ class Encoder(Protocol):
         ...
 
 
+class StreamEncoder(Protocol):
+    """Encodes the successive pictures of one fixed rectangle as a video stream."""
+
+    encoding: ClassVar[Encoding]
+    stream_id: int
+    width: int
+    height: int
+
+    def encode(self, pixels: Pixels, *, keyframe: bool = False) -> bytes:
+        """Encodes the stream's next picture; ``keyframe`` starts over with an IDR."""
+        ...
+
+    def close(self) -> None:
+        """Ends the stream."""
+        ...
+
+
 def _table() -> dict[Encoding, type[Encoder]]:
     # Imported here so that each encoder module can import this one's Protocol.
     from .jpeg import JpegEncoder
@@ -28,3 +50,12 @@ def _table() -> dict[Encoding, type[Encoder]]:
 
 
 ENCODERS: dict[Encoding, type[Encoder]] = _table()
+
+
+def _stream_table() -> dict[Encoding, type[StreamEncoder]]:
+    from .h264 import H264Encoder
+
+    return {Encoding.H264: H264Encoder}
+
+
+STREAM_ENCODERS: dict[Encoding, type[StreamEncoder]] = _stream_table()

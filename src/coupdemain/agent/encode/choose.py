@@ -15,6 +15,7 @@ from ...protocol.messages import EncodedRect
 from ..capture.base import Pixels
 from ..changes import Rect
 from .base import ENCODERS, Encoder
+from .jpeg import JpegEncoder
 
 # Anti-aliased text on a plain background uses tens to a couple of hundred
 # colours; a photograph of the same size uses thousands.
@@ -30,15 +31,18 @@ def _colours(pixels: Pixels) -> npt.NDArray[np.uint32]:
     return words & _RGB_MASK
 
 
-def choose_encoding(pixels: Pixels) -> Encoding:
+def choose_encoding(pixels: Pixels, *, lossless: bool = False) -> Encoding:
     """Picks the encoding for one BGRA region.
 
     Args:
         pixels: a ``(height, width, 4)`` region, possibly a view of a frame.
+        lossless: only SOLID or PNG (a refresh of a region at rest).
     """
     colours = _colours(pixels)
     if colours.size == 0 or bool((colours == colours[0]).all()):
         return Encoding.SOLID
+    if lossless:
+        return Encoding.PNG
     if colours.size > SAMPLE_PIXELS:
         # An evenly spaced sample; a region that is text everywhere is text
         # in the sample too.
@@ -51,8 +55,9 @@ def choose_encoding(pixels: Pixels) -> Encoding:
 class RectEncoder:
     """Encodes rectangles of a frame, each with the encoding that fits it.
 
-    Holds one encoder instance per encoding, so that per-encoder settings
-    (JPEG quality) are made once.
+    Holds one encoder instance per still-image encoding, so that
+    per-encoder settings are made once; ``jpeg_quality`` follows the
+    pipeline's quality level.
     """
 
     def __init__(self) -> None:
@@ -60,9 +65,27 @@ class RectEncoder:
             encoding: cls() for encoding, cls in ENCODERS.items()
         }
 
-    def encode_rect(self, frame: Pixels, rect: Rect) -> EncodedRect:
-        """Chooses and encodes one rectangle of a whole-screen frame."""
+    @property
+    def jpeg_quality(self) -> int:
+        jpeg = self._encoders[Encoding.JPEG]
+        assert isinstance(jpeg, JpegEncoder)
+        return jpeg.quality
+
+    @jpeg_quality.setter
+    def jpeg_quality(self, quality: int) -> None:
+        jpeg = self._encoders[Encoding.JPEG]
+        assert isinstance(jpeg, JpegEncoder)
+        jpeg.quality = max(1, min(100, int(quality)))
+
+    def encode_rect(self, frame: Pixels, rect: Rect, *, lossless: bool = False) -> EncodedRect:
+        """Chooses and encodes one rectangle of a whole-screen frame.
+
+        Args:
+            frame: the whole screen.
+            rect: the part to encode.
+            lossless: SOLID or PNG only, never JPEG.
+        """
         region = frame[rect.y : rect.y + rect.height, rect.x : rect.x + rect.width]
-        encoding = choose_encoding(region)
+        encoding = choose_encoding(region, lossless=lossless)
         payload = self._encoders[encoding].encode(region)
         return EncodedRect(rect.x, rect.y, rect.width, rect.height, encoding, payload)

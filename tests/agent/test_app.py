@@ -116,7 +116,8 @@ async def test_wrong_code_then_consent_frames_control_and_end(
 
         await server.send(m.State("viewing"))
         await server.send(m.Peer("viewer", True))
-        assert await server.expect(m.Screen) == m.Screen(1280, 800)
+        screen = await server.expect(m.Screen)
+        assert (screen.width, screen.height, screen.monitor) == (1280, 800, m.ALL_MONITORS)
         keyframe = await server.expect(m.FrameUpdate)
         assert keyframe.keyframe
         banner = await agent.window("banner", "Alice Martin (Entraide Numérique) can see")

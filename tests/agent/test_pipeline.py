@@ -9,7 +9,14 @@ import pytest
 from coupdemain.agent.capture.fake import FakeScreen
 from coupdemain.agent.pipeline import FramePipeline, PipelineOutput
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.protocol.messages import FrameUpdate, parse_frame, serialize_frame
+from coupdemain.agent.capture.base import Monitor
+from coupdemain.protocol.messages import (
+    ALL_MONITORS,
+    FrameUpdate,
+    Screen,
+    parse_frame,
+    serialize_frame,
+)
 
 
 def paint(canvas: np.ndarray, update: FrameUpdate) -> None:
@@ -33,6 +40,11 @@ async def step(pipeline: FramePipeline) -> PipelineOutput | None:
     return await pipeline.next_output()
 
 
+def size(output: PipelineOutput) -> tuple[int, int] | None:
+    """The picture's size the output announces, if it announces one."""
+    return None if output.screen is None else (output.screen.width, output.screen.height)
+
+
 @pytest.fixture
 def screen() -> FakeScreen:
     return FakeScreen(320, 200)
@@ -50,7 +62,7 @@ async def test_first_frame_is_a_keyframe_with_its_geometry(pipeline: FramePipeli
     output = await step(pipeline)
     assert output is not None
     assert output.update.keyframe
-    assert output.screen == (320, 200)
+    assert size(output) == (320, 200)
     assert sum(r.width * r.height for r in output.update.rects) == 320 * 200
     # It survives the wire format.
     assert parse_frame(serialize_frame(output.update)) == output.update
@@ -116,7 +128,7 @@ async def test_keyframe_on_request(pipeline: FramePipeline, screen: FakeScreen) 
     pipeline.request_keyframe()
     output = await step(pipeline)
     assert output is not None and output.update.keyframe
-    assert output.screen == (320, 200)
+    assert size(output) == (320, 200)
 
 
 async def test_keyframe_request_waits_for_credit(
@@ -151,15 +163,15 @@ async def test_resize_sends_the_new_geometry(
     pipeline.receive_ack(first.update.frame_id)
     screen.resize(256, 128)
     output = await step(pipeline)
-    assert output is not None and output.update.keyframe and output.screen == (256, 128)
+    assert output is not None and output.update.keyframe and size(output) == (256, 128)
 
 
 class RecordingSink:
     def __init__(self) -> None:
         self.sent: list[object] = []
 
-    async def send_screen(self, width: int, height: int) -> None:
-        self.sent.append(("screen", width, height))
+    async def send_screen(self, screen: Screen) -> None:
+        self.sent.append(("screen", screen.width, screen.height))
 
     async def send_frame(self, update: FrameUpdate) -> None:
         self.sent.append(update)
@@ -210,4 +222,66 @@ async def test_inactive_pipeline_sends_nothing(screen: FakeScreen) -> None:
         assert screen.captures == 0
     finally:
         task.cancel()
+        pipeline.close()
+
+
+TWO_MONITORS = [Monitor(0, 0, 320, 200, "LEFT", primary=True), Monitor(320, 0, 256, 160, "RIGHT")]
+
+
+@pytest.fixture
+def wide_screen() -> FakeScreen:
+    screen = FakeScreen(576, 200, monitors=TWO_MONITORS)
+    screen.fill(320, 0, 256, 160, (0, 128, 255))  # the right monitor: one flat colour
+    return screen
+
+
+async def test_keyframe_lists_every_monitor_and_shares_all(wide_screen: FakeScreen) -> None:
+    pipeline = FramePipeline(wide_screen)
+    try:
+        pipeline.set_active(True)
+        output = await step(pipeline)
+        assert output is not None and output.screen is not None
+        assert size(output) == (576, 200)
+        assert output.screen.monitor == ALL_MONITORS
+        assert [(m["x"], m["width"], m["name"]) for m in output.screen.monitors] == [
+            (0, 320, "LEFT"), (320, 256, "RIGHT")]
+        assert output.origin == (0, 0)
+    finally:
+        pipeline.close()
+
+
+async def test_selecting_a_monitor_sends_only_its_picture(wide_screen: FakeScreen) -> None:
+    pipeline = FramePipeline(wide_screen)
+    try:
+        pipeline.set_active(True)
+        first = await step(pipeline)
+        assert first is not None
+        pipeline.receive_ack(first.update.frame_id)
+        pipeline.select_monitor(1)
+        output = await step(pipeline)
+        assert output is not None and output.update.keyframe and output.screen is not None
+        assert size(output) == (256, 160)
+        assert output.screen.monitor == 1 and output.origin == (320, 0)
+        canvas = np.zeros((160, 256, 3), dtype=np.uint8)
+        paint(canvas, output.update)
+        assert (canvas == (0, 128, 255)).all()
+
+        # Back to the whole desktop.
+        pipeline.receive_ack(output.update.frame_id)
+        pipeline.select_monitor(ALL_MONITORS)
+        output = await step(pipeline)
+        assert output is not None and size(output) == (576, 200) and output.origin == (0, 0)
+    finally:
+        pipeline.close()
+
+
+async def test_a_monitor_that_is_gone_falls_back_to_all(wide_screen: FakeScreen) -> None:
+    pipeline = FramePipeline(wide_screen)
+    try:
+        pipeline.set_active(True)
+        pipeline.select_monitor(5)
+        output = await step(pipeline)
+        assert output is not None and output.screen is not None
+        assert output.screen.monitor == ALL_MONITORS and size(output) == (576, 200)
+    finally:
         pipeline.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
 
+from coupdemain.agent.capture.base import Monitor
 from coupdemain.agent.capture.fake import FakeScreen
 from coupdemain.agent.inject.recording import RecordingInputSink
 from coupdemain.agent.pipeline import FramePipeline
@@ -109,6 +111,25 @@ async def test_input_while_controlling(parts: Parts) -> None:
     await session.receive_message(m.Pointer(1, 2, 1))
     await session.receive_message(m.Wheel(3, 4, 0, -2))
     assert sink.events == [("key_down", "KeyA"), ("pointer", 1, 2, 1), ("wheel", 3, 4, 0, -2)]
+
+
+async def test_input_lands_on_the_monitor_shown() -> None:
+    connection = RecordingConnection()
+    sink = RecordingInputSink()
+    monitors = [Monitor(0, 0, 64, 64, "LEFT"), Monitor(64, 0, 32, 48, "RIGHT")]
+    pipeline = FramePipeline(FakeScreen(96, 64, monitors=monitors))
+    session = AssistedSession(connection, WELCOME, pipeline, sink, lambda event: None)
+    try:
+        await sharing(session, "controlling")
+        await session.receive_message(m.SelectMonitor(1))
+        await asyncio.wait_for(pipeline.run(session, max_frames=1), 10)
+        screens = [message for message in connection.sent if isinstance(message, m.Screen)]
+        assert (screens[-1].width, screens[-1].height, screens[-1].monitor) == (32, 48, 1)
+        await session.receive_message(m.Pointer(10, 20, 0))
+        await session.receive_message(m.Wheel(10, 20, 0, 1))
+        assert sink.events == [("pointer", 74, 20, 0), ("wheel", 74, 20, 0, 1)]
+    finally:
+        pipeline.close()
 
 
 @pytest.mark.parametrize(

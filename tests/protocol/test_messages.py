@@ -25,6 +25,11 @@ from coupdemain.protocol.errors import (
         m.State(state="viewing", paused=True, person_hostname="pc", code_expires_at=12.5),
         m.Ended(by="person", reason=int(CloseReason.ENDED_BY_PERSON)),
         m.Welcome(session_id="abc", technician_name="Alice", organisation="Entraide"),
+        m.Screen(1024, 768, monitors=[
+            {"x": 0, "y": 0, "width": 1280, "height": 800, "name": "DP-1", "primary": True},
+            {"x": 1280, "y": 0, "width": 1024, "height": 768, "name": "HDMI-1", "primary": False},
+        ], monitor=1),
+        m.SelectMonitor(m.ALL_MONITORS),
     ],
 )
 def test_round_trip(message: m.Message) -> None:
@@ -64,6 +69,23 @@ def test_bad_messages_are_refused_with_a_sentence(
 ) -> None:
     with pytest.raises(error) as caught:
         m.parse(text, m.VIEWER_SENDS)
+    assert str(caught.value) == words
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('"monitors": [{"x": 0, "y": 0, "width": "wide", "height": 1}]',
+         "each monitor needs integer x, y, width and height"),
+        ('"monitors": [7]', "each monitor needs integer x, y, width and height"),
+        ('"monitors": [], "monitor": 0', "monitor 0 is not one of the monitors listed"),
+        ('"monitors": [' + ", ".join(['{"x": 0, "y": 0, "width": 1, "height": 1}'] * 17) + "]",
+         "at most 16 monitors, not 17"),
+    ],
+)
+def test_bad_monitor_lists_are_refused(body: str, words: str) -> None:
+    with pytest.raises(MalformedMessage) as caught:
+        m.parse('{"type": "screen", "width": 8, "height": 8, ' + body + "}", m.AGENT_SENDS)
     assert str(caught.value) == words
 
 

@@ -239,6 +239,15 @@ def test_diagnostics_ask_the_agent_and_record_the_findings() -> None:
     ]
 
 
+def test_monitor_choice_reaches_the_agent_and_the_record() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.SelectMonitor(1))
+    assert to(Role.AGENT, session) == [m.SelectMonitor(1)]
+    assert [(r.actor, r.action, r.detail) for r in session.audit_records()] == [
+        ("technician", "monitor_selected", {"monitor": 1}),
+    ]
+
+
 def test_containers_are_type_checked() -> None:
     text = '{"type": "diagnostics_report", "sections": [], "findings": []}'
     with pytest.raises(MalformedMessage) as caught:

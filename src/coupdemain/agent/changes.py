@@ -1,5 +1,10 @@
 """Which parts of the screen changed: a tile diff, merged into rectangles.
 
+Damage reports (XDamage) say where the screen may have changed; they are
+turned into the same tile map (``damage_tiles``), so that only those tiles
+are grabbed, and the grabbed tiles are diffed all the same: a redraw that
+paints the same pixels costs no bytes.
+
 The screen is cut into 64x64 tiles. Comparing two frames as uint64 words
 and summing per tile with ``np.add.reduceat`` takes about 3 ms at 1080p,
 against 50 ms for the naive per-pixel comparison (research/perf-limits.md
@@ -9,12 +14,15 @@ rectangles: a 64x64 JPEG spends a third of its bytes on headers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
 
-from .capture.base import Pixels
+from .capture.base import Pixels, Rect
+
+__all__ = ["Rect", "TileMap", "all_tiles", "changed_rects", "damage_tiles", "dirty_tiles",
+           "merge_tiles"]
 
 TILE = 64
 # Vertical merging stops at this height, so that one rectangle's encoding
@@ -22,20 +30,6 @@ TILE = 64
 MAX_MERGED_HEIGHT = 4 * TILE
 
 TileMap = npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True, slots=True)
-class Rect:
-    """A rectangle of the screen, in pixels."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def area(self) -> int:
-        return self.width * self.height
 
 
 def dirty_tiles(previous: Pixels, current: Pixels, tile: int = TILE) -> TileMap:
@@ -72,6 +66,25 @@ def dirty_tiles(previous: Pixels, current: Pixels, tile: int = TILE) -> TileMap:
 def all_tiles(width: int, height: int, tile: int = TILE) -> TileMap:
     """A map with every tile marked, for a keyframe."""
     return np.ones(((height + tile - 1) // tile, (width + tile - 1) // tile), dtype=np.bool_)
+
+
+def damage_tiles(
+    rects: Iterable[Rect], width: int, height: int, tile: int = TILE
+) -> TileMap:
+    """The tiles that the damaged rectangles touch, on a ``width`` x ``height`` screen.
+
+    Rectangles are clipped to the screen; parts outside it are ignored.
+    """
+    tiles = np.zeros(((height + tile - 1) // tile, (width + tile - 1) // tile), dtype=np.bool_)
+    for rect in rects:
+        clipped = rect.clip(width, height)
+        if clipped is None:
+            continue
+        tiles[
+            clipped.y // tile : (clipped.y + clipped.height - 1) // tile + 1,
+            clipped.x // tile : (clipped.x + clipped.width - 1) // tile + 1,
+        ] = True
+    return tiles
 
 
 def merge_tiles(

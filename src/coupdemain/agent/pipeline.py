@@ -9,23 +9,28 @@ one frame, instead of a backlog of stale ones. Latency stays low on a
 slow link instead of growing (DESIGN.md, "Flow control").
 
 Capture, diff and encoding run in one worker thread, off the event loop.
-What wakes the pipeline is a ``ChangeSource``: a blind 30 fps timer for
-now; an XDamage listener can replace it without touching this module.
+What wakes the pipeline is a ``ChangeSource``: XDamage where the X server
+has it (``capture/damage.py``), which also says *where* the screen changed
+so that only those tiles are grabbed; else a blind 30 fps ``FrameTimer``
+with a whole-screen tile diff, nudged right after injected input.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..protocol.messages import FrameUpdate
-from .capture.base import Pixels, ScreenSource
-from .changes import all_tiles, dirty_tiles, merge_tiles
+import numpy as np
+
+from ..protocol.messages import ALL_MONITORS, FrameUpdate, Screen
+from .capture.base import Monitor, Pixels, Rect, ScreenSource
+from .changes import TILE, TileMap, all_tiles, damage_tiles, dirty_tiles, merge_tiles
 from .encode.choose import RectEncoder
 
 logger = logging.getLogger("coupdemain.agent.pipeline")
@@ -35,18 +40,44 @@ MAX_UNACKED_FRAMES = 2
 # keyframe request. If acks stop for this long, assume they are lost.
 ACK_TIMEOUT_SECONDS = 10.0
 DEFAULT_FPS = 30.0
+# Damage over more than this share of the tiles: one whole grab and diff
+# (4 + 3 ms at 1080p) beats many small grabs.
+FULL_GRAB_SHARE = 0.5
+# After injected input without XDamage, the timer captures this soon, so that
+# the application's echo shows without waiting for the next tick.
+NUDGE_DELAY_SECONDS = 0.008
 
 
 class ChangeSource(Protocol):
-    """Tells the pipeline when the screen may have changed."""
+    """Tells the pipeline when, and where, the screen may have changed."""
 
     async def wait_for_change(self) -> None:
         """Returns once the screen may have changed since the previous call returned."""
         ...
 
+    def take_damage(self) -> list[Rect] | None:
+        """The rectangles drawn since the last call, in display coordinates.
+
+        None: unknown, compare the whole screen.
+        """
+        ...
+
+    def nudge(self) -> None:
+        """Input was just injected: the screen is about to change."""
+        ...
+
+    def close(self) -> None:
+        """Stops listening (called on the event loop's thread)."""
+        ...
+
 
 class FrameTimer:
     """A blind timer: "the screen may have changed" up to ``fps`` times a second.
+
+    It knows nothing of where: every capture grabs and diffs the whole
+    screen. A ``nudge`` (injected input) brings the next capture forward to
+    ``NUDGE_DELAY_SECONDS`` from now, so that a typed key's echo does not
+    wait for the next tick.
 
     Args:
         fps: the highest capture rate.
@@ -55,21 +86,40 @@ class FrameTimer:
     def __init__(self, fps: float = DEFAULT_FPS) -> None:
         self.interval = 1.0 / fps
         self._last = 0.0
+        self._nudged: asyncio.Event | None = None
 
     async def wait_for_change(self) -> None:
         # Measured from the previous return, so capture and encoding time
         # count against the interval and a slow frame does not cause a burst.
+        if self._nudged is None:
+            self._nudged = asyncio.Event()
         delay = self._last + self.interval - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        if delay > 0 and not self._nudged.is_set():
+            try:
+                await asyncio.wait_for(self._nudged.wait(), delay)
+            except TimeoutError:
+                pass
+        if self._nudged.is_set():
+            self._nudged.clear()
+            await asyncio.sleep(NUDGE_DELAY_SECONDS)
         self._last = time.monotonic()
+
+    def take_damage(self) -> list[Rect] | None:
+        return None
+
+    def nudge(self) -> None:
+        if self._nudged is not None:
+            self._nudged.set()
+
+    def close(self) -> None:
+        pass
 
 
 class FrameSink(Protocol):
     """Where the pipeline's output goes: the connection to the server."""
 
-    async def send_screen(self, width: int, height: int) -> None:
-        """Announces the screen's geometry; comes before the keyframe it applies to."""
+    async def send_screen(self, screen: Screen) -> None:
+        """Announces the picture's geometry and the monitors; comes before its keyframe."""
         ...
 
     async def send_frame(self, update: FrameUpdate) -> None:
@@ -79,10 +129,15 @@ class FrameSink(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PipelineOutput:
-    """One step's result: a frame, and the geometry to announce before it, if new."""
+    """One step's result: a frame, and the geometry to announce before it, if new.
+
+    ``origin`` is where the picture's top-left corner lies on the desktop:
+    not 0, 0 when one monitor is shared.
+    """
 
     update: FrameUpdate
-    screen: tuple[int, int] | None = None
+    screen: Screen | None = None
+    origin: tuple[int, int] = (0, 0)
 
 
 class FramePipeline:
@@ -121,6 +176,11 @@ class FramePipeline:
         self._next_frame_id = 1
         self._unacked: collections.deque[tuple[int, float]] = collections.deque()
         self._active = False
+        # The monitor shared (an index into the source's monitors), or all of them.
+        self._monitor = ALL_MONITORS
+        self._region: Monitor | None = None
+        # Where the viewer's picture starts on the desktop, as last announced.
+        self.origin = (0, 0)
         self._kick = asyncio.Event()
         self._change_task: asyncio.Future[None] | None = None
 
@@ -163,6 +223,11 @@ class FramePipeline:
         self._unacked.clear()
         self.request_keyframe()
 
+    def select_monitor(self, index: int) -> None:
+        """Shares one monitor (its index in the announced list), or all (-1), from a keyframe on."""
+        self._monitor = index
+        self.request_keyframe()
+
     def set_active(self, active: bool) -> None:
         """Starts (after a ``reset``) or stops producing frames."""
         if active and not self._active:
@@ -178,30 +243,135 @@ class FramePipeline:
 
     # --- producing -----------------------------------------------------------
 
-    def produce(self, keyframe: bool) -> PipelineOutput | None:
+    def produce(
+        self, keyframe: bool, damage: list[Rect] | None = None
+    ) -> PipelineOutput | None:
         """Captures the screen and encodes what changed since the last frame sent.
 
         Runs in the worker thread. Returns None when nothing changed. The
         caller accounts for credit; this method only remembers the picture.
+
+        Args:
+            keyframe: send the whole picture.
+            damage: the rectangles drawn since the last call, in display
+                coordinates: only their tiles are grabbed, into the picture
+                the viewer has, and diffed. None: grab and diff everything.
         """
+        if not keyframe and damage is not None and self._sent is not None:
+            damaged = self._grab_damage(damage, self._sent)
+            if damaged is not None:
+                if not damaged.any():
+                    return None
+                height, width = self._sent.shape[:2]
+                return self._encode_frame(self._sent, damaged, width, height, False, None)
         frame = self.source.capture()
+        screen = None
+        if keyframe or self._sent is None:
+            # Monitors are read at each keyframe: one plugged in or out since shows up.
+            screen = self._screen(frame.width, frame.height)
         pixels = frame.pixels
+        if self._region is not None:
+            region = self._region
+            pixels = np.ascontiguousarray(
+                pixels[region.y : region.y + region.height, region.x : region.x + region.width]
+            )
+        height, width = pixels.shape[:2]
         resized = self._sent is None or self._sent.shape != pixels.shape
+        if resized and screen is None:
+            screen = self._screen(frame.width, frame.height)
         if keyframe or resized:
-            tiles = all_tiles(frame.width, frame.height)
+            tiles = all_tiles(width, height)
             keyframe = True
         else:
             assert self._sent is not None
             tiles = dirty_tiles(self._sent, pixels)
             if not tiles.any():
                 return None
-        rects = merge_tiles(tiles, frame.width, frame.height)
+        return self._encode_frame(pixels, tiles, width, height, keyframe, screen)
+
+    def _grab_damage(self, damage: list[Rect], picture: Pixels) -> TileMap | None:
+        """Grabs the tiles the damage touches into ``picture``; returns those that changed.
+
+        ``picture`` (the viewer's picture, i.e. what was sent) is updated in
+        place. Returns None when a whole grab is the better way: much of the
+        screen is damaged, or an area could not be grabbed (a resize).
+        """
+        height, width = picture.shape[:2]
+        ox, oy = self._region_origin()
+        touched = damage_tiles(
+            (Rect(r.x - ox, r.y - oy, r.width, r.height) for r in damage), width, height
+        )
+        if touched.sum() > touched.size * FULL_GRAB_SHARE:
+            return None
+        parts: list[tuple[Rect, Pixels]] = []
+        for area in merge_tiles(touched, width, height):
+            try:
+                part = self.source.capture_area(Rect(area.x + ox, area.y + oy, area.width,
+                                                     area.height))
+            except Exception:  # noqa: BLE001 - e.g. the screen shrank: grab it all
+                logger.debug("grabbing %s failed; grabbing the whole screen", area, exc_info=True)
+                return None
+            if part.shape != (area.height, area.width, 4):
+                return None
+            parts.append((area, part))
+        # Only once every grab worked: the picture must not be half updated.
+        changed = np.zeros_like(touched)
+        for area, part in parts:
+            sent = picture[area.y : area.y + area.height, area.x : area.x + area.width]
+            row, col = area.y // TILE, area.x // TILE
+            dirty = dirty_tiles(sent, part)
+            changed[row : row + dirty.shape[0], col : col + dirty.shape[1]] |= dirty
+            sent[...] = part
+        return changed
+
+    def _region_origin(self) -> tuple[int, int]:
+        """Where the shared picture's top-left corner lies in display coordinates."""
+        x, y = self.source.origin
+        if self._region is not None:
+            x, y = x + self._region.x, y + self._region.y
+        return x, y
+
+    def _encode_frame(
+        self, pixels: Pixels, tiles: TileMap, width: int, height: int, keyframe: bool,
+        screen: Screen | None,
+    ) -> PipelineOutput:
+        """Encodes the tiles marked of ``pixels`` into the next frame update."""
+        rects = merge_tiles(tiles, width, height)
         encoded = tuple(self._encoder.encode_rect(pixels, rect) for rect in rects)
         self._sent = pixels
         frame_id = self._next_frame_id
         self._next_frame_id = (self._next_frame_id + 1) & 0xFFFFFFFF or 1
         update = FrameUpdate(frame_id, encoded, keyframe=keyframe)
-        return PipelineOutput(update, (frame.width, frame.height) if keyframe else None)
+        if screen is not None:
+            screen = dataclasses.replace(screen, width=width, height=height)
+        origin = (self._region.x, self._region.y) if self._region is not None else (0, 0)
+        return PipelineOutput(update, screen if keyframe else None, origin)
+
+    def _screen(self, width: int, height: int) -> Screen:
+        """Reads the monitors and picks the region shared; the size is the picture's."""
+        monitors = self.source.monitors()
+        if not 0 <= self._monitor < len(monitors):
+            if self._monitor != ALL_MONITORS:
+                logger.info("monitor %d is gone; sharing all of them", self._monitor + 1)
+            self._monitor = ALL_MONITORS
+        self._region = None
+        if self._monitor != ALL_MONITORS and len(monitors) > 1:
+            monitor = monitors[self._monitor]
+            # Clipped to the picture: a monitor reported partly off-screen shares what exists.
+            x, y = max(0, monitor.x), max(0, monitor.y)
+            self._region = Monitor(
+                x, y, max(1, min(monitor.width, width - x)), max(1, min(monitor.height, height - y)),
+                monitor.name, monitor.primary,
+            )
+        return Screen(
+            width, height,
+            monitors=[
+                {"x": mon.x, "y": mon.y, "width": mon.width, "height": mon.height,
+                 "name": mon.name, "primary": mon.primary}
+                for mon in monitors
+            ],
+            monitor=self._monitor if self._region is not None else ALL_MONITORS,
+        )
 
     async def next_output(self) -> PipelineOutput | None:
         """One step: if credit allows, produce a frame in the worker thread.
@@ -258,7 +428,8 @@ class FramePipeline:
                 if output is None or not self._active:
                     continue
                 if output.screen is not None:
-                    await sink.send_screen(*output.screen)
+                    self.origin = output.origin
+                    await sink.send_screen(output.screen)
                 await sink.send_frame(output.update)
                 sent += 1
         finally:

@@ -105,10 +105,15 @@ class AssistedSession:
                     self._inject(self.sink.key, code, key, down)
             case m.Pointer(x=x, y=y, buttons=buttons):
                 if self.control_allowed:
-                    self._inject(self.sink.pointer, x, y, buttons)
+                    # The viewer's picture may be one monitor: its 0, 0 is that monitor's corner.
+                    ox, oy = self.pipeline.origin
+                    self._inject(self.sink.pointer, x + ox, y + oy, buttons)
             case m.Wheel(x=x, y=y, dx=dx, dy=dy):
                 if self.control_allowed:
-                    self._inject(self.sink.wheel, x, y, dx, dy)
+                    ox, oy = self.pipeline.origin
+                    self._inject(self.sink.wheel, x + ox, y + oy, dx, dy)
+            case m.SelectMonitor(monitor=monitor):
+                self.pipeline.select_monitor(monitor)
             case m.FrameAck(frame_id=frame_id):
                 self.pipeline.receive_ack(frame_id)
             case m.KeyframeRequest():
@@ -257,8 +262,8 @@ class AssistedSession:
 
     # --- frames (FrameSink) -------------------------------------------------
 
-    async def send_screen(self, width: int, height: int) -> None:
-        await self.connection.send(m.Screen(width, height))
+    async def send_screen(self, screen: m.Screen) -> None:
+        await self.connection.send(screen)
 
     async def send_frame(self, update: m.FrameUpdate) -> None:
         await self.connection.send_frame(update)

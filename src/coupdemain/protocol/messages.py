@@ -34,6 +34,8 @@ PROTOCOL_VERSION = 1
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
 MAX_FRAME_MESSAGE_BYTES = 32 * 1024 * 1024
 MAX_CHAT_CHARACTERS = 2000
+MAX_MONITORS = 16
+ALL_MONITORS = -1   # Screen.monitor / SelectMonitor.monitor: the whole desktop
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +121,32 @@ class Pause(Message):
 
 @dataclass(frozen=True, slots=True)
 class Screen(Message):
-    """The geometry of the shared screen, in pixels."""
+    """The geometry of the shared picture, in pixels, and the computer's monitors.
+
+    ``monitors`` lists every monitor as ``{"x", "y", "width", "height",
+    "name", "primary"}`` in desktop coordinates (the union of all monitors
+    starts at 0, 0); ``monitor`` is the index of the one shared, or -1 when
+    the whole desktop is. Frames and input coordinates are relative to the
+    shared picture's top-left corner.
+    """
 
     type: ClassVar[str] = "screen"
     width: int
     height: int
+    monitors: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    monitor: int = ALL_MONITORS
+
+    def __post_init__(self) -> None:
+        if len(self.monitors) > MAX_MONITORS:
+            raise MalformedMessage(f"at most {MAX_MONITORS} monitors, not {len(self.monitors)}")
+        for monitor in self.monitors:
+            if not isinstance(monitor, dict) or not all(
+                isinstance(monitor.get(key), int) and not isinstance(monitor.get(key), bool)
+                for key in ("x", "y", "width", "height")
+            ):
+                raise MalformedMessage("each monitor needs integer x, y, width and height")
+        if not ALL_MONITORS <= self.monitor < len(self.monitors):
+            raise MalformedMessage(f"monitor {self.monitor} is not one of the monitors listed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +231,14 @@ class Wheel(Message):
     y: int
     dx: int
     dy: int
+
+
+@dataclass(frozen=True, slots=True)
+class SelectMonitor(Message):
+    """The technician wants to see one monitor (its index in ``Screen.monitors``), or all (-1)."""
+
+    type: ClassVar[str] = "select_monitor"
+    monitor: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +327,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         Hello, End, Chat, ChatMessage, Clipboard, DiagnosticsRequest, DiagnosticsReport,
         DiagnosticsDeclined, Consent, ControlDecision, ControlRevoke, Pause, Screen,
         RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest,
-        Welcome, ControlRequest, State, Peer, Ended,
+        SelectMonitor, Welcome, ControlRequest, State, Peer, Ended,
     )
 }
 
@@ -306,12 +337,12 @@ AGENT_SENDS: frozenset[type[Message]] = frozenset(
 )
 VIEWER_SENDS: frozenset[type[Message]] = frozenset(
     {Hello, End, Chat, Clipboard, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck,
-     KeyframeRequest, DiagnosticsRequest}
+     KeyframeRequest, DiagnosticsRequest, SelectMonitor}
 )
 SERVER_SENDS: frozenset[type[Message]] = frozenset(
     {Welcome, ControlRequest, State, Peer, Ended, Screen, ChatMessage, Clipboard,
      DiagnosticsRequest, DiagnosticsReport, DiagnosticsDeclined,
-     Key, Pointer, Wheel, FrameAck, KeyframeRequest}
+     Key, Pointer, Wheel, FrameAck, KeyframeRequest, SelectMonitor}
 )
 
 def _field_types(cls: type[Message]) -> dict[str, Any]:

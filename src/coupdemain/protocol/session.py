@@ -299,6 +299,9 @@ class SupportSession:
             case m.DiagnosticsRequest() if self.state in SHARING_STATES:
                 self._record(BY_TECHNICIAN, "diagnostics_requested")
                 self._send(Role.AGENT, message)
+            case m.SelectMonitor(monitor=monitor) if self.state in SHARING_STATES:
+                self._record(BY_TECHNICIAN, "monitor_selected", monitor=monitor)
+                self._send(Role.AGENT, message)
             case m.End():
                 self._end(BY_TECHNICIAN, CloseReason.ENDED_BY_TECHNICIAN)
             case _:

@@ -1,4 +1,4 @@
-"""What every screen source gives: whole-screen frames as BGRA pixels."""
+"""What every screen source gives: whole-screen frames, or parts of them, as BGRA pixels."""
 
 from __future__ import annotations
 
@@ -9,6 +9,28 @@ import numpy as np
 import numpy.typing as npt
 
 Pixels = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    """A rectangle of the screen, in pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+    def clip(self, width: int, height: int) -> Rect | None:
+        """This rectangle cut to a ``width`` x ``height`` screen; None if nothing is left."""
+        left, top = max(self.x, 0), max(self.y, 0)
+        right, bottom = min(self.x + self.width, width), min(self.y + self.height, height)
+        if right <= left or bottom <= top:
+            return None
+        return Rect(left, top, right - left, bottom - top)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +61,50 @@ class CapturedFrame:
         return cls(pixels, int(pixels.shape[1]), int(pixels.shape[0]))
 
 
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """One monitor of the desktop, in the coordinates of the whole-screen picture."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    name: str = ""
+    primary: bool = False
+
+
 class ScreenSource(Protocol):
-    """Something that can take pictures of a screen.
+    """Something that can take pictures of a screen, or of a region of it.
+
+    The shared screen is a region of the display (all of it by default, one
+    monitor when a technician picks one): ``origin`` is its top-left corner
+    in display coordinates, which damage reports and the cursor use.
+    Captured pixels and ``capture_area`` rectangles are relative to it.
 
     Calls come from one worker thread (the pipeline's executor), so an
     implementation may keep per-thread handles such as an X connection.
     """
 
+    @property
+    def origin(self) -> tuple[int, int]:
+        """The shared region's top-left corner, in display coordinates."""
+        ...
+
     def capture(self) -> CapturedFrame:
-        """Takes one picture of the whole screen."""
+        """Takes one picture of the whole shared region."""
+        ...
+
+    def capture_area(self, area: Rect) -> Pixels:
+        """Takes one picture of ``area`` (relative to ``origin``), as ``(h, w, 4)`` pixels.
+
+        Raises:
+            CaptureError-like exceptions when the area lies outside the screen,
+            e.g. after a resize; the caller then captures the whole region.
+        """
+        ...
+
+    def monitors(self) -> list[Monitor]:
+        """The monitors the picture spans, left to right; one when there is one."""
         ...
 
     def close(self) -> None:

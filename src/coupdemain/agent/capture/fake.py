@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CapturedFrame, Pixels
+from .base import CapturedFrame, Monitor, Pixels, Rect
 
 # Seven-segment-like digit shapes on a 3x5 grid, so that each frame's number
 # is visible in the pattern itself when a test dumps a picture.
@@ -31,13 +31,18 @@ class FakeScreen:
 
     Args:
         width, height: the screen's size in pixels.
+        monitors: the monitors it pretends to span; one covering it all by default.
     """
 
-    def __init__(self, width: int = 320, height: int = 200) -> None:
+    def __init__(
+        self, width: int = 320, height: int = 200, monitors: list[Monitor] | None = None
+    ) -> None:
         self.width = width
         self.height = height
+        self.layout = monitors or [Monitor(0, 0, width, height, "fake", primary=True)]
         self.number = 0
         self.captures = 0
+        self.area_captures: list[Rect] = []
         self.pixels: Pixels = np.zeros((height, width, 4), dtype=np.uint8)
         self.pixels[..., 3] = 255
         # Bands of flat colour: each 64-pixel tile column differs from the next.
@@ -71,9 +76,21 @@ class FakeScreen:
         """Changes the screen's size, as a display reconfiguration would."""
         self.__init__(width, height)  # type: ignore[misc]
 
+    origin = (0, 0)
+
     def capture(self) -> CapturedFrame:
         self.captures += 1
         return CapturedFrame.from_pixels(self.pixels.copy())
+
+    def capture_area(self, area: Rect) -> Pixels:
+        """A copy of one rectangle of the screen; counted in ``area_captures``."""
+        if area.clip(self.width, self.height) != area:
+            raise ValueError(f"{area} lies outside the {self.width}x{self.height} screen")
+        self.area_captures.append(area)
+        return self.pixels[area.y : area.y + area.height, area.x : area.x + area.width].copy()
+
+    def monitors(self) -> list[Monitor]:
+        return list(self.layout)
 
     def close(self) -> None:
         pass

@@ -1,0 +1,587 @@
+"""Which encoding each changed part of the screen gets: the content-adaptive policy.
+
+Three rules sit on top of the per-rect choice of ``choose.py`` (SOLID, PNG,
+JPEG):
+
+- **Motion becomes video.** ``MotionDetector`` remembers, per 64x64 tile,
+  whether it changed in each of the last ``MOTION_HISTORY`` frames. Tiles
+  that changed in at least ``MOTION_MIN_CHANGES`` of them are *hot*. A
+  connected group of hot tiles covering at least ``MIN_VIDEO_AREA`` pixels
+  becomes a *video region*: its bounding box, one tile wider on each side,
+  sent as one H.264 stream (``h264.py``) when the viewer decodes H.264,
+  as JPEG otherwise. A region only grows (a new stream, with a keyframe);
+  it ends once none of its tiles changed for ``REST_SECONDS``.
+- **Rest becomes lossless.** Every tile last sent lossily (JPEG, H.264)
+  is remembered with the time it last changed. Once it has not changed for
+  ``REFRESH_AFTER_SECONDS`` and lies in no video region, it is sent again
+  as SOLID or PNG: the viewer's picture is pixel-exact within about half a
+  second of the last change.
+- **Delay lowers quality.** ``QualityController`` measures each frame's
+  round trip (sent → acknowledged) and the bytes acknowledged per second,
+  and moves along ``QUALITY_LEVELS`` (JPEG quality, video bits, frame
+  rate); see its docstring for the rule.
+
+Everything here takes the time as an argument (``now``), so that tests
+drive it with a fake clock; ``FrameEncoder`` runs in the pipeline's worker
+thread, ``QualityController`` is fed from the event loop.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ...protocol.encodings import BASELINE, LOSSLESS, Encoding
+from ...protocol.messages import EncodedRect
+from ..capture.base import Pixels
+from ..changes import TILE, Rect, TileMap, merge_tiles
+from .choose import RectEncoder
+from .h264 import H264Encoder, VideoEncodeError
+
+logger = logging.getLogger("coupdemain.agent.encode.policy")
+
+MOTION_HISTORY = 10
+MOTION_MIN_CHANGES = 6
+# 12 tiles: a small video player; a blinking cursor or typed text never is.
+MIN_VIDEO_AREA = 12 * TILE * TILE
+MAX_VIDEO_REGIONS = 2
+REST_SECONDS = 0.4
+REFRESH_AFTER_SECONDS = 0.4
+# Clock readings are floats: a deadline reached to within this counts as reached.
+EPSILON_SECONDS = 1e-6
+# Bytes each rect costs on the wire besides its payload (protocol.messages).
+RECT_OVERHEAD_BYTES = 13
+
+
+# --- adaptive quality ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """One step of the quality ladder.
+
+    Attributes:
+        jpeg_quality: the JPEG quality, 1 to 100.
+        video_bits: the H.264 bitrate cap per pixel of the region and per second.
+        fps: the highest frame rate.
+    """
+
+    jpeg_quality: int
+    video_bits: float
+    fps: float
+
+
+# A 640x360 region at the top level: 230,400 px x 15 = 3.5 Mbit/s at most.
+QUALITY_LEVELS: tuple[Quality, ...] = (
+    Quality(jpeg_quality=35, video_bits=3.0, fps=10.0),
+    Quality(jpeg_quality=50, video_bits=5.0, fps=15.0),
+    Quality(jpeg_quality=60, video_bits=8.0, fps=20.0),
+    Quality(jpeg_quality=70, video_bits=12.0, fps=30.0),
+    Quality(jpeg_quality=80, video_bits=15.0, fps=30.0),
+)
+START_LEVEL = 3
+MIN_VIDEO_BITRATE = 200_000
+MAX_VIDEO_BITRATE = 8_000_000
+
+# The rule's thresholds, on the queueing delay (smoothed round trip minus
+# the smallest recent one).
+DELAY_HIGH_SECONDS = 0.15
+DELAY_LOW_SECONDS = 0.04
+DOWN_AFTER_SECONDS = 0.5    # at most one step down per half second
+UP_AFTER_SECONDS = 2.0      # and one step up after two calm seconds
+RTT_SMOOTHING = 0.25
+BASE_RTT_SAMPLES = 100
+THROUGHPUT_WINDOW_SECONDS = 1.0
+# When delay forces a step down, the video bitrate is also capped at this
+# share of what the link delivered meanwhile.
+BANDWIDTH_SHARE = 0.8
+
+
+class QualityController:
+    """Chooses the quality level from measured delay and bandwidth.
+
+    The rule: each acknowledgement gives a round-trip sample (the time from
+    sending a frame to its ``frame_ack``). The smoothed round trip (EWMA,
+    weight ``RTT_SMOOTHING``) minus the smallest of the last
+    ``BASE_RTT_SAMPLES`` samples is the *queueing delay*: time frames spend
+    waiting in buffers because we send more than the link carries.
+
+    - Delay above ``DELAY_HIGH_SECONDS``: one level down, at most every
+      ``DOWN_AFTER_SECONDS``; the video bitrate is also capped at
+      ``BANDWIDTH_SHARE`` of the bytes acknowledged over the last second.
+    - Delay below ``DELAY_LOW_SECONDS`` for ``UP_AFTER_SECONDS`` since the
+      last change: one level up; the bandwidth cap is lifted.
+
+    Lower levels mean a lower JPEG quality, fewer video bits and a lower
+    frame rate (``QUALITY_LEVELS``).
+
+    Args:
+        level: the starting level, an index into ``QUALITY_LEVELS``.
+    """
+
+    def __init__(self, level: int = START_LEVEL) -> None:
+        self.level = max(0, min(len(QUALITY_LEVELS) - 1, level))
+        self.srtt: float | None = None
+        self.bandwidth_cap: float | None = None
+        self._base: collections.deque[float] = collections.deque(maxlen=BASE_RTT_SAMPLES)
+        self._sent: dict[int, tuple[float, int]] = {}
+        self._acked: collections.deque[tuple[float, int]] = collections.deque()
+        self._changed_at: float | None = None
+        self._calm_since: float | None = None
+
+    @property
+    def quality(self) -> Quality:
+        return QUALITY_LEVELS[self.level]
+
+    @property
+    def delay(self) -> float:
+        """The queueing delay in seconds (0 before any measurement)."""
+        if self.srtt is None or not self._base:
+            return 0.0
+        return max(0.0, self.srtt - min(self._base))
+
+    def throughput(self, now: float) -> float:
+        """Bits per second acknowledged over the last ``THROUGHPUT_WINDOW_SECONDS``."""
+        while self._acked and now - self._acked[0][0] > THROUGHPUT_WINDOW_SECONDS:
+            self._acked.popleft()
+        return sum(size for _, size in self._acked) * 8 / THROUGHPUT_WINDOW_SECONDS
+
+    def video_bitrate(self, pixels: int) -> int:
+        """The H.264 bitrate cap for a region of ``pixels`` pixels at this level."""
+        bitrate = pixels * self.quality.video_bits
+        if self.bandwidth_cap is not None:
+            bitrate = min(bitrate, self.bandwidth_cap)
+        return int(max(MIN_VIDEO_BITRATE, min(MAX_VIDEO_BITRATE, bitrate)))
+
+    def frame_sent(self, frame_id: int, size: int, now: float) -> None:
+        """Records a frame of ``size`` bytes leaving at ``now``."""
+        self._sent[frame_id] = (now, size)
+        if len(self._sent) > 64:  # acks that never came (a reset): forget the oldest
+            del self._sent[next(iter(self._sent))]
+        if self._changed_at is None:
+            self._changed_at = now
+
+    def frame_acked(self, frame_id: int, now: float) -> None:
+        """Records the acknowledgement of ``frame_id`` (and of every older frame)."""
+        if frame_id not in self._sent:
+            return
+        while self._sent:
+            sent_id, (sent_at, size) = next(iter(self._sent.items()))
+            del self._sent[sent_id]
+            self._acked.append((now, size))
+            if sent_id == frame_id:
+                break
+        sample = max(0.0, now - sent_at)
+        self._base.append(sample)
+        self.srtt = sample if self.srtt is None else (
+            self.srtt + RTT_SMOOTHING * (sample - self.srtt)
+        )
+        self._adapt(now)
+
+    def forget_in_flight(self) -> None:
+        """Frames in flight will never be acknowledged (the viewer rejoined)."""
+        self._sent.clear()
+
+    def _adapt(self, now: float) -> None:
+        delay = self.delay
+        changed_at = self._changed_at if self._changed_at is not None else now
+        if delay > DELAY_HIGH_SECONDS:
+            self._calm_since = None
+            if self.level > 0 and now - changed_at >= DOWN_AFTER_SECONDS:
+                self.bandwidth_cap = max(MIN_VIDEO_BITRATE,
+                                         self.throughput(now) * BANDWIDTH_SHARE)
+                self._move(self.level - 1, now, delay)
+            return
+        if delay < DELAY_LOW_SECONDS:
+            if self._calm_since is None:
+                self._calm_since = now
+            calm_for = now - max(self._calm_since, changed_at)
+            if calm_for >= UP_AFTER_SECONDS and (
+                self.level < len(QUALITY_LEVELS) - 1 or self.bandwidth_cap is not None
+            ):
+                self.bandwidth_cap = None
+                self._move(min(self.level + 1, len(QUALITY_LEVELS) - 1), now, delay)
+        else:
+            self._calm_since = None
+
+    def _move(self, level: int, now: float, delay: float) -> None:
+        if level != self.level:
+            logger.info("quality level %d -> %d (queueing delay %.0f ms, %.0f kbit/s acked)",
+                        self.level, level, delay * 1000, self.throughput(now) / 1000)
+        self.level = level
+        self._changed_at = now
+
+
+# --- motion -> video regions ------------------------------------------------------
+
+
+@dataclass(slots=True)
+class VideoRegion:
+    """A part of the screen in sustained motion, in tile units (``col``, ``row`` inclusive)."""
+
+    col0: int
+    row0: int
+    col1: int
+    row1: int
+    last_change: float
+
+    def contains(self, other: VideoRegion) -> bool:
+        return (self.col0 <= other.col0 and self.row0 <= other.row0
+                and other.col1 <= self.col1 and other.row1 <= self.row1)
+
+    def overlaps(self, other: VideoRegion) -> bool:
+        return not (other.col0 > self.col1 or other.col1 < self.col0
+                    or other.row0 > self.row1 or other.row1 < self.row0)
+
+    def union(self, other: VideoRegion) -> VideoRegion:
+        return VideoRegion(min(self.col0, other.col0), min(self.row0, other.row0),
+                           max(self.col1, other.col1), max(self.row1, other.row1),
+                           max(self.last_change, other.last_change))
+
+    def tile_slices(self) -> tuple[slice, slice]:
+        return slice(self.row0, self.row1 + 1), slice(self.col0, self.col1 + 1)
+
+    def pixel_rect(self, width: int, height: int) -> Rect | None:
+        """The region in pixels, clipped to the screen, with an even size (None if empty)."""
+        x, y = self.col0 * TILE, self.row0 * TILE
+        right = min(width, (self.col1 + 1) * TILE)
+        bottom = min(height, (self.row1 + 1) * TILE)
+        w, h = (right - x) & ~1, (bottom - y) & ~1
+        if w <= 0 or h <= 0:
+            return None
+        return Rect(x, y, w, h)
+
+
+def _components(hot: TileMap) -> list[tuple[int, int, int, int, int]]:
+    """Bounding boxes of 8-connected groups of hot tiles: (col0, row0, col1, row1, count)."""
+    rows, cols = hot.shape
+    seen = np.zeros_like(hot)
+    boxes = []
+    for row, col in zip(*np.nonzero(hot), strict=True):
+        if seen[row, col]:
+            continue
+        stack = [(int(row), int(col))]
+        seen[row, col] = True
+        c0 = c1 = int(col)
+        r0 = r1 = int(row)
+        count = 0
+        while stack:
+            r, c = stack.pop()
+            count += 1
+            c0, c1, r0, r1 = min(c0, c), max(c1, c), min(r0, r), max(r1, r)
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    nr, nc = r + dr, c + dc
+                    if 0 <= nr < rows and 0 <= nc < cols and hot[nr, nc] and not seen[nr, nc]:
+                        seen[nr, nc] = True
+                        stack.append((nr, nc))
+        boxes.append((c0, r0, c1, r1, count))
+    return boxes
+
+
+class MotionDetector:
+    """Finds the parts of the screen in sustained motion, from each frame's dirty tiles.
+
+    Args:
+        history: how many frames each tile's changes are remembered for.
+        min_changes: changes within ``history`` that make a tile hot.
+        min_area: the smallest group of hot tiles, in pixels, that is video.
+        rest_seconds: how long a region stays video after its last change.
+        max_regions: at most this many video regions at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        history: int = MOTION_HISTORY,
+        min_changes: int = MOTION_MIN_CHANGES,
+        min_area: int = MIN_VIDEO_AREA,
+        rest_seconds: float = REST_SECONDS,
+        max_regions: int = MAX_VIDEO_REGIONS,
+    ) -> None:
+        self.history = history
+        self.min_changes = min_changes
+        self.min_area = min_area
+        self.rest_seconds = rest_seconds
+        self.max_regions = max_regions
+        self.regions: list[VideoRegion] = []
+        self._past: collections.deque[TileMap] = collections.deque(maxlen=history)
+        self._counts: npt.NDArray[np.int32] | None = None
+
+    def reset(self) -> None:
+        """Forgets every region and all history (the screen changed size)."""
+        self.regions = []
+        self._past.clear()
+        self._counts = None
+
+    def active(self, now: float) -> list[VideoRegion]:
+        """The regions that have not rested yet at ``now``."""
+        return [
+            r for r in self.regions
+            if now - r.last_change < self.rest_seconds - EPSILON_SECONDS
+        ]
+
+    def observe(self, tiles: TileMap, now: float) -> list[VideoRegion]:
+        """Takes one frame's dirty tiles; returns the video regions after it.
+
+        Args:
+            tiles: the ``(rows, cols)`` map of tiles that changed in this frame.
+            now: the frame's time in seconds.
+        """
+        if self._counts is None or self._counts.shape != tiles.shape:
+            self.reset()
+            self._counts = np.zeros(tiles.shape, np.int32)
+        if len(self._past) == self.history:
+            self._counts -= self._past[0]
+        self._past.append(tiles.copy())
+        self._counts += tiles
+        # Regions that saw a change now stay alive; the others may end.
+        for region in self.regions:
+            if tiles[region.tile_slices()].any():
+                region.last_change = now
+        self.regions = self.active(now)
+        rows, cols = tiles.shape
+        hot = self._counts >= self.min_changes
+        for c0, r0, c1, r1, count in _components(hot):
+            if count * TILE * TILE < self.min_area or not tiles[r0 : r1 + 1, c0 : c1 + 1].any():
+                continue  # too small, or resting: history alone does not start video
+            candidate = VideoRegion(max(0, c0 - 1), max(0, r0 - 1),
+                                    min(cols - 1, c1 + 1), min(rows - 1, r1 + 1), now)
+            self._add(candidate)
+        return self.regions
+
+    def _add(self, candidate: VideoRegion) -> None:
+        if any(region.contains(candidate) for region in self.regions):
+            return
+        merged = candidate
+        kept = []
+        for region in self.regions:
+            if region.overlaps(merged):
+                merged = merged.union(region)
+            else:
+                kept.append(region)
+        if len(kept) >= self.max_regions:
+            # Too many separate regions: the new one joins the nearest.
+            merged = kept.pop().union(merged)
+        self.regions = [*kept, merged]
+
+
+# --- the frame encoder ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Stream:
+    region: VideoRegion
+    rect: Rect
+    bitrate: int
+    encoder: H264Encoder
+
+
+class FrameEncoder:
+    """Encodes each frame's changed tiles with the policy above.
+
+    Runs in the pipeline's worker thread; ``quality`` is read from there and
+    updated from the event loop (single attribute reads and writes).
+
+    Args:
+        quality: the controller whose level this encoder follows.
+    """
+
+    def __init__(self, quality: QualityController | None = None) -> None:
+        self.quality = quality or QualityController()
+        self.rects = RectEncoder()
+        self.motion = MotionDetector()
+        self.encodings: frozenset[Encoding] = BASELINE
+        self._streams: dict[tuple[int, int, int, int], _Stream] = {}
+        self._next_stream_id = 1
+        self._lossy: TileMap | None = None
+        self._changed_at: npt.NDArray[np.float64] | None = None
+
+    # --- settings (any thread) ---
+
+    def set_encodings(self, ids: Iterable[int]) -> frozenset[Encoding]:
+        """Uses only the encodings the viewer paints (the baseline ones always).
+
+        Unknown ids are ignored: a newer viewer may know more encodings.
+        """
+        known = set()
+        for value in ids:
+            try:
+                known.add(Encoding(value))
+            except (ValueError, TypeError):
+                continue
+        self.encodings = frozenset(known) | BASELINE
+        return self.encodings
+
+    @property
+    def video(self) -> bool:
+        return Encoding.H264 in self.encodings
+
+    # --- encoding (worker thread) ---
+
+    def refresh_due(self, now: float) -> bool:
+        """Whether a lossy part of the picture is due for its lossless refresh."""
+        return bool(self._refresh_tiles(None, now).any()) if self._lossy is not None else False
+
+    def seconds_until_due(self, now: float) -> float | None:
+        """How long until the next refresh or region end is due (None: nothing pending)."""
+        times = []
+        if self._lossy is not None and self._changed_at is not None and self._lossy.any():
+            times.append(float(self._changed_at[self._lossy].min()) + REFRESH_AFTER_SECONDS)
+        times.extend(r.last_change + self.motion.rest_seconds for r in self.motion.regions)
+        if not times:
+            return None
+        return max(0.0, min(times) - now)
+
+    def encode(
+        self, pixels: Pixels, tiles: TileMap, now: float, *, keyframe: bool = False
+    ) -> list[EncodedRect]:
+        """Encodes the dirty ``tiles`` of ``pixels``, and what is due for a refresh.
+
+        Args:
+            pixels: the whole picture, ``(height, width, 4)`` BGRA.
+            tiles: the tiles that changed since the last frame (all of them
+                for a keyframe).
+            now: the frame's time in seconds.
+            keyframe: the viewer repaints everything; video streams start over.
+
+        Returns:
+            The frame's rects, in painting order; empty when nothing is to be sent.
+        """
+        height, width = pixels.shape[:2]
+        if self._lossy is None or self._lossy.shape != tiles.shape:
+            self._lossy = np.zeros(tiles.shape, np.bool_)
+            self._changed_at = np.zeros(tiles.shape, np.float64)
+            self._end_streams()
+            self.motion.reset()
+        assert self._changed_at is not None
+        self._changed_at[tiles] = now
+        self.rects.jpeg_quality = self.quality.quality.jpeg_quality
+        regions = self.motion.observe(np.zeros_like(tiles) if keyframe else tiles, now)
+        out: list[EncodedRect] = []
+        still = tiles.copy()
+        if keyframe:
+            self._end_streams()
+        else:
+            out.extend(self._encode_video(pixels, tiles, regions, still, width, height, now))
+        refresh = self._refresh_tiles(tiles, now)
+        for rect in merge_tiles(still, width, height):
+            out.append(self._encode_still(pixels, rect, lossless=False))
+        for rect in merge_tiles(refresh, width, height):
+            out.append(self._encode_still(pixels, rect, lossless=True))
+        return out
+
+    def _refresh_tiles(self, tiles: TileMap | None, now: float) -> TileMap:
+        """Lossy tiles that rested long enough and lie in no video region."""
+        assert self._lossy is not None and self._changed_at is not None
+        due = self._lossy & (now - self._changed_at >= REFRESH_AFTER_SECONDS - EPSILON_SECONDS)
+        if tiles is not None:
+            due &= ~tiles
+        for region in self.motion.active(now):
+            due[region.tile_slices()] = False
+        return due
+
+    def _mark(self, rect: Rect, lossy: bool) -> None:
+        """Remembers whether the tiles under ``rect`` now hold exact pixels.
+
+        Still rects cover whole tiles (``merge_tiles``), so a lossless one
+        makes every tile it touches exact; a lossy one spoils them all.
+        """
+        assert self._lossy is not None
+        r0, c0 = rect.y // TILE, rect.x // TILE
+        r1 = (rect.y + rect.height + TILE - 1) // TILE
+        c1 = (rect.x + rect.width + TILE - 1) // TILE
+        self._lossy[r0:r1, c0:c1] = lossy
+
+    def _encode_still(self, pixels: Pixels, rect: Rect, *, lossless: bool) -> EncodedRect:
+        encoded = self.rects.encode_rect(pixels, rect, lossless=lossless)
+        self._mark(rect, encoded.encoding not in LOSSLESS)
+        return encoded
+
+    def _encode_video(
+        self,
+        pixels: Pixels,
+        tiles: TileMap,
+        regions: list[VideoRegion],
+        still: TileMap,
+        width: int,
+        height: int,
+        now: float,
+    ) -> list[EncodedRect]:
+        """Encodes the video regions that changed; clears their tiles from ``still``."""
+        wanted: dict[tuple[int, int, int, int], VideoRegion] = {}
+        for region in regions:
+            rect = region.pixel_rect(width, height)
+            if rect is not None:
+                wanted[(rect.x, rect.y, rect.width, rect.height)] = region
+        for key in [k for k in self._streams if k not in wanted]:
+            self._streams.pop(key).encoder.close()
+        out: list[EncodedRect] = []
+        for key, region in wanted.items():
+            rect = Rect(*key)
+            r0, c0 = rect.y // TILE, rect.x // TILE
+            r1, c1 = (rect.y + rect.height) // TILE, (rect.x + rect.width) // TILE
+            if not tiles[region.tile_slices()].any():
+                continue  # nothing moved in it this frame
+            region_pixels = pixels[rect.y : rect.y + rect.height, rect.x : rect.x + rect.width]
+            if not self.video:
+                # JPEG for the whole region: the viewer paints no H.264.
+                out.append(self._encode_still(pixels, rect, lossless=False))
+            else:
+                try:
+                    out.append(self._encode_stream(key, rect, region, region_pixels))
+                except (VideoEncodeError, ValueError):
+                    logger.warning("video encoding failed; sending the region as stills",
+                                   exc_info=True)
+                    self._streams.pop(key, None)
+                    continue
+                self._mark(rect, lossy=True)
+            # Whole tiles the region covers leave the still path; a partly
+            # covered edge tile (odd screen sizes) stays in it.
+            if rect.y + rect.height == height:
+                r1 = (height + TILE - 1) // TILE
+            if rect.x + rect.width == width:
+                c1 = (width + TILE - 1) // TILE
+            still[r0:r1, c0:c1] = False
+        return out
+
+    def _encode_stream(
+        self, key: tuple[int, int, int, int], rect: Rect, region: VideoRegion, pixels: Pixels
+    ) -> EncodedRect:
+        bitrate = self.quality.video_bitrate(rect.area)
+        stream = self._streams.get(key)
+        if stream is not None and not 0.75 <= stream.bitrate / bitrate <= 1.33:
+            # The level moved: a new stream at the new bitrate (libx264
+            # cannot change its VBV through PyAV).
+            stream.encoder.close()
+            stream = None
+        if stream is None:
+            stream_id = self._next_stream_id
+            self._next_stream_id = self._next_stream_id % 0xFFFF + 1
+            encoder = H264Encoder(stream_id, rect.width, rect.height, bitrate=bitrate,
+                                  fps=self.quality.quality.fps)
+            stream = _Stream(region, rect, bitrate, encoder)
+            self._streams[key] = stream
+            logger.debug("video stream %d: %dx%d at %d,%d, %d kbit/s", stream_id,
+                         rect.width, rect.height, rect.x, rect.y, bitrate // 1000)
+        payload = stream.encoder.encode(pixels)
+        return EncodedRect(rect.x, rect.y, rect.width, rect.height, Encoding.H264, payload)
+
+    def _end_streams(self) -> None:
+        for stream in self._streams.values():
+            stream.encoder.close()
+        self._streams.clear()
+
+    def close(self) -> None:
+        """Ends every video stream."""
+        self._end_streams()
+
+
+def frame_size(rects: Iterable[EncodedRect]) -> int:
+    """About how many bytes a frame of these rects takes on the wire."""
+    return sum(len(rect.payload) + RECT_OVERHEAD_BYTES for rect in rects) + 8

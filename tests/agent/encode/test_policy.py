@@ -1,0 +1,268 @@
+"""The encoding policy, driven by a fake clock: motion → video, rest → lossless, delay → quality."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import numpy as np
+from PIL import Image
+
+from coupdemain.agent.changes import TILE, all_tiles, dirty_tiles
+from coupdemain.agent.encode.h264 import unpack_payload
+from coupdemain.agent.encode.policy import (
+    DELAY_HIGH_SECONDS,
+    QUALITY_LEVELS,
+    REFRESH_AFTER_SECONDS,
+    REST_SECONDS,
+    START_LEVEL,
+    FrameEncoder,
+    MotionDetector,
+    QualityController,
+)
+from coupdemain.protocol.encodings import Encoding
+from coupdemain.protocol.messages import EncodedRect
+from tests.agent.images import bgra, photo_like, text_like
+
+FPS = 30
+STEP = 1 / FPS
+
+
+class Canvas:
+    """What a viewer paints: each rect decoded, one H.264 decoder per stream."""
+
+    def __init__(self, height: int, width: int) -> None:
+        self.rgb = np.zeros((height, width, 3), np.uint8)
+        self.decoders: dict[int, av.CodecContext] = {}
+
+    def paint(self, rects: list[EncodedRect]) -> None:
+        for rect in rects:
+            if rect.encoding is Encoding.SOLID:
+                pixels = np.empty((rect.height, rect.width, 3), np.uint8)
+                pixels[:, :] = tuple(rect.payload)
+            elif rect.encoding is Encoding.H264:
+                stream_id, keyframe, access_unit = unpack_payload(rect.payload)
+                if keyframe:
+                    self.decoders[stream_id] = av.CodecContext.create("h264", "r")
+                (frame,) = self.decoders[stream_id].decode(av.Packet(access_unit))
+                pixels = frame.to_ndarray(format="rgb24")
+            else:
+                with Image.open(io.BytesIO(rect.payload)) as image:
+                    pixels = np.asarray(image.convert("RGB"))
+            self.rgb[rect.y : rect.y + rect.height, rect.x : rect.x + rect.width] = pixels
+
+    def error(self, bgra_pixels: np.ndarray) -> int:
+        return int(np.abs(self.rgb.astype(int) - bgra_pixels[..., 2::-1].astype(int)).max())
+
+
+def screen_with_video(step: int, height: int = 256, width: int = 512) -> np.ndarray:
+    """Text on the left, a 320x192 "video" of changing grain at 192,0."""
+    pixels = bgra(height, width, (246, 247, 249))
+    pixels[0:64, 0:128] = text_like(64, 128)
+    rng = np.random.default_rng(step)
+    video = photo_like(192, 320, grain=0)
+    video[..., :3] = np.clip(video[..., :3].astype(int)
+                             + rng.integers(-20, 21, (192, 320, 3)), 0, 255).astype(np.uint8)
+    video[40:80, 10 + 8 * step % 200 : 50 + 8 * step % 200, :3] = (30, 30, 200)
+    pixels[0:192, 192:512] = video
+    return pixels
+
+
+def run(encoder: FrameEncoder, canvas: Canvas, frames: list[np.ndarray], start: float,
+        previous: np.ndarray | None) -> tuple[list[list[EncodedRect]], float, np.ndarray | None]:
+    sent = []
+    now = start
+    for pixels in frames:
+        if previous is None:
+            rects = encoder.encode(pixels, all_tiles(pixels.shape[1], pixels.shape[0]), now,
+                                   keyframe=True)
+        else:
+            rects = encoder.encode(pixels, dirty_tiles(previous, pixels), now)
+        canvas.paint(rects)
+        sent.append(rects)
+        previous = pixels
+        now += STEP
+    return sent, now, previous
+
+
+def test_a_region_in_sustained_motion_becomes_one_h264_stream() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3])
+    canvas = Canvas(256, 512)
+    frames = [screen_with_video(step) for step in range(20)]
+    sent, _, _ = run(encoder, canvas, frames, 100.0, None)
+    video = [[r for r in rects if r.encoding is Encoding.H264] for rects in sent]
+    first = next(i for i, rects in enumerate(video) if rects)
+    assert 4 <= first <= 8, "video starts after a few frames of motion, not at once"
+    assert all(len(rects) == 1 for rects in video[first:])
+    streams = {unpack_payload(rects[0].payload)[:2] for rects in video[first:]}
+    stream_id = unpack_payload(video[first][0].payload)[0]
+    assert (stream_id, True) in streams
+    assert {sid for sid, _ in streams} == {stream_id}, "one stream, never restarted"
+    rect = video[-1][0]
+    # The region is the moving area, one tile wider, clipped to the screen.
+    assert (rect.x, rect.y, rect.width, rect.height) == (128, 0, 384, 256)
+    # No still rect overlaps the stream's tiles once it runs.
+    for rects in sent[first:]:
+        assert all(r.encoding is Encoding.H264 or r.x + r.width <= 128 for r in rects)
+    assert canvas.error(frames[-1]) < 80  # lossy, but the right picture
+
+
+def test_without_h264_the_region_goes_as_jpeg() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 9])  # 9: unknown, ignored
+    assert encoder.encodings == {Encoding.SOLID, Encoding.PNG, Encoding.JPEG}
+    canvas = Canvas(256, 512)
+    sent, _, _ = run(encoder, canvas, [screen_with_video(s) for s in range(12)], 5.0, None)
+    assert all(r.encoding is not Encoding.H264 for rects in sent for r in rects)
+    assert any(r.encoding is Encoding.JPEG for r in sent[-1])
+
+
+def test_a_region_at_rest_is_refreshed_losslessly_and_ends_pixel_exact() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3])
+    canvas = Canvas(256, 512)
+    frames = [screen_with_video(step) for step in range(15)]
+    _, now, last = run(encoder, canvas, frames, 0.0, None)
+    assert encoder.motion.regions and canvas.error(last) > 0
+    # Nothing changes from now on. Before the refresh is due, nothing is sent.
+    nothing = np.zeros_like(all_tiles(512, 256))
+    assert encoder.encode(last, nothing, now) == []
+    due = encoder.seconds_until_due(now)
+    assert due is not None and due <= max(REST_SECONDS, REFRESH_AFTER_SECONDS)
+    later = now - STEP + max(REST_SECONDS, REFRESH_AFTER_SECONDS)
+    assert encoder.refresh_due(later)
+    rects = encoder.encode(last, nothing, later)
+    assert rects and all(r.encoding in (Encoding.PNG, Encoding.SOLID) for r in rects)
+    canvas.paint(rects)
+    assert canvas.error(last) == 0, "pixel-exact once at rest"
+    assert encoder.motion.regions == []
+    assert not encoder.refresh_due(later + 5)
+    assert encoder.encode(last, nothing, later + 5) == []
+    assert encoder.seconds_until_due(later + 5) is None
+
+
+def test_a_jpeg_photo_at_rest_becomes_png() -> None:
+    encoder = FrameEncoder()
+    canvas = Canvas(128, 128)
+    first = bgra(128, 128)
+    photo = first.copy()
+    photo[0:64, 0:64] = photo_like(64, 64)
+    rects = encoder.encode(first, all_tiles(128, 128), 0.0, keyframe=True)
+    canvas.paint(rects)
+    rects = encoder.encode(photo, dirty_tiles(first, photo), 1.0)
+    assert [r.encoding for r in rects] == [Encoding.JPEG]
+    canvas.paint(rects)
+    assert canvas.error(photo) > 0
+    nothing = np.zeros((2, 2), np.bool_)
+    assert encoder.encode(photo, nothing, 1.0 + REFRESH_AFTER_SECONDS / 2) == []
+    rects = encoder.encode(photo, nothing, 1.0 + REFRESH_AFTER_SECONDS)
+    assert [(r.encoding, r.x, r.y, r.width, r.height) for r in rects] == [
+        (Encoding.PNG, 0, 0, 64, 64)]
+    canvas.paint(rects)
+    assert canvas.error(photo) == 0
+
+
+def test_the_jpeg_quality_follows_the_level() -> None:
+    quality = QualityController(level=0)
+    encoder = FrameEncoder(quality)
+    photo = photo_like(64, 64)
+    low = encoder.encode(photo, all_tiles(64, 64), 0.0, keyframe=True)[0]
+    quality.level = len(QUALITY_LEVELS) - 1
+    high = encoder.encode(photo, all_tiles(64, 64), 1.0, keyframe=True)[0]
+    assert low.encoding is high.encoding is Encoding.JPEG
+    assert len(low.payload) < len(high.payload)
+
+
+# --- motion ---------------------------------------------------------------------
+
+
+def test_small_or_occasional_changes_never_become_video() -> None:
+    motion = MotionDetector()
+    now = 0.0
+    for step in range(30):
+        tiles = np.zeros((12, 20), np.bool_)
+        tiles[3, 4] = True                   # a blinking cursor, every frame
+        tiles[5:9, 6:12] = step % 3 == 0     # a big area, one frame in three
+        assert motion.observe(tiles, now) == []
+        now += STEP
+
+
+def test_a_region_starts_grows_and_ends_after_rest() -> None:
+    motion = MotionDetector()
+    tiles = np.zeros((12, 20), np.bool_)
+    tiles[2:6, 2:6] = True
+    now = 0.0
+    regions = []
+    for _ in range(6):
+        regions = motion.observe(tiles, now)
+        now += STEP
+    assert [(r.col0, r.row0, r.col1, r.row1) for r in regions] == [(1, 1, 6, 6)]
+    tiles[2:6, 2:9] = True
+    for _ in range(6):
+        regions = motion.observe(tiles, now)
+        now += STEP
+    assert [(r.col0, r.row0, r.col1, r.row1) for r in regions] == [(1, 1, 9, 6)]
+    still = np.zeros_like(tiles)
+    last_change = now - STEP
+    assert motion.observe(still, last_change + REST_SECONDS - 0.01) != []
+    assert motion.observe(still, last_change + REST_SECONDS) == []
+
+
+# --- quality ---------------------------------------------------------------------
+
+
+def test_delay_lowers_the_level_and_calm_raises_it() -> None:
+    quality = QualityController()
+    assert quality.level == START_LEVEL
+    now = 0.0
+    frame_id = 0
+    rtt = 0.02
+    # A calm link: 20 ms round trips.
+    for _ in range(30):
+        frame_id += 1
+        quality.frame_sent(frame_id, 10_000, now)
+        quality.frame_acked(frame_id, now + rtt)
+        now += STEP
+    assert quality.level == START_LEVEL
+    # The link fills up: round trips grow by 20 ms per frame.
+    for _ in range(40):
+        frame_id += 1
+        rtt += 0.02
+        quality.frame_sent(frame_id, 10_000, now)
+        quality.frame_acked(frame_id, now + rtt)
+        now += STEP
+    assert quality.delay > DELAY_HIGH_SECONDS
+    assert quality.level < START_LEVEL
+    assert quality.bandwidth_cap is not None
+    assert quality.video_bitrate(640 * 360) <= quality.bandwidth_cap
+    low = quality.level
+    # The link drains: back to 20 ms, and after calm seconds the level climbs.
+    for _ in range(int(8 / STEP)):
+        frame_id += 1
+        quality.frame_sent(frame_id, 10_000, now)
+        quality.frame_acked(frame_id, now + 0.02)
+        now += STEP
+    assert quality.level > low
+    assert quality.bandwidth_cap is None
+
+
+def test_acks_are_cumulative_and_unknown_ones_ignored() -> None:
+    quality = QualityController()
+    for frame_id in (1, 2, 3):
+        quality.frame_sent(frame_id, 1000, 0.0)
+    quality.frame_acked(99, 0.1)
+    assert quality.srtt is None
+    quality.frame_acked(2, 0.1)
+    assert quality.srtt is not None and abs(quality.srtt - 0.1) < 1e-9
+    assert quality.throughput(0.1) == 2000 * 8
+    quality.frame_acked(3, 0.2)
+    assert quality.throughput(5.0) == 0
+
+
+def test_video_bitrate_scales_with_area_within_bounds() -> None:
+    quality = QualityController()
+    small, big = quality.video_bitrate(TILE * TILE), quality.video_bitrate(640 * 360)
+    huge = quality.video_bitrate(3840 * 2160)
+    assert small < big < huge
+    assert big <= 4_000_000

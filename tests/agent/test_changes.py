@@ -8,6 +8,7 @@ from coupdemain.agent.changes import (
     Rect,
     all_tiles,
     changed_rects,
+    damage_tiles,
     dirty_tiles,
     merge_tiles,
 )
@@ -77,3 +78,13 @@ def test_keyframe_is_split_into_bands() -> None:
     rects = merge_tiles(all_tiles(1280, 800), 1280, 800)
     assert [r.height for r in rects] == [256, 256, 256, 32]
     assert sum(r.area for r in rects) == 1280 * 800
+
+
+def test_damage_marks_the_tiles_it_touches_clipped_to_the_screen() -> None:
+    tiles = damage_tiles([Rect(60, 10, 8, 8), Rect(-30, 190, 40, 40), Rect(500, 0, 9, 9)],
+                         320, 200)
+    expected = np.zeros((4, 5), dtype=np.bool_)
+    expected[0, 0:2] = True   # straddles the first two tiles
+    expected[2:4, 0] = True   # bottom-left corner, partly off-screen
+    assert np.array_equal(tiles, expected)
+    assert not damage_tiles([], 320, 200).any()

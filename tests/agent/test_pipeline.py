@@ -6,10 +6,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from coupdemain.agent.capture.base import Monitor, Rect
 from coupdemain.agent.capture.fake import FakeScreen
-from coupdemain.agent.pipeline import FramePipeline, PipelineOutput
+from coupdemain.agent.pipeline import FramePipeline, FrameTimer, PipelineOutput
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.agent.capture.base import Monitor
 from coupdemain.protocol.messages import (
     ALL_MONITORS,
     FrameUpdate,
@@ -182,10 +182,23 @@ class ManualChanges:
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
+        self.damage: list[Rect] | None = None
+        self.nudges = 0
+        self.closed = False
 
     async def wait_for_change(self) -> None:
         await self.event.wait()
         self.event.clear()
+
+    def take_damage(self) -> list[Rect] | None:
+        damage, self.damage = self.damage, None
+        return damage
+
+    def nudge(self) -> None:
+        self.nudges += 1
+
+    def close(self) -> None:
+        self.closed = True
 
 
 async def test_run_sends_screen_then_frames_from_a_change_source(screen: FakeScreen) -> None:
@@ -285,3 +298,174 @@ async def test_a_monitor_that_is_gone_falls_back_to_all(wide_screen: FakeScreen)
         assert output.screen.monitor == ALL_MONITORS and size(output) == (576, 200)
     finally:
         pipeline.close()
+
+
+# --- damage-driven capture ----------------------------------------------------
+
+
+async def damaged_step(pipeline: FramePipeline, damage: list[Rect] | None) -> PipelineOutput | None:
+    """One step whose change source reports ``damage``."""
+    assert isinstance(pipeline.changes, ManualChanges)
+    pipeline.changes.damage = damage
+    return await pipeline.next_output()
+
+
+@pytest.fixture
+def damaged(screen: FakeScreen) -> Iterator[FramePipeline]:
+    p = FramePipeline(screen, changes=ManualChanges(), max_unacked=100)
+    p.set_active(True)
+    yield p
+    p.close()
+
+
+async def test_damage_grabs_only_its_tiles_and_the_viewer_stays_exact(
+    damaged: FramePipeline, screen: FakeScreen
+) -> None:
+    canvas = np.zeros((200, 320, 3), dtype=np.uint8)
+    first = await damaged_step(damaged, [])  # the keyframe ignores damage
+    assert first is not None and first.update.keyframe
+    paint(canvas, first.update)
+    captures = screen.captures
+    screen.fill(200, 130, 6, 13, (1, 2, 3))  # a glyph, in one tile
+    output = await damaged_step(damaged, [Rect(200, 130, 6, 13)])
+    assert output is not None and not output.update.keyframe
+    assert screen.captures == captures  # no whole-screen grab
+    assert screen.area_captures == [Rect(192, 128, 64, 64)]
+    assert [(r.x, r.y, r.width, r.height) for r in output.update.rects] == [(192, 128, 64, 64)]
+    paint(canvas, output.update)
+    assert np.array_equal(canvas, screen.pixels[..., 2::-1])
+
+
+async def test_damage_that_repaints_the_same_pixels_sends_nothing(
+    damaged: FramePipeline, screen: FakeScreen
+) -> None:
+    assert await damaged_step(damaged, []) is not None
+    output = await damaged_step(damaged, [Rect(0, 0, 320, 40)])
+    assert output is None
+    assert damaged.unacked == [1]
+
+
+async def test_damage_lists_where_to_look_not_what_changed(
+    damaged: FramePipeline, screen: FakeScreen
+) -> None:
+    canvas = np.zeros((200, 320, 3), dtype=np.uint8)
+    first = await damaged_step(damaged, [])
+    assert first is not None
+    paint(canvas, first.update)
+    # Two changes; damage reports one only (the other would come with its own event).
+    screen.fill(10, 10, 4, 4, (9, 9, 9))
+    screen.fill(300, 180, 4, 4, (9, 9, 9))
+    output = await damaged_step(damaged, [Rect(10, 10, 4, 4)])
+    assert output is not None
+    paint(canvas, output.update)
+    assert not np.array_equal(canvas, screen.pixels[..., 2::-1])
+    output = await damaged_step(damaged, [Rect(300, 180, 4, 4)])
+    assert output is not None
+    paint(canvas, output.update)
+    assert np.array_equal(canvas, screen.pixels[..., 2::-1])
+
+
+async def test_unknown_damage_diffs_the_whole_screen(
+    damaged: FramePipeline, screen: FakeScreen
+) -> None:
+    assert await damaged_step(damaged, []) is not None
+    screen.fill(300, 180, 4, 4, (9, 9, 9))
+    captures = screen.captures
+    output = await damaged_step(damaged, None)
+    assert output is not None and screen.captures == captures + 1
+    assert screen.area_captures == []
+    assert [(r.x, r.y) for r in output.update.rects] == [(256, 128)]
+
+
+async def test_damage_over_most_of_the_screen_grabs_it_whole(
+    damaged: FramePipeline, screen: FakeScreen
+) -> None:
+    assert await damaged_step(damaged, []) is not None
+    screen.advance()
+    captures = screen.captures
+    output = await damaged_step(damaged, [Rect(0, 0, 320, 150)])
+    assert output is not None and screen.captures == captures + 1
+    assert screen.area_captures == []
+
+
+async def test_damage_outside_the_screen_is_ignored_and_a_failed_grab_falls_back(
+    damaged: FramePipeline, screen: FakeScreen
+) -> None:
+    assert await damaged_step(damaged, []) is not None
+    assert await damaged_step(damaged, [Rect(-50, -50, 20, 20), Rect(400, 0, 10, 10)]) is None
+    assert screen.area_captures == []
+
+    def broken(area: Rect) -> np.ndarray:
+        raise ValueError("the screen shrank")
+
+    screen.capture_area = broken  # type: ignore[method-assign]
+    screen.advance()
+    captures = screen.captures
+    output = await damaged_step(damaged, [Rect(0, 0, 10, 10)])
+    assert output is not None and screen.captures == captures + 1
+
+
+async def test_damage_follows_the_shared_region_origin(screen: FakeScreen) -> None:
+    class Offset(FakeScreen):
+        origin = (1000, 500)
+
+        def capture_area(self, area: Rect) -> np.ndarray:
+            return super().capture_area(Rect(area.x - 1000, area.y - 500, area.width,
+                                             area.height))
+
+    offset = Offset(320, 200)
+    pipeline = FramePipeline(offset, changes=ManualChanges(), max_unacked=100)
+    pipeline.set_active(True)
+    try:
+        assert await damaged_step(pipeline, []) is not None
+        offset.fill(70, 70, 3, 3, (5, 5, 5))
+        output = await damaged_step(pipeline, [Rect(1070, 570, 3, 3)])
+        assert output is not None
+        assert [(r.x, r.y) for r in output.update.rects] == [(64, 64)]
+        assert offset.area_captures == [Rect(64, 64, 64, 64)]
+    finally:
+        pipeline.close()
+
+
+async def test_damage_drawn_without_credit_goes_once_an_ack_comes(screen: FakeScreen) -> None:
+    changes = ManualChanges()
+    pipeline = FramePipeline(screen, changes=changes, max_unacked=1)
+    sink = RecordingSink()
+    task = asyncio.create_task(pipeline.run(sink))
+    try:
+        pipeline.set_active(True)
+        for _ in range(200):
+            if len(sink.sent) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        assert isinstance(sink.sent[-1], FrameUpdate) and sink.sent[-1].keyframe
+        # No credit: the change is drawn and reported, but nothing is sent.
+        screen.fill(10, 10, 4, 4, (9, 9, 9))
+        changes.damage = [Rect(10, 10, 4, 4)]
+        changes.event.set()
+        await asyncio.sleep(0.05)
+        assert len(sink.sent) == 2
+        # The ack alone brings it, without another change.
+        pipeline.receive_ack(sink.sent[-1].frame_id)
+        for _ in range(200):
+            if len(sink.sent) >= 3:
+                break
+            await asyncio.sleep(0.01)
+        assert isinstance(sink.sent[2], FrameUpdate)
+        assert [(r.x, r.y) for r in sink.sent[2].rects] == [(0, 0)]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        pipeline.close()
+    assert changes.closed
+
+
+async def test_a_nudge_brings_the_timer_forward() -> None:
+    timer = FrameTimer(fps=0.01)  # a tick every 100 s
+    await timer.wait_for_change()  # the first returns at once
+    waiting = asyncio.ensure_future(timer.wait_for_change())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    timer.nudge()
+    await asyncio.wait_for(waiting, 5)
+    assert timer.take_damage() is None

@@ -240,3 +240,15 @@ async def test_closed_without_ended(
     session.receive_closed(close_code)
     assert shown[-1] == expected
     assert session.exit_code == exit_code
+
+
+async def test_injected_input_nudges_the_capture(parts: Parts) -> None:
+    session, _, _, _ = parts
+    nudges: list[None] = []
+    session.pipeline.changes.nudge = lambda: nudges.append(None)  # type: ignore[method-assign]
+    await session.receive_message(KEY_A)  # not in control: nothing injected, no nudge
+    assert nudges == []
+    await sharing(session, "controlling")
+    await session.receive_message(KEY_A)
+    await session.receive_message(m.Pointer(3, 4, 0))
+    assert len(nudges) == 2

@@ -192,9 +192,17 @@ class AgentWorker:
 
 
 def _x11_pipeline() -> FramePipeline:
+    from .capture.damage import DamageTracker, DamageUnavailable
     from .capture.x11 import X11Screen
+    from .pipeline import ChangeSource, FrameTimer
 
-    return FramePipeline(X11Screen())
+    changes: ChangeSource
+    try:
+        changes = DamageTracker()
+    except DamageUnavailable as exc:
+        logger.info("no XDamage (%s); capturing at a fixed rate", exc)
+        changes = FrameTimer()
+    return FramePipeline(X11Screen(), changes=changes)
 
 
 def _x11_sink() -> InputSink:

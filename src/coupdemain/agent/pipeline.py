@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import logging
 import time
@@ -95,10 +96,8 @@ class FrameTimer:
             self._nudged = asyncio.Event()
         delay = self._last + self.interval - time.monotonic()
         if delay > 0 and not self._nudged.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudged.wait(), delay)
-            except TimeoutError:
-                pass
         if self._nudged.is_set():
             self._nudged.clear()
             await asyncio.sleep(NUDGE_DELAY_SECONDS)
@@ -183,6 +182,8 @@ class FramePipeline:
         self.origin = (0, 0)
         self._kick = asyncio.Event()
         self._change_task: asyncio.Future[None] | None = None
+        # A capture failed after taking the damage: the next one diffs everything.
+        self._damage_lost = False
 
     # --- flow control (event loop thread) ----------------------------------
 
@@ -205,9 +206,17 @@ class FramePipeline:
         if not any(sent == frame_id for sent, _ in self._unacked):
             logger.debug("ack for unknown frame %d ignored", frame_id)
             return
+        starved = self.credits <= 0
         while self._unacked and self._unacked[0][0] != frame_id:
             self._unacked.popleft()
         self._unacked.popleft()
+        if starved:
+            # What changed while there was no credit goes now, not at the next change.
+            self._kick.set()
+
+    def nudge(self) -> None:
+        """Input was just injected; the change source may capture sooner."""
+        self.changes.nudge()
 
     def request_keyframe(self) -> None:
         """The next frame carries the whole screen, and is preceded by its geometry."""
@@ -360,7 +369,8 @@ class FramePipeline:
             # Clipped to the picture: a monitor reported partly off-screen shares what exists.
             x, y = max(0, monitor.x), max(0, monitor.y)
             self._region = Monitor(
-                x, y, max(1, min(monitor.width, width - x)), max(1, min(monitor.height, height - y)),
+                x, y,
+                max(1, min(monitor.width, width - x)), max(1, min(monitor.height, height - y)),
                 monitor.name, monitor.primary,
             )
         return Screen(
@@ -384,30 +394,45 @@ class FramePipeline:
         if self.credits <= 0:
             return None
         keyframe, self._keyframe_pending = self._keyframe_pending, False
+        # Damage is taken only now, with credit: what was drawn while there
+        # was none is grabbed at once, in its newest state.
+        damage = self.changes.take_damage()
+        if self._damage_lost:
+            damage, self._damage_lost = None, False
         loop = asyncio.get_running_loop()
         try:
-            output = await loop.run_in_executor(self._executor, self.produce, keyframe)
+            output = await loop.run_in_executor(self._executor, self.produce, keyframe, damage)
         except BaseException:
             self._keyframe_pending = self._keyframe_pending or keyframe
+            self._damage_lost = True
             raise
         if output is not None:
             self._unacked.append((output.update.frame_id, time.monotonic()))
         return output
 
     async def _wait_for_work(self) -> None:
-        """Waits for a possible change on screen, or for a kick (keyframe, activation)."""
+        """Waits for a possible change on screen, or for a kick (keyframe, activation, ack).
+
+        Changes are listened to only while active and with credit: without
+        credit only an acknowledgement (or the ack timeout) can help.
+        """
         if self._kick.is_set():
             self._kick.clear()
             return
-        if self._change_task is None:
-            self._change_task = asyncio.ensure_future(self.changes.wait_for_change())
         kick: asyncio.Future[Any] = asyncio.ensure_future(self._kick.wait())
-        waiters: set[asyncio.Future[Any]] = {self._change_task, kick}
+        waiters: set[asyncio.Future[Any]] = {kick}
+        if self._active and self.credits > 0:
+            if self._change_task is None:
+                self._change_task = asyncio.ensure_future(self.changes.wait_for_change())
+            waiters.add(self._change_task)
+        timeout = ACK_TIMEOUT_SECONDS if self._active and self._unacked else None
         try:
-            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             kick.cancel()
-        if self._change_task in done:
+        if self._change_task is not None and self._change_task in done:
             self._change_task = None
         self._kick.clear()
 
@@ -438,7 +463,14 @@ class FramePipeline:
                 self._change_task = None
 
     def close(self) -> None:
-        """Frees the capture handles (in their own thread) and the worker thread."""
+        """Frees the capture handles (in their own thread), the change source and the thread.
+
+        Called on the event loop's thread.
+        """
+        try:
+            self.changes.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            logger.debug("closing the change source failed", exc_info=True)
         if self._own_executor:
             try:
                 self._executor.submit(self.source.close).result(timeout=5)

@@ -305,6 +305,9 @@ class AssistedSession:
             method(*args)
         except Exception:  # an injection failure must not end the person's session
             logger.warning("input injection failed", exc_info=True)
+            return
+        # The screen is about to answer: capture soon rather than at the next tick.
+        self.pipeline.nudge()
 
     def _revoke_input(self) -> None:
         was = self.control_allowed

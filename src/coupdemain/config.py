@@ -68,6 +68,14 @@ class Settings:
         "before it ends.", metavar="S",
     )
     login_session_hours: int = _setting(12, "How long a console sign-in lasts.", metavar="H")
+    file_transfer_max_bytes: int = _setting(
+        4 * 1024**3, "The largest file that may be sent either way in a session, in bytes "
+        "(0: none). Files wait in the data folder's spool until delivered.", metavar="BYTES",
+    )
+    file_transfer_directions: str = _setting(
+        "both", "Which ways files may be sent: both, to_person (technician to person), "
+        "to_technician (person to technician) or none.", metavar="WAYS",
+    )
     log_level: str = _setting(
         "info", "Logging level: debug, info, warning, error.", metavar="LEVEL"
     )

@@ -345,6 +345,98 @@ SERVER_SENDS: frozenset[type[Message]] = frozenset(
      Key, Pointer, Wheel, FrameAck, KeyframeRequest, SelectMonitor}
 )
 
+# --- file transfer (protocol/transfer.py; the bytes go over HTTP) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileOffer(Message):
+    """A file offered to the other side: by the viewer (for the person) or the agent.
+
+    ``id`` is 32 hex digits chosen by the sender. The agent declares the
+    content's ``sha256``; the server passes the offer on with ``direction``
+    ("to_person" or "to_technician") and ``sender`` (a name) filled in.
+    """
+
+    type: ClassVar[str] = "file_offer"
+    id: str
+    name: str
+    size: int
+    sha256: str = ""
+    direction: str = ""
+    sender: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileAnswer(Message):
+    """The person accepts or refuses a file from the technician (``reason`` if refused)."""
+
+    type: ClassVar[str] = "file_answer"
+    id: str
+    accept: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileTicket(Message):
+    """To the agent: move this file's bytes now, over HTTP, with ``token`` as credential.
+
+    For a file to the person, ``sha256`` is what the downloaded bytes must hash to.
+    """
+
+    type: ClassVar[str] = "file_ticket"
+    id: str
+    token: str
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileProgress(Message):
+    """How many bytes the agent has moved: sent by the agent, passed on to the viewer."""
+
+    type: ClassVar[str] = "file_progress"
+    id: str
+    done: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileCancel(Message):
+    """Either side stops a transfer; the server deletes what it holds of it."""
+
+    type: ClassVar[str] = "file_cancel"
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult(Message):
+    """The agent's end of a download: verified and renamed (``ok``), or why not."""
+
+    type: ClassVar[str] = "file_result"
+    id: str
+    ok: bool
+    reason: str = ""
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileStatus(Message):
+    """To both sides: where a transfer stands (protocol/transfer.py's TransferState)."""
+
+    type: ClassVar[str] = "file_status"
+    id: str
+    state: str
+    by: str = ""
+    reason: str = ""
+    sha256: str = ""
+
+
+FILE_MESSAGES = (FileOffer, FileAnswer, FileTicket, FileProgress, FileCancel, FileResult,
+                 FileStatus)
+MESSAGE_TYPES.update({cls.type: cls for cls in FILE_MESSAGES})
+AGENT_SENDS |= {FileOffer, FileAnswer, FileProgress, FileCancel, FileResult}
+VIEWER_SENDS |= {FileOffer, FileCancel}
+SERVER_SENDS |= {FileOffer, FileTicket, FileProgress, FileStatus}
+
+
 def _field_types(cls: type[Message]) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import messages as m
 from .errors import CloseReason, InvalidTransition, NotAllowed
+from .transfer import FileTransfers
 
 
 class State(enum.Enum):
@@ -99,6 +100,10 @@ class SupportSession:
         self.viewer_connected = False
         self.screen: m.Screen | None = None  # the last geometry, for a viewer that (re)joins
         self.chat: list[m.ChatMessage] = []   # the transcript, replayed to a viewer that rejoins
+        self.files = FileTransfers(
+            lambda to, message: self._send(Role(to), message),
+            lambda actor, action, **detail: self._record(actor, action, **detail),
+        )
         self.ended_by = ""
         self.end_reason: CloseReason | None = None
         self._outbox: list[Outgoing] = []
@@ -165,6 +170,8 @@ class SupportSession:
                 self._send(Role.VIEWER, self.screen)
             for line in self.chat:
                 self._send(Role.VIEWER, line)
+            for message in self.files.replay():
+                self._send(Role.VIEWER, message)
             if not was_connected:
                 self._record(BY_TECHNICIAN, "viewer_connected")
             self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
@@ -256,6 +263,16 @@ class SupportSession:
             case m.DiagnosticsDeclined() if self.state in SHARING_STATES:
                 self._record(BY_PERSON, "diagnostics_declined")
                 self._send(Role.VIEWER, message)
+            case m.FileOffer() if self.state in SHARING_STATES:
+                self.files.offer_from_person(message, self.person.user or self.person.hostname)
+            case m.FileAnswer() if self.state in SHARING_STATES:
+                self.files.answer(message)
+            case m.FileProgress():
+                self.files.progress(message)
+            case m.FileResult():
+                self.files.result(message)
+            case m.FileCancel():
+                self.files.cancel(message.id, BY_PERSON)
             case m.End():
                 self._end(BY_PERSON, CloseReason.ENDED_BY_PERSON, notify_agent=True)
             case _:
@@ -302,6 +319,10 @@ class SupportSession:
             case m.SelectMonitor(monitor=monitor) if self.state in SHARING_STATES:
                 self._record(BY_TECHNICIAN, "monitor_selected", monitor=monitor)
                 self._send(Role.AGENT, message)
+            case m.FileOffer() if self.state in SHARING_STATES:
+                self.files.offer_from_technician(message, self.technician_name)
+            case m.FileCancel():
+                self.files.cancel(message.id, BY_TECHNICIAN)
             case m.End():
                 self._end(BY_TECHNICIAN, CloseReason.ENDED_BY_TECHNICIAN)
             case _:
@@ -348,6 +369,7 @@ class SupportSession:
         was_waiting = self.state is State.WAITING_FOR_PERSON
         self._move(State.ENDED)
         self.ended_by, self.end_reason = by, reason
+        self.files.end_all()
         self._record(by, "session_ended", reason=reason.name.lower())
         ended = m.Ended(by, int(reason))
         self._send(Role.VIEWER, ended)

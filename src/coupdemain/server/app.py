@@ -30,12 +30,14 @@ from ..i18n.diagnostics import DiagnosticsTranslator
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import State
+from ..protocol.transfer import FileLimits
 from . import accounts, auth
 from .audit import AuditLog
 from .connections import serve_agent, serve_viewer
 from .ratelimit import FailureLimiter
 from .relay import Relay
 from .rendezvous import Rendezvous
+from .transfers import FileSpool, file_router
 from .store.database import create_engine, migrate, session_factory
 from .store.models import AuditEvent, LoginSession, SupportSession, User
 
@@ -93,12 +95,17 @@ def create_app(settings: Settings) -> FastAPI:
         code_limiter=FailureLimiter(settings.code_attempts, settings.code_attempt_window),
         viewer_grace_seconds=settings.viewer_grace_seconds,
     )
+    spool = FileSpool(data_dir / "spool")
+    rendezvous.file_limits = FileLimits.from_settings(
+        settings.file_transfer_max_bytes, settings.file_transfer_directions)
+    rendezvous.discard_files = spool.discard
     templates = Jinja2Templates(directory=str(TEMPLATES))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(engine)
         await rendezvous.end_orphans()
+        await asyncio.to_thread(spool.clear)  # files of sessions that are over
         if await accounts.count_users(db) == 0:
             await _create_first_admin()
         else:
@@ -175,6 +182,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def session_row(session_id: str) -> SupportSession | None:
         async with db() as s:
             return await s.get(SupportSession, session_id)
+
+    async def console_may_move_files(request: Request, session_id: str, writes: bool) -> bool:
+        login = await signed_in(request)
+        if login is None:
+            return False
+        if writes and not auth.tokens_match(request.headers.get(auth.CSRF_HEADER),
+                                            login.csrf_token):
+            return False
+        row = await session_row(session_id)
+        return row is not None and may_see(login.user, row)
+
+    app.include_router(file_router(rendezvous, spool, console_may_move_files))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -285,6 +304,8 @@ def create_app(settings: Settings) -> FastAPI:
             request, "session.html", user=login.user, csrf=login.csrf_token, row=row,
             code=code, code_expires_at=row.code_expires_at.timestamp(),
             ws_url=f"/ws/viewer/{session_id}", catalog_url=f"/i18n/viewer/{lang}.json",
+            file_max_bytes=settings.file_transfer_max_bytes,
+            file_directions=settings.file_transfer_directions,
         )
 
     @app.get("/sessions/{session_id}/history", response_class=HTMLResponse)

@@ -34,6 +34,7 @@ from ..protocol.errors import (
 from ..protocol.session import BY_PERSON, BY_TECHNICIAN, Person, Role, State
 from ..protocol.session import SupportSession as SessionMachine
 from ..protocol.support_code import SupportCode
+from ..protocol.transfer import FileLimits
 from .audit import AuditLog
 from .ratelimit import FailureLimiter
 from .relay import Relay
@@ -103,6 +104,10 @@ class Rendezvous:
         self._viewer_grace = viewer_grace_seconds
         self._live: dict[str, LiveSession] = {}
         self._load_lock = asyncio.Lock()
+        # File transfer: the settings each session applies, and where ended
+        # transfers' bytes are deleted (server/transfers.py sets both).
+        self.file_limits = FileLimits()
+        self.discard_files: Callable[[str, list[str], bool], None] = lambda *_: None
 
     # --- codes -------------------------------------------------------------
 
@@ -249,6 +254,9 @@ class Rendezvous:
                 record.action, actor=record.actor, actor_name=self._actor_name(live, record.actor),
                 session_id=live.session_id, detail=record.detail,
             )
+        discarded = machine.files.take_discarded()
+        if discarded or machine.state is State.ENDED:
+            self.discard_files(live.session_id, discarded, machine.state is State.ENDED)
         if machine.state.value != live.persisted_state:
             live.persisted_state = machine.state.value
             values: dict[str, object] = {"state": machine.state.value}
@@ -300,6 +308,7 @@ class Rendezvous:
     async def attach_agent(self, live: LiveSession, sock: Socket, person: Person) -> None:
         async with live.lock:
             live.agent = sock
+            live.machine.files.limits = self.file_limits
             live.machine.agent_joined(person)
             await self._commit(live)
 

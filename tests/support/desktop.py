@@ -41,11 +41,13 @@ def read_json(path: Path) -> dict[str, Any] | None:
 class NotesApp:
     """The demo notes application on a virtual screen, below the agent's banner."""
 
-    def __init__(self, screen: VirtualScreen, state_file: Path) -> None:
+    def __init__(
+        self, screen: VirtualScreen, state_file: Path, geometry: str = "900x560+40+140"
+    ) -> None:
         self.state_file = state_file
         self.process = subprocess.Popen(
             [sys.executable, "-m", "coupdemain.demo.desktop_app", "--state-file",
-             str(state_file), "--geometry", "900x560+40+140"],
+             str(state_file), "--geometry", geometry],
             env=screen.env(),
         )
         wait_for(lambda: self.process.poll() is not None or read_json(state_file),

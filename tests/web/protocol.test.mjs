@@ -89,7 +89,7 @@ test("parse reads the server's messages, with defaults, ignoring unknown keys", 
     assert.deepEqual(protocol.parse('{"type":"ended","by":"person","reason":4001}'),
         { type: "ended", by: "person", reason: 4001 });
     assert.deepEqual(protocol.parse('{"type":"screen","width":1280,"height":800}'),
-        { type: "screen", width: 1280, height: 800 });
+        { type: "screen", width: 1280, height: 800, monitors: [], monitor: -1 });
 });
 
 test("parse refuses what is not a message, in words", () => {

@@ -294,3 +294,30 @@ test("the clipboard crosses only under control, and each copy counts", () => {
     socket().say({ type: "clipboard", text: "same" });
     assert.deepEqual(session.view.clipboard, { text: "same", count: 2 });
 });
+
+test("the screen's monitors reach the view, and a monitor is chosen by its index", () => {
+    const { session, socket } = started();
+    socket().open();
+    socket().say({ type: "state", state: "viewing" });
+    socket().say({ type: "screen", width: 1024, height: 768, monitor: 1, monitors: [
+        { x: 0, y: 0, width: 1280, height: 800, name: "LEFT", primary: true },
+        { x: 1280, y: 0, width: 1024, height: 768, name: "RIGHT", primary: false },
+        { x: "bad", y: 0, width: 1, height: 1 },
+    ] });
+    assert.deepEqual(session.view.monitors.map((m) => [m.x, m.width, m.name, m.primary]),
+        [[0, 1280, "LEFT", true], [1280, 1024, "RIGHT", false]]);
+    assert.equal(session.view.monitor, 1);
+    assert.equal(session.selectMonitor(0), true);
+    assert.equal(session.selectMonitor(-1), true);
+    assert.equal(session.selectMonitor(2), false); // no such monitor: nothing leaves
+    assert.deepEqual(socket().sent.filter((m) => m.type === "select_monitor"),
+        [{ type: "select_monitor", monitor: 0 }, { type: "select_monitor", monitor: -1 }]);
+});
+
+test("a screen from an older agent lists no monitors and shows the whole desktop", () => {
+    const { session, socket } = started();
+    socket().open();
+    socket().say({ type: "screen", width: 32, height: 16 });
+    assert.deepEqual(session.view.monitors, []);
+    assert.equal(session.view.monitor, -1);
+});

@@ -4,7 +4,8 @@ import { test } from "node:test";
 
 import { createTranslator } from "../../web/viewer/i18n.js";
 import {
-    closeSentence, endedSentence, formatCode, formatCountdown, present, secondsLeft, statusKey,
+    closeSentence, endedSentence, formatCode, formatCountdown, monitorChoices, present, secondsLeft,
+    statusKey,
 } from "../../web/viewer/view.js";
 
 const catalog = (lang) => JSON.parse(readFileSync(
@@ -134,4 +135,19 @@ test("the code reads in three groups", () => {
     assert.equal(formatCode("482913705"), "482 913 705");
     assert.equal(formatCode("482 913 705"), "482 913 705");
     assert.equal(formatCode(""), "");
+});
+
+test("the monitor picker: one button per monitor and All, the one shown pressed", () => {
+    const monitors = [
+        { x: 0, y: 0, width: 1280, height: 800, name: "LEFT", primary: true },
+        { x: 1280, y: 0, width: 1024, height: 768, name: "RIGHT", primary: false },
+    ];
+    assert.deepEqual(monitorChoices(view({ monitors, monitor: 1 }), en), [
+        { index: 0, label: "Screen 1", title: "1280 × 800, main screen", pressed: false },
+        { index: 1, label: "Screen 2", title: "1024 × 768", pressed: true },
+        { index: -1, label: "All screens", title: "", pressed: false },
+    ]);
+    assert.deepEqual(monitorChoices(view({ monitors, monitor: -1 }), fr).map((c) => [c.label, c.pressed]),
+        [["Écran 1", false], ["Écran 2", false], ["Tous les écrans", true]]);
+    assert.deepEqual(monitorChoices(view({ monitors: monitors.slice(0, 1), monitor: -1 }), en), []);
 });

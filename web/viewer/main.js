@@ -6,7 +6,8 @@
 //         data-code-expires-at data-catalog-url></main>
 // and this module fills it with #status, #support-code, #countdown,
 // #request-control, #release-control, #end-session, #screen and
-// #ended-message (end-to-end tests find them by these ids), and the
+// #ended-message (end-to-end tests find them by these ids), #monitors
+// (one button[data-monitor] per monitor, -1 for all, when there are several), and the
 // diagnostics panel: #diagnose, #diagnostics, #diagnostics-status,
 // #diagnostics-findings (one li[data-code] per finding), #diagnostics-sections.
 
@@ -18,7 +19,7 @@ import { PointerInput } from "./input/pointer.js";
 import { getLogger, setDebug } from "./log.js";
 import { ViewerSession, webSocketUrl } from "./session.js";
 import { MAX_CHAT_CHARACTERS, SessionState } from "./protocol.js";
-import { formatCode, formatCountdown, present, secondsLeft } from "./view.js";
+import { formatCode, formatCountdown, monitorChoices, present, secondsLeft } from "./view.js";
 
 const logger = getLogger("main");
 
@@ -53,6 +54,8 @@ function build(root, t, code) {
         endSession: element("button", { id: "end-session", type: "button", class: "danger", hidden: "" },
             [t("button.end_session")]),
         diagnose: element("button", { id: "diagnose", type: "button", hidden: "" }, [t("button.diagnose")]),
+        monitors: element("div", { id: "monitors", class: "viewer-monitors", role: "group",
+            "aria-label": t("monitor.group"), hidden: "" }),
         diagnostics: element("aside", { id: "diagnostics", class: "viewer-diagnostics", hidden: "",
             "aria-label": t("diagnostics.title") }),
         diagnosticsStatus: element("p", { id: "diagnostics-status", role: "status", "aria-live": "polite" }),
@@ -111,6 +114,7 @@ function build(root, t, code) {
         element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
     const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
         element("div", { class: "viewer-status-group" }, [ui.status, ui.person]),
+        ui.monitors,
         element("div", { class: "viewer-actions" },
             [ui.requestControl, ui.releaseControl, ui.diagnose, ui.endSession]),
     ]);
@@ -272,6 +276,7 @@ async function main() {
         ui.diagnose.disabled = view.diagnostics.status === "waiting";
         show(ui.diagnostics, view.diagnostics.status !== "idle" && !diagnosticsClosed);
         renderDiagnostics(view.diagnostics);
+        renderMonitors(shown.showScreen ? monitorChoices(view, t) : []);
         show(ui.clipboard, session.inputAllowed);
         if (view.clipboard.count !== clipboardShown) {
             clipboardShown = view.clipboard.count;
@@ -313,6 +318,25 @@ async function main() {
         }));
         ui.chatLog.scrollTop = ui.chatLog.scrollHeight;
         chatShown = lines.length;
+    }
+
+    let monitorsShown = "";
+
+    /** @param {ReturnType<typeof monitorChoices>} choices */
+    function renderMonitors(choices) {
+        const key = JSON.stringify(choices);
+        if (key === monitorsShown) return;
+        monitorsShown = key;
+        show(ui.monitors, choices.length > 0);
+        ui.monitors.replaceChildren(...choices.map((choice) => {
+            const button = element("button", { type: "button", "data-monitor": String(choice.index),
+                "aria-pressed": String(choice.pressed), ...(choice.title ? { title: choice.title } : {}) },
+            [choice.label]);
+            button.addEventListener("click", () => {
+                if (!choice.pressed) session.selectMonitor(choice.index);
+            });
+            return button;
+        }));
     }
 
     let diagnosticsShown = null;

@@ -38,6 +38,7 @@ export const MessageType = Object.freeze({
     DIAGNOSTICS_REQUEST: "diagnostics_request",
     DIAGNOSTICS_REPORT: "diagnostics_report",
     DIAGNOSTICS_DECLINED: "diagnostics_declined",
+    SELECT_MONITOR: "select_monitor",
 });
 
 /** The values of State.state (protocol/session.py's State enum). */
@@ -60,7 +61,7 @@ const VIEWER_SENDS = new Set([
     MessageType.HELLO, MessageType.END, MessageType.REQUEST_CONTROL,
     MessageType.RELEASE_CONTROL, MessageType.KEY, MessageType.POINTER, MessageType.WHEEL,
     MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST, MessageType.CHAT, MessageType.CLIPBOARD,
-    MessageType.DIAGNOSTICS_REQUEST,
+    MessageType.DIAGNOSTICS_REQUEST, MessageType.SELECT_MONITOR,
 ]);
 
 /** The longest chat message the server accepts (messages.py's MAX_CHAT_CHARACTERS). */
@@ -76,7 +77,9 @@ const VIEWER_RECEIVES = {
     },
     [MessageType.PEER]: { role: ["string"], connected: ["boolean"] },
     [MessageType.ENDED]: { by: ["string"], reason: ["integer"] },
-    [MessageType.SCREEN]: { width: ["integer"], height: ["integer"] },
+    [MessageType.SCREEN]: {
+        width: ["integer"], height: ["integer"], monitors: ["array", []], monitor: ["integer", -1],
+    },
     [MessageType.CLIPBOARD]: { text: ["string"] },
     [MessageType.CHAT_MESSAGE]: {
         id: ["integer"], at: ["number"], author: ["string"], name: ["string"], text: ["string"],
@@ -193,6 +196,13 @@ export const chat = (text) => ({ type: MessageType.CHAT, text });
 export const clipboard = (text) => ({ type: MessageType.CLIPBOARD, text });
 /** @returns {Message} the technician asks to read the computer's settings */
 export const diagnosticsRequest = () => ({ type: MessageType.DIAGNOSTICS_REQUEST });
+/** Screen.monitor / selectMonitor's index for the whole desktop (messages.py's ALL_MONITORS). */
+export const ALL_MONITORS = -1;
+/**
+ * @param {number} monitor  an index into the last Screen's monitors, or ALL_MONITORS
+ * @returns {Message}
+ */
+export const selectMonitor = (monitor) => ({ type: MessageType.SELECT_MONITOR, monitor });
 /** @returns {Message} the viewer needs the whole screen again */
 export const keyframeRequest = () => ({ type: MessageType.KEYFRAME_REQUEST });
 

@@ -39,7 +39,14 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   chat: ChatLine[],
  *   clipboard: {text: string, count: number},
  *   diagnostics: Diagnostics,
+ *   monitors: Monitor[],
+ *   monitor: number,
  * }} SessionView
+ *
+ * One of the person's monitors in desktop pixels; `monitor` in the view is
+ * the index of the one shown, or -1 when the whole desktop is.
+ * @typedef {{x: number, y: number, width: number, height: number, name: string,
+ *   primary: boolean}} Monitor
  *
  * The latest remote diagnosis: "idle" (none asked), "waiting" (the person is
  * asked, or the agent reads), "declined" or "done" (with the report).
@@ -116,6 +123,7 @@ export class ViewerSession {
             personUser: "", codeExpiresAt: options.codeExpiresAt ?? 0, ended: null, closeCode: null,
             chat: [], clipboard: { text: "", count: 0 },
             diagnostics: { status: "idle", report: null, at: 0 },
+            monitors: [], monitor: protocol.ALL_MONITORS,
         };
         /** @type {SocketLike | null} */
         this.socket = null;
@@ -192,6 +200,18 @@ export class ViewerSession {
      * Asks to read the computer's settings; the person is asked first.
      * @returns {boolean} whether it was sent
      */
+    /**
+     * Shows one of the person's monitors, or all of them; the agent answers with a new screen.
+     * @param {number} index  into view.monitors, or protocol.ALL_MONITORS
+     * @returns {boolean} whether the request left
+     */
+    selectMonitor(index) {
+        if (index !== protocol.ALL_MONITORS && !(index >= 0 && index < this.view.monitors.length)) {
+            return false;
+        }
+        return this.send(protocol.selectMonitor(index));
+    }
+
     requestDiagnostics() {
         if (!this.send(protocol.diagnosticsRequest())) return false;
         this.update({ diagnostics: { ...this.view.diagnostics, status: "waiting" } });
@@ -328,6 +348,7 @@ export class ViewerSession {
                 break;
             case MessageType.SCREEN:
                 this.receiveScreen(Number(message.width), Number(message.height));
+                this.update({ monitors: readMonitors(message.monitors), monitor: Number(message.monitor) });
                 break;
             case MessageType.PEER:
                 // The agent's loss ends the session (Ended follows); nothing to show.
@@ -477,4 +498,18 @@ export class ViewerSession {
             logger.error("the page failed to show the session's state:", error);
         }
     }
+}
+
+/**
+ * The monitors a Screen message lists, keeping only well-formed rectangles.
+ * @param {unknown} monitors
+ * @returns {Monitor[]}
+ */
+export function readMonitors(monitors) {
+    if (!Array.isArray(monitors)) return [];
+    return monitors
+        .filter((m) => m !== null && typeof m === "object" &&
+            ["x", "y", "width", "height"].every((k) => Number.isInteger(m[k])))
+        .map((m) => ({ x: m.x, y: m.y, width: m.width, height: m.height,
+            name: typeof m.name === "string" ? m.name : "", primary: m.primary === true }));
 }

@@ -133,3 +133,23 @@ export function formatCode(code) {
     const digits = code.replace(/\D/g, "");
     return digits.length === 9 ? digits.replace(/(\d{3})(\d{3})(\d{3})/, "$1 $2 $3") : code.trim();
 }
+
+/**
+ * The monitor picker's buttons: one per monitor, then "All screens"; none
+ * when the person has a single monitor.
+ * @param {SessionView} view
+ * @param {Translate} t
+ * @returns {{index: number, label: string, title: string, pressed: boolean}[]}
+ */
+export function monitorChoices(view, t) {
+    if (view.monitors.length < 2) return [];
+    const choices = view.monitors.map((monitor, index) => ({
+        index,
+        label: t("monitor.one", { number: index + 1 }),
+        title: t(monitor.primary ? "monitor.size_primary" : "monitor.size",
+            { width: monitor.width, height: monitor.height }),
+        pressed: view.monitor === index,
+    }));
+    choices.push({ index: -1, label: t("monitor.all"), title: "", pressed: view.monitor === -1 });
+    return choices;
+}

@@ -15,7 +15,8 @@ class XvfbError(RuntimeError):
     """The virtual screen could not start."""
 
 
-def _free_display(start: int = 90, stop: int = 190) -> int:
+def free_display(start: int = 90, stop: int = 190) -> int:
+    """The lowest X display number in [start, stop) that no server holds."""
     for number in range(start, stop):
         if not (_X_SOCKETS / f"X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
             return number
@@ -44,7 +45,7 @@ class VirtualScreen:
         if xvfb is None:
             raise XvfbError("Xvfb is not installed (Debian: apt-get install xvfb)")
         for _attempt in range(5):
-            self.number = _free_display()
+            self.number = free_display()
             self._process = subprocess.Popen(
                 [xvfb, self.display, "-screen", "0", f"{self.width}x{self.height}x24",
                  "-nolisten", "tcp", "-noreset"],

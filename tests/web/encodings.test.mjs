@@ -7,10 +7,10 @@ import { Encoding, ENCODING_NAMES, encodingName } from "../../web/viewer/encodin
 test("the ids and names are protocol/encodings.py's", () => {
     const python = readFileSync(new URL("../../src/coupdemain/protocol/encodings.py", import.meta.url), "utf-8");
     const ids = Object.fromEntries(
-        [...python.matchAll(/^ {4}([A-Z_]+) = (\d+)/gm)].map(([, name, id]) => [name, Number(id)]),
+        [...python.matchAll(/^ {4}([A-Z][A-Z0-9_]*) = (\d+)/gm)].map(([, name, id]) => [name, Number(id)]),
     );
     assert.deepEqual({ ...Encoding }, ids);
-    assert.deepEqual({ ...ENCODING_NAMES }, { 0: "solid", 1: "png", 2: "jpeg" });
+    assert.deepEqual({ ...ENCODING_NAMES }, { 0: "solid", 1: "png", 2: "jpeg", 3: "h264" });
 });
 
 test("an unknown id fails with its number", () => {

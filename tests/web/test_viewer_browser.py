@@ -55,6 +55,21 @@ PAINT_PAGE = """<!doctype html>
     for (let i = 0; i < rgba.length; i += 4) rgb.push(rgba[i], rgba[i + 1], rgba[i + 2]);
     return rgb;
   };
+  // Paints golden frames one after the other on one screen (a video stream).
+  window.paintSequence = async (names, width, height) => {
+    const canvas = document.getElementById("screen");
+    canvas.width = 0;
+    const display = new Display(canvas);
+    display.resize(width, height);
+    for (const name of names) {
+      const data = await (await fetch(`/tests/fixtures/encodings/${name}.bin`)).arrayBuffer();
+      await display.receiveFrame(parseFrame(data));
+    }
+    const rgba = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+    const rgb = [];
+    for (let i = 0; i < rgba.length; i += 4) rgb.push(rgba[i], rgba[i + 1], rgba[i + 2]);
+    return rgb;
+  };
   window.paintReady = true;
 </script>
 """
@@ -186,6 +201,32 @@ def test_golden_frames_paint_their_pixels(page: Any, site: str, name: str) -> No
     assert len(rgb) == len(want)
     worst = max(abs(a - b) for a, b in zip(rgb, want, strict=True))
     assert worst <= expected["tolerance"], f"{name}: a channel is off by {worst}"
+
+
+@pytest.mark.parametrize("name", ["h264_key", "h264_delta"])
+def test_h264_frames_decode_through_webcodecs(page: Any, site: str, name: str) -> None:
+    expected = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    width, height = expected["screen"]["width"], expected["screen"]["height"]
+    page.goto(f"{site}/paint")
+    page.wait_for_function("window.paintReady === true", timeout=WAIT_MS)
+    supported = page.evaluate("""async () => {
+        const { supportedEncodings } = await import("/web/viewer/decoders/index.js");
+        return supportedEncodings();
+    }""")
+    if 3 not in supported:
+        pytest.skip("this Chromium decodes no H.264 through WebCodecs")
+    names = [*expected.get("paint_after", []), name]
+    rgb = page.evaluate("([n, w, h]) => window.paintSequence(n, w, h)", [names, width, height])
+    want = b"".join(bytes.fromhex(row) for row in expected["rgb_rows"])
+    assert len(rgb) == len(want)
+    worst = max(abs(a - b) for a, b in zip(rgb, want, strict=True))
+    assert worst <= expected["tolerance"], f"{name}: a channel is off by {worst}"
+    # The moving square is where this frame put it (x 8-23, then 16-31):
+    # the picture is this frame's, not the one before.
+    pixel = {x: tuple(rgb[(16 * width + x) * 3 : (16 * width + x) * 3 + 3]) for x in (10, 28)}
+    inside, outside = (28, 10) if name == "h264_delta" else (10, 28)
+    assert pixel[inside][0] > 150 and pixel[inside][1] < 80, pixel
+    assert pixel[outside][1] > 80, pixel
 
 
 def test_a_broken_frame_is_refused_in_words(page: Any, site: str) -> None:

@@ -7,7 +7,11 @@ export const Encoding = Object.freeze({
     SOLID: 0, // 3 bytes: R, G, B; the whole rectangle is one colour
     PNG: 1,   // a PNG image, lossless: text and flat UI
     JPEG: 2,  // a baseline JPEG image: photographic content
+    H264: 3,  // one H.264 access unit of a video stream: a large region in motion
 });
+
+/** What every viewer paints, as protocol/encodings.py's BASELINE. */
+export const BASELINE = Object.freeze([Encoding.SOLID, Encoding.PNG, Encoding.JPEG]);
 
 /** @type {Readonly<Record<number, string>>} id → lower-case name, as ENCODING_NAMES */
 export const ENCODING_NAMES = Object.freeze(

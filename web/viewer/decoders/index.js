@@ -1,12 +1,25 @@
-// The one table from encoding id to decoder, as agent/encode/base.py's ENCODERS.
+// The one table from encoding id to decoder, as agent/encode/base.py's
+// ENCODERS and STREAM_ENCODERS; and which encodings this browser paints.
 
-import { unsupportedEncoding } from "../encodings.js";
+import { BASELINE, Encoding, unsupportedEncoding } from "../encodings.js";
+import H264Decoder, { h264Supported } from "./h264.js";
 import JpegDecoder from "./jpeg.js";
 import PngDecoder from "./png.js";
 import SolidDecoder from "./solid.js";
+import { getLogger } from "../log.js";
+
+const logger = getLogger("decoders");
+
+/** @type {Set<number>} encodings the browser turned out not to paint after all */
+const refused = new Set();
 
 const DECODERS = new Map(
-    [SolidDecoder, PngDecoder, JpegDecoder].map((Decoder) => [Decoder.encoding, new Decoder()]),
+    [new SolidDecoder(), new PngDecoder(), new JpegDecoder(), new H264Decoder({
+        onUnsupported: (reason) => {
+            logger.warn("this browser cannot decode the agent's H.264:", reason);
+            refused.add(Encoding.H264);
+        },
+    })].map((decoder) => [decoder.constructor.encoding, decoder]),
 );
 
 /**
@@ -22,4 +35,23 @@ export function decoderFor(encoding) {
         throw unsupportedEncoding(encoding);
     }
     return decoder;
+}
+
+/** @type {Promise<boolean> | null} */
+let h264Probe = null;
+
+/**
+ * The encodings this browser paints, for the `encodings` message: the
+ * baseline ones always, H.264 when WebCodecs decodes it (and no stream
+ * has been refused since).
+ * @param {any} [env]  globalThis, or a stand-in for tests
+ * @returns {Promise<number[]>}
+ */
+export async function supportedEncodings(env = globalThis) {
+    if (env !== globalThis) {
+        return [...BASELINE, ...((await h264Supported(env)) ? [Encoding.H264] : [])];
+    }
+    h264Probe ??= h264Supported(env);
+    const h264 = (await h264Probe) && !refused.has(Encoding.H264);
+    return [...BASELINE, ...(h264 ? [Encoding.H264] : [])];
 }

@@ -1,0 +1,1 @@
+"""The benchmark: coupdemain against x11vnc + websockify + noVNC (docs/topics/benchmark.md)."""

@@ -1,0 +1,143 @@
+// Injected by the bench into the viewer's page, the same for every stack.
+// It reads only the picture the person sees: the largest <canvas> on the
+// page (coupdemain's #screen, noVNC's screen), in remote pixels.
+//
+// - Input time: event.timeStamp of the keydown / pointerdown, read in the
+//   capture phase on window (before any viewer code runs).
+// - Change time: arm(x, y) remembers the colour at (x, y) and polls it in a
+//   loop of MessageChannel tasks (a fraction of a millisecond apart, leaving
+//   the viewer's own tasks to run in between) until it changes.
+// - Frames displayed: every animation frame decodes the application's
+//   barcode (16 blocks, white = 1) and logs each new value with its time.
+// Times are performance.timeOrigin + performance.now(), milliseconds since
+// the epoch in the browser's clock; the bench measures that clock's offset.
+(() => {
+    if (window.__bench) return;
+    const B = {
+        lastInput: null,
+        frames: [],
+        lastFrame: -1,
+        animationFrames: 0,
+        barcode: null, // [x, y, bits, block]
+    };
+    window.__bench = B;
+    const now = () => performance.timeOrigin + performance.now();
+    B.now = now;
+
+    const markInput = (event) => {
+        B.lastInput = performance.timeOrigin + event.timeStamp;
+    };
+    window.addEventListener("keydown", markInput, true);
+    window.addEventListener("pointerdown", markInput, true);
+    window.addEventListener("mousedown", (event) => {
+        if (B.lastInput === null) markInput(event);
+    }, true);
+
+    B.canvas = () => {
+        let best = null;
+        for (const canvas of document.querySelectorAll("canvas")) {
+            if (canvas.width * canvas.height > (best ? best.width * best.height : 0)) best = canvas;
+        }
+        return best;
+    };
+    const context = () => {
+        const canvas = B.canvas();
+        return canvas ? canvas.getContext("2d") : null;
+    };
+    B.size = () => {
+        const canvas = B.canvas();
+        return canvas ? [canvas.width, canvas.height] : [0, 0];
+    };
+    const pixel = (ctx, x, y) => {
+        const d = ctx.getImageData(x, y, 1, 1).data;
+        return [d[0], d[1], d[2]];
+    };
+    B.pixel = (x, y) => pixel(context(), x, y);
+    const differs = (a, b) => Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]),
+        Math.abs(a[2] - b[2])) > 60;
+
+    /** Starts watching (x, y); B.result resolves when its colour changes, or null. */
+    B.arm = (x, y, timeoutMs) => {
+        const ctx = context();
+        const base = pixel(ctx, x, y);
+        B.lastInput = null;
+        const armedAt = now();
+        B.result = new Promise((resolve) => {
+            const channel = new MessageChannel();
+            channel.port1.onmessage = () => {
+                const seen = pixel(ctx, x, y);
+                const t = now();
+                if (differs(seen, base)) {
+                    channel.port1.close();
+                    resolve({ changedAt: t, inputAt: B.lastInput, armedAt, colour: seen });
+                } else if (t - armedAt > timeoutMs) {
+                    channel.port1.close();
+                    resolve(null);
+                } else {
+                    channel.port2.postMessage(0);
+                }
+            };
+            channel.port2.postMessage(0);
+        });
+        return base;
+    };
+
+    const readBarcode = () => {
+        const ctx = context();
+        if (!ctx || !B.barcode) return -1;
+        const [x, y, bits, block] = B.barcode;
+        if (ctx.canvas.width < x + bits * block || ctx.canvas.height < y + block) return -1;
+        const d = ctx.getImageData(x, y + (block >> 1), bits * block, 1).data;
+        let value = 0;
+        for (let i = 0; i < bits; i++) {
+            const o = (i * block + (block >> 1)) * 4;
+            const light = (d[o] + d[o + 1] + d[o + 2]) / 3;
+            value = value * 2 + (light > 128 ? 1 : 0);
+        }
+        return value;
+    };
+    const onAnimationFrame = () => {
+        B.animationFrames += 1;
+        const value = readBarcode();
+        if (value !== B.lastFrame && value >= 0) {
+            B.lastFrame = value;
+            if (B.frames.length < 200000) B.frames.push([now(), value]);
+        }
+        requestAnimationFrame(onAnimationFrame);
+    };
+    requestAnimationFrame(onAnimationFrame);
+
+    /** Distinct application frames first displayed in [t0, t1) (epoch ms, browser clock). */
+    B.framesBetween = (t0, t1) => {
+        const seen = new Set();
+        for (const [t, value] of B.frames) if (t >= t0 && t < t1) seen.add(value);
+        return seen.size;
+    };
+
+    /** One 32-bit hash per row of a region, over R, G, B: h = h * 31 + v (mod 2^32). */
+    B.rowHashes = (x, y, w, h) => {
+        const d = context().getImageData(x, y, w, h).data;
+        const out = new Array(h);
+        for (let r = 0; r < h; r++) {
+            let hash = 0;
+            let i = r * w * 4;
+            for (let c = 0; c < w; c++, i += 4) {
+                hash = (Math.imul(hash, 31) + d[i]) >>> 0;
+                hash = (Math.imul(hash, 31) + d[i + 1]) >>> 0;
+                hash = (Math.imul(hash, 31) + d[i + 2]) >>> 0;
+            }
+            out[r] = hash;
+        }
+        return out;
+    };
+
+    /** Where remote pixel (x, y) is on the page (the canvas may be scaled to fit). */
+    B.pagePoint = (x, y) => {
+        const c = B.canvas();
+        const r = c.getBoundingClientRect();
+        const scale = Math.min(r.width / c.width, r.height / c.height);
+        const ox = r.left + (r.width - c.width * scale) / 2;
+        const oy = r.top + (r.height - c.height * scale) / 2;
+        return [ox + (x + 0.5) * scale, oy + (y + 0.5) * scale];
+    };
+})();

@@ -1,0 +1,480 @@
+"""Measures coupdemain against x11vnc + websockify + noVNC on the same screen and browser.
+
+    .venv/bin/python -m bench            # the full run (about 6 minutes)
+    .venv/bin/python -m bench --quick    # a smoke run: few trials, short workloads
+
+Prints one table (a column per stack, then ratios) and writes JSON to
+``bench/results/latest.json``. The method is in docs/topics/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mss
+import numpy as np
+import psutil  # type: ignore[import-untyped]
+
+from coupdemain.demo.xvfb import VirtualScreen
+
+from .browser import Chromium, Page
+from .stacks import CoupdemainStack, PeerStack, Stack, make_workdir
+from .workload_app import LAYOUT
+
+HERE = Path(__file__).parent
+PROBE = (HERE / "probe.js").read_text(encoding="utf-8")
+WIDTH, HEIGHT = 1920, 1080
+WORKLOADS = ("idle", "typing", "scroll", "shapes", "video")
+# Where each workload draws: the region whose sharpness is checked at rest.
+WORKLOAD_REGION = {"typing": "terminal", "scroll": "terminal", "shapes": "shapes",
+                   "video": "video"}
+STACKS = ("coupdemain", "x11vnc_stock", "x11vnc_tuned")
+TRIAL_TIMEOUT_MS = 3000
+# The X pointer rests here during the workloads, outside every region.
+POINTER_REST = (1900, 1060)
+
+
+# --- the application on the virtual screen ----------------------------------------
+
+class App:
+    """bench/workload_app.py on the virtual screen, driven line by line."""
+
+    def __init__(self, screen: VirtualScreen, video: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.workload_app", "--video", video],
+            env=screen.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        ready = self.read()
+        if not ready.startswith("ready"):
+            raise RuntimeError(f"the workload application did not start: {ready!r}")
+
+    def read(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the workload application exited")
+        return line.strip()
+
+    def ask(self, command: str) -> str:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(RuntimeError, BrokenPipeError):
+                self.ask("quit")
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+# --- clocks, CPU, pixels ----------------------------------------------------------
+
+def clock_offset_ms(page: Page, rounds: int = 7) -> float:
+    """Browser epoch-ms clock minus Python's time.time() in ms, from the quickest round trip."""
+    best: tuple[float, float] | None = None
+    for _ in range(rounds):
+        t0 = time.time()
+        browser_ms = float(page.evaluate("window.__bench.now()"))
+        t1 = time.time()
+        if best is None or t1 - t0 < best[0]:
+            best = (t1 - t0, browser_ms - (t0 + t1) / 2 * 1000)
+    assert best is not None
+    return best[1]
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    """user + system CPU seconds of each process and its descendants, by pid."""
+    seen: dict[int, float] = {}
+    for root in processes:
+        try:
+            family = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+        for process in family:
+            try:
+                times = process.cpu_times()
+                seen[process.pid] = times.user + times.system
+            except psutil.Error:
+                continue
+    return seen
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+def row_hashes(rgb: np.ndarray) -> list[int]:
+    """probe.js's rowHashes in numpy: per row, h = h * 31 + v (mod 2^32) over R, G, B."""
+    height, width, _ = rgb.shape
+    values = rgb.reshape(height, width * 3).astype(np.uint64)
+    n = width * 3
+    powers = np.ones(n, np.uint64)
+    for i in range(n - 2, -1, -1):  # 31^(n-1-i) mod 2^32
+        powers[i] = (int(powers[i + 1]) * 31) % (1 << 32)
+    return [int(h) % (1 << 32) for h in (values * powers[None, :]).sum(axis=1)]
+
+
+class Screen:
+    """Reads the real screen's pixels (XShm through mss)."""
+
+    def __init__(self, screen: VirtualScreen) -> None:
+        self.grabber = mss.MSS(display=screen.display)
+        self._powers: dict[int, np.ndarray] = {}
+
+    def rgb(self, region: tuple[int, int, int, int]) -> np.ndarray:
+        x, y, w, h = region
+        shot = self.grabber.grab({"left": x, "top": y, "width": w, "height": h})
+        bgra = np.frombuffer(shot.raw, np.uint8).reshape(h, w, 4)
+        return np.ascontiguousarray(bgra[..., 2::-1])
+
+    def close(self) -> None:
+        self.grabber.close()
+
+
+def mismatched_rows(page: Page, screen: Screen, region: tuple[int, int, int, int]) -> int:
+    """How many rows of the region differ between the canvas and the real screen."""
+    x, y, w, h = region
+    seen = page.evaluate(f"window.__bench.rowHashes({x}, {y}, {w}, {h})")
+    real = row_hashes(screen.rgb(region))
+    return sum(1 for a, b in zip(seen, real, strict=True) if int(a) != b)
+
+
+# --- measurements -----------------------------------------------------------------
+
+def summarise(samples: list[float], trials: int) -> dict[str, Any]:
+    result: dict[str, Any] = {"trials": trials, "missed": trials - len(samples),
+                              "samples_ms": [round(s, 2) for s in samples]}
+    if samples:
+        result["median_ms"] = round(statistics.median(samples), 2)
+        result["p95_ms"] = round(float(np.percentile(samples, 95)), 2)
+        result["min_ms"] = round(min(samples), 2)
+    return result
+
+
+def latency_trials(page: Page, app: App, kind: str, trials: int, offset_ms: float,
+                   rng: random.Random) -> dict[str, Any]:
+    """Key, click or app-side change → the canvas shows the patch's new colour."""
+    px, py, pw, ph = LAYOUT["patch"]
+    # Watch a pixel away from where the click lands: a pointer drawn on the canvas
+    # must not be taken for the change.
+    watch = (px + pw - 20, py + ph - 20)
+    click_at = page.evaluate(f"window.__bench.pagePoint({px + 12}, {py + 12})")
+    samples: list[float] = []
+    for _ in range(trials):
+        time.sleep(rng.uniform(0.15, 0.35))  # no rhythm a capture loop could lock onto
+        page.evaluate(f"window.__bench.arm({watch[0]}, {watch[1]}, {TRIAL_TIMEOUT_MS})")
+        flipped_at = 0.0
+        if kind == "key":
+            page.press_key()
+        elif kind == "click":
+            page.click(float(click_at[0]), float(click_at[1]))
+        else:
+            flipped_at = float(app.ask("flip").split()[1])
+        result = page.evaluate("window.__bench.result", timeout=TRIAL_TIMEOUT_MS / 1000 + 10)
+        if not result:
+            continue
+        if kind == "app":
+            samples.append(result["changedAt"] - offset_ms - flipped_at * 1000)
+        elif result.get("inputAt") is not None:
+            samples.append(result["changedAt"] - result["inputAt"])
+    return summarise(samples, trials)
+
+
+@dataclass
+class Options:
+    trials: int
+    seconds: float
+    warmup: float
+    rest_timeout: float
+
+
+def run_workload(stack: Stack, page: Page, app: App, screen: Screen, workload: str,
+                 options: Options, offset_ms: float, browser_pid: int) -> dict[str, Any]:
+    assert stack.proxy is not None
+    app.ask(f"mode {workload}")
+    time.sleep(options.warmup)  # the stream reaches its steady state
+    browser = [psutil.Process(browser_pid)]
+    bytes0, cpu0, browser0 = stack.proxy.snapshot(), cpu_seconds(stack.server_processes()), \
+        cpu_seconds(browser)
+    t0 = time.time()
+    time.sleep(options.seconds)
+    t1 = time.time()
+    bytes1, cpu1, browser1 = stack.proxy.snapshot(), cpu_seconds(stack.server_processes()), \
+        cpu_seconds(browser)
+    app.ask("mode idle")
+    stopped = time.time()
+    elapsed = t1 - t0
+    frames = page.evaluate(
+        f"window.__bench.framesBetween({t0 * 1000 + offset_ms}, {t1 * 1000 + offset_ms})")
+    down = bytes1.to_browser - bytes0.to_browser
+    result: dict[str, Any] = {
+        "seconds": round(elapsed, 3),
+        "bytes_to_browser": down,
+        "bytes_per_s": round(down / elapsed, 1),
+        "mbit_per_s": round(down * 8 / elapsed / 1e6, 3),
+        "bytes_from_browser": bytes1.from_browser - bytes0.from_browser,
+        "frames_displayed": int(frames),
+        "fps": round(frames / elapsed, 2),
+        "server_cpu_s": round(cpu_delta(cpu0, cpu1), 3),
+        "browser_cpu_s": round(cpu_delta(browser0, browser1), 3),
+    }
+    region_name = WORKLOAD_REGION.get(workload)
+    if region_name:
+        result["sharp"] = sharpness(page, screen, LAYOUT[region_name], stopped,
+                                    options.rest_timeout)
+    return result
+
+
+def sharpness(page: Page, screen: Screen, region: tuple[int, int, int, int], stopped: float,
+              timeout: float) -> dict[str, Any]:
+    """After the motion stops: when does the canvas match the screen pixel for pixel?"""
+    wrong = -1
+    while True:
+        wrong = mismatched_rows(page, screen, region)
+        now = time.time()
+        if wrong == 0:
+            return {"exact": True, "after_s": round(now - stopped, 3), "mismatched_rows": 0}
+        if now - stopped > timeout:
+            return {"exact": False, "after_s": None, "mismatched_rows": wrong,
+                    "rows": region[3]}
+        time.sleep(0.1)
+
+
+def xdotool(screen: VirtualScreen, *args: str) -> None:
+    subprocess.run(["xdotool", *args], env=screen.env(), check=True, timeout=20)
+
+
+def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, browser: Chromium,
+            options: Options, workloads: list[str], log: Callable[[str], None]) -> dict[str, Any]:
+    page = stack.start(PROBE)
+    page.evaluate(
+        f"window.__bench.barcode = {json.dumps([*LAYOUT['barcode'][:2], 16, 12])}")
+    page.wait_for(f"window.__bench.size()[0] === {WIDTH}", "the remote screen on the canvas")
+    app.ask("focus")
+    time.sleep(2.0)  # first picture, then quiet
+    offset = clock_offset_ms(page)
+    rng = random.Random(7)
+    result: dict[str, Any] = {"label": stack.label, "clock_offset_ms": round(offset, 3),
+                              "latency": {}, "workloads": {}}
+    for kind in ("key", "click", "app"):
+        log(f"  {stack.label}: {kind} → pixel, {options.trials} trials")
+        if kind == "key":
+            page.evaluate("window.__bench.canvas().focus()")
+        result["latency"][kind] = latency_trials(page, app, kind, options.trials, offset, rng)
+    xdotool(vscreen, "mousemove", str(POINTER_REST[0]), str(POINTER_REST[1]))
+    time.sleep(0.5)
+    for workload in workloads:
+        log(f"  {stack.label}: workload {workload}, {options.seconds:.0f} s")
+        result["workloads"][workload] = run_workload(
+            stack, page, app, screen, workload, options, clock_offset_ms(page), browser.pid)
+    return result
+
+
+# --- report -----------------------------------------------------------------------
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None:
+        return None
+    if b == 0:
+        return None if a != 0 else 1.0
+    return round(a / b, 3)
+
+
+def metrics(stack: dict[str, Any]) -> dict[str, float | None]:
+    """The table's figures of one stack, flat, by row name."""
+    out: dict[str, float | None] = {}
+    for kind, label in (("key", "key→pixel"), ("click", "click→pixel"), ("app", "app→pixel")):
+        lat = stack.get("latency", {}).get(kind, {})
+        out[f"{label} median ms"] = lat.get("median_ms")
+        out[f"{label} p95 ms"] = lat.get("p95_ms")
+    for name, work in stack.get("workloads", {}).items():
+        out[f"{name} kB/s"] = round(work["bytes_per_s"] / 1000, 2)
+        out[f"{name} Mbit/s"] = work["mbit_per_s"]
+        out[f"{name} fps"] = work["fps"]
+        out[f"{name} server CPU s"] = work["server_cpu_s"]
+        sharp = work.get("sharp")
+        if sharp is not None:
+            out[f"{name} exact at rest after s"] = sharp["after_s"]
+    return out
+
+
+def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    ours = results.get("coupdemain")
+    if not ours or "error" in ours:
+        return {}
+    mine = metrics(ours)
+    out: dict[str, dict[str, float | None]] = {}
+    for name in ("x11vnc_stock", "x11vnc_tuned"):
+        peer = results.get(name)
+        if peer and "error" not in peer:
+            theirs = metrics(peer)
+            out[f"coupdemain/{name}"] = {k: _ratio(v, theirs.get(k)) for k, v in mine.items()}
+    return out
+
+
+def _cell(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def table(results: dict[str, Any], ratio_table: dict[str, dict[str, float | None]]) -> str:
+    stacks = [name for name in STACKS if name in results]
+    flat = {name: metrics(results[name]) if "error" not in results[name] else {}
+            for name in stacks}
+    rows: list[str] = []
+    for name in stacks:
+        rows += [r for r in flat[name] if r not in rows]
+    # kB/s for the small flows, Mbit/s for the large: keep the one that reads best.
+    shown = [r for r in rows if not r.endswith("Mbit/s") or any(
+        (flat[s].get(r) or 0) >= 1 for s in stacks)]
+    shown = [r for r in shown if not r.endswith("kB/s") or not any(
+        (flat[s].get(r.replace("kB/s", "Mbit/s")) or 0) >= 1 for s in stacks)]
+    headers = ["", *(results[s].get("label", s) for s in stacks),
+               *(f"÷ {results[k.split('/')[1]]['label']}" for k in ratio_table)]
+    lines = [[r, *(_cell(flat[s].get(r)) for s in stacks),
+              *(_cell(ratio_table[k].get(r)) for k in ratio_table)] for r in shown]
+    for name in stacks:
+        if "error" in results[name]:
+            lines.append([f"{name} failed", results[name]["error"][:60]])
+    widths = [max(len(str(row[i])) if i < len(row) else 0 for row in [headers, *lines])
+              for i in range(len(headers))]
+    def fmt(row: list[str]) -> str:
+        return "  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(row, widths, strict=False)))
+    return "\n".join([fmt(headers), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+
+
+# --- main -------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 5 trials, 2 s workloads (figures not meaningful)")
+    parser.add_argument("--trials", type=int, default=40, help="latency trials per kind (40)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds per workload (10)")
+    parser.add_argument("--warmup", type=float, default=1.5,
+                        help="seconds a workload runs before measuring (1.5)")
+    parser.add_argument("--rest-timeout", type=float, default=5.0,
+                        help="seconds to wait for a pixel-exact picture at rest (5)")
+    parser.add_argument("--stacks", default=",".join(STACKS),
+                        help=f"comma-separated, from {', '.join(STACKS)}")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help=f"comma-separated, from {', '.join(WORKLOADS)}")
+    parser.add_argument("--video", choices=("panning", "noise"), default="panning",
+                        help="the video region's content (panning photograph)")
+    parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.trials, args.seconds, args.warmup, args.rest_timeout = 5, 2.0, 0.5, 2.0
+    for value, known, what in ((args.stacks, STACKS, "stack"),
+                               (args.workloads, WORKLOADS, "workload")):
+        for item in value.split(","):
+            if item not in known:
+                parser.error(f"unknown {what} {item!r}; choose from {', '.join(known)}")
+    if args.trials < 1 or args.seconds <= 0:
+        parser.error("--trials must be at least 1 and --seconds positive")
+    return args
+
+
+def _versions() -> dict[str, str]:
+    def first_line(*cmd: str) -> str:
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+            return (done.stdout or done.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "unknown"
+
+    def package(name: str) -> str:
+        return first_line("dpkg-query", "-W", "-f=${Version}", name)
+
+    return {"chromium": first_line("/usr/bin/chromium", "--version"),
+            "x11vnc": package("x11vnc"), "websockify": package("websockify"),
+            "novnc": package("novnc"),
+            "coupdemain_commit": first_line("git", "-C", str(HERE.parent), "rev-parse", "HEAD")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    options = Options(args.trials, args.seconds, args.warmup, args.rest_timeout)
+    workloads = args.workloads.split(",")
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    results: dict[str, Any] = {}
+    started = time.time()
+    vscreen = VirtualScreen(WIDTH, HEIGHT).start()
+    app: App | None = None
+    browser: Chromium | None = None
+    screen: Screen | None = None
+    try:
+        app = App(vscreen, args.video)
+        screen = Screen(vscreen)
+        browser = Chromium()
+        for name in args.stacks.split(","):
+            workdir = make_workdir()
+            stack: Stack = (CoupdemainStack(vscreen, browser, workdir) if name == "coupdemain"
+                            else PeerStack(vscreen, browser, workdir, tuned=name.endswith("tuned")))
+            log(f"{stack.label} (logs in {workdir})")
+            try:
+                results[name] = measure(stack, app, screen, vscreen, browser, options,
+                                        workloads, log)
+            except Exception as exc:  # noqa: BLE001 - one stack failing must not hide the others
+                log(f"  {stack.label} failed: {exc}")
+                results[name] = {"label": stack.label, "error": str(exc)}
+            finally:
+                stack.stop()
+                app.ask("mode idle")
+                time.sleep(1.0)
+    finally:
+        if browser is not None:
+            browser.close()
+        if screen is not None:
+            screen.close()
+        if app is not None:
+            app.stop()
+        vscreen.stop()
+    ratio_table = ratios(results)
+    report = {
+        "meta": {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "duration_s": round(time.time() - started, 1),
+            "screen": f"{WIDTH}x{HEIGHT}", "cpus": psutil.cpu_count(),
+            "machine": platform.machine(), "python": platform.python_version(),
+            "versions": _versions(),
+            "options": {"trials": args.trials, "seconds": args.seconds, "warmup": args.warmup,
+                        "rest_timeout": args.rest_timeout, "video": args.video,
+                        "quick": args.quick, "workloads": workloads},
+            "layout": LAYOUT,
+        },
+        "stacks": results,
+        "ratios": ratio_table,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(table(results, ratio_table))
+    print(f"\nJSON: {args.output}")
+    return 0 if all("error" not in r for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

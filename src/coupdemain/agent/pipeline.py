@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,7 +33,7 @@ import numpy as np
 from ..protocol.messages import ALL_MONITORS, FrameUpdate, Screen
 from .capture.base import Monitor, Pixels, Rect, ScreenSource
 from .changes import TILE, TileMap, all_tiles, damage_tiles, dirty_tiles, merge_tiles
-from .encode.choose import RectEncoder
+from .encode.policy import FrameEncoder, QualityController, frame_size
 
 logger = logging.getLogger("coupdemain.agent.pipeline")
 
@@ -160,6 +161,7 @@ class FramePipeline:
         max_unacked: int = MAX_UNACKED_FRAMES,
         changes: ChangeSource | None = None,
         executor: Executor | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
         self.max_unacked = max_unacked
@@ -168,7 +170,13 @@ class FramePipeline:
         self._executor: Executor = executor or ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="coupdemain-capture"
         )
-        self._encoder = RectEncoder()
+        # What to encode how (encode/policy.py): motion as video, rest as
+        # lossless refresh, quality and frame rate from the measured delay.
+        self._clock = clock
+        self.quality = QualityController()
+        self._encoder = FrameEncoder(self.quality)
+        self._last_output_at = -1e9
+        self._held = False  # a change waits for the frame rate's next slot
         # The picture the viewer has once it displays every frame sent so far.
         self._sent: Pixels | None = None
         self._keyframe_pending = True
@@ -207,6 +215,7 @@ class FramePipeline:
             logger.debug("ack for unknown frame %d ignored", frame_id)
             return
         starved = self.credits <= 0
+        self.quality.frame_acked(frame_id, self._clock())
         while self._unacked and self._unacked[0][0] != frame_id:
             self._unacked.popleft()
         self._unacked.popleft()
@@ -230,7 +239,13 @@ class FramePipeline:
         frames sent before will never come.
         """
         self._unacked.clear()
+        self.quality.forget_in_flight()
         self.request_keyframe()
+
+    def set_encodings(self, ids: list[int]) -> None:
+        """The viewer paints these encodings (an ``Encodings`` message); SOLID, PNG, JPEG always."""
+        chosen = self._encoder.set_encodings(ids)
+        logger.info("viewer paints %s", ", ".join(sorted(e.name.lower() for e in chosen)))
 
     def select_monitor(self, index: int) -> None:
         """Shares one monitor (its index in the announced list), or all (-1), from a keyframe on."""
@@ -269,7 +284,7 @@ class FramePipeline:
         if not keyframe and damage is not None and self._sent is not None:
             damaged = self._grab_damage(damage, self._sent)
             if damaged is not None:
-                if not damaged.any():
+                if not damaged.any() and not self._encoder.refresh_due(self._clock()):
                     return None
                 height, width = self._sent.shape[:2]
                 return self._encode_frame(self._sent, damaged, width, height, False, None)
@@ -294,7 +309,7 @@ class FramePipeline:
         else:
             assert self._sent is not None
             tiles = dirty_tiles(self._sent, pixels)
-            if not tiles.any():
+            if not tiles.any() and not self._encoder.refresh_due(self._clock()):
                 return None
         return self._encode_frame(pixels, tiles, width, height, keyframe, screen)
 
@@ -343,11 +358,13 @@ class FramePipeline:
     def _encode_frame(
         self, pixels: Pixels, tiles: TileMap, width: int, height: int, keyframe: bool,
         screen: Screen | None,
-    ) -> PipelineOutput:
-        """Encodes the tiles marked of ``pixels`` into the next frame update."""
-        rects = merge_tiles(tiles, width, height)
-        encoded = tuple(self._encoder.encode_rect(pixels, rect) for rect in rects)
+    ) -> PipelineOutput | None:
+        """Encodes the tiles marked of ``pixels`` (and what is due for a lossless
+        refresh) into the next frame update; None when there is nothing to send."""
+        encoded = tuple(self._encoder.encode(pixels, tiles, self._clock(), keyframe=keyframe))
         self._sent = pixels
+        if not encoded and not keyframe:
+            return None
         frame_id = self._next_frame_id
         self._next_frame_id = (self._next_frame_id + 1) & 0xFFFFFFFF or 1
         update = FrameUpdate(frame_id, encoded, keyframe=keyframe)
@@ -393,6 +410,15 @@ class FramePipeline:
         self._expire_lost_acks()
         if self.credits <= 0:
             return None
+        now = self._clock()
+        if (not self._keyframe_pending and self.quality.quality.fps < DEFAULT_FPS
+                and now - self._last_output_at < self._frame_interval() - 1e-6):
+            # Over the frame rate a lowered quality level allows: the change
+            # waits for the next slot (``_wait_for_work`` wakes up for it).
+            # At full rate the change source alone sets the pace.
+            self._held = True
+            return None
+        self._held = False
         keyframe, self._keyframe_pending = self._keyframe_pending, False
         # Damage is taken only now, with credit: what was drawn while there
         # was none is grabbed at once, in its newest state.
@@ -408,7 +434,23 @@ class FramePipeline:
             raise
         if output is not None:
             self._unacked.append((output.update.frame_id, time.monotonic()))
+            self._last_output_at = self._clock()
+            self.quality.frame_sent(output.update.frame_id, frame_size(output.update.rects),
+                                    self._last_output_at)
         return output
+
+    def _frame_interval(self) -> float:
+        # A little early is fine: timers and clocks jitter by a millisecond or two.
+        return 1.0 / self.quality.quality.fps - 0.002
+
+    def _seconds_until_due(self) -> float | None:
+        """How long until a held change or a lossless refresh must go out, if any."""
+        now = self._clock()
+        due = self._encoder.seconds_until_due(now)
+        if self._held:
+            slot = max(0.0, self._last_output_at + self._frame_interval() - now)
+            due = slot if due is None else min(due, slot)
+        return due
 
     async def _wait_for_work(self) -> None:
         """Waits for a possible change on screen, or for a kick (keyframe, activation, ack).
@@ -426,6 +468,10 @@ class FramePipeline:
                 self._change_task = asyncio.ensure_future(self.changes.wait_for_change())
             waiters.add(self._change_task)
         timeout = ACK_TIMEOUT_SECONDS if self._active and self._unacked else None
+        if self._active and self.credits > 0:
+            due = self._seconds_until_due()
+            if due is not None:
+                timeout = due if timeout is None else min(timeout, due)
         try:
             done, _ = await asyncio.wait(
                 waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED

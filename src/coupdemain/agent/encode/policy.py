@@ -429,14 +429,19 @@ class FrameEncoder:
         return bool(self._refresh_tiles(None, now).any()) if self._lossy is not None else False
 
     def seconds_until_due(self, now: float) -> float | None:
-        """How long until the next refresh or region end is due (None: nothing pending)."""
-        times = []
-        if self._lossy is not None and self._changed_at is not None and self._lossy.any():
-            times.append(float(self._changed_at[self._lossy].min()) + REFRESH_AFTER_SECONDS)
-        times.extend(r.last_change + self.motion.rest_seconds for r in self.motion.regions)
-        if not times:
+        """How long until the next lossless refresh is due (None: the picture is exact).
+
+        A lossy tile is due ``REFRESH_AFTER_SECONDS`` after its last change,
+        and not before the video region holding it has rested.
+        """
+        if self._lossy is None or self._changed_at is None or not self._lossy.any():
             return None
-        return max(0.0, min(times) - now)
+        due = self._changed_at + REFRESH_AFTER_SECONDS
+        for region in self.motion.active(now):
+            rows, cols = region.tile_slices()
+            due[rows, cols] = np.maximum(due[rows, cols],
+                                         region.last_change + self.motion.rest_seconds)
+        return max(0.0, float(due[self._lossy].min()) - now)
 
     def encode(
         self, pixels: Pixels, tiles: TileMap, now: float, *, keyframe: bool = False

@@ -116,6 +116,8 @@ class AssistedSession:
                 self.pipeline.select_monitor(monitor)
             case m.FrameAck(frame_id=frame_id):
                 self.pipeline.receive_ack(frame_id)
+            case m.Encodings(encodings=encodings):
+                self.pipeline.set_encodings(encodings)
             case m.KeyframeRequest():
                 # Sent when a viewer (re)joins: acks for earlier frames are lost.
                 self._viewer_is_back()
@@ -129,6 +131,8 @@ class AssistedSession:
             case m.Peer(role="viewer", connected=True):
                 self._viewer_is_back()
             case m.Peer(role="viewer", connected=False):
+                # The next viewer may paint other encodings; it will say so.
+                self.pipeline.set_encodings([])
                 self.viewer_connected = False
                 self.viewer_dropped = True
                 self._revoke_input()

@@ -256,6 +256,19 @@ class KeyframeRequest(Message):
     type: ClassVar[str] = "keyframe_request"
 
 
+@dataclass(frozen=True, slots=True)
+class Encodings(Message):
+    """The rect encodings the viewer paints: ids of ``protocol/encodings.py``.
+
+    The agent sends no other. Until a viewer says, and after it leaves, the
+    agent uses SOLID, PNG and JPEG, which every viewer paints. Ids the agent
+    does not know are ignored, so that a newer viewer can list more.
+    """
+
+    type: ClassVar[str] = "encodings"
+    encodings: list[int]
+
+
 # --- sent by the server ------------------------------------------------------
 
 
@@ -326,7 +339,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
     for cls in (
         Hello, End, Chat, ChatMessage, Clipboard, DiagnosticsRequest, DiagnosticsReport,
         DiagnosticsDeclined, Consent, ControlDecision, ControlRevoke, Pause, Screen,
-        RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest,
+        RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings,
         SelectMonitor, Welcome, ControlRequest, State, Peer, Ended,
     )
 }
@@ -337,12 +350,12 @@ AGENT_SENDS: frozenset[type[Message]] = frozenset(
 )
 VIEWER_SENDS: frozenset[type[Message]] = frozenset(
     {Hello, End, Chat, Clipboard, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck,
-     KeyframeRequest, DiagnosticsRequest, SelectMonitor}
+     KeyframeRequest, Encodings, DiagnosticsRequest, SelectMonitor}
 )
 SERVER_SENDS: frozenset[type[Message]] = frozenset(
     {Welcome, ControlRequest, State, Peer, Ended, Screen, ChatMessage, Clipboard,
      DiagnosticsRequest, DiagnosticsReport, DiagnosticsDeclined,
-     Key, Pointer, Wheel, FrameAck, KeyframeRequest, SelectMonitor}
+     Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings, SelectMonitor}
 )
 
 # --- file transfer (protocol/transfer.py; the bytes go over HTTP) -------------

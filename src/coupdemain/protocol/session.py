@@ -291,7 +291,7 @@ class SupportSession:
             case m.Key() | m.Pointer() | m.Wheel():
                 if self.input_flows:
                     self._send(Role.AGENT, message)
-            case m.FrameAck() | m.KeyframeRequest():
+            case m.FrameAck() | m.KeyframeRequest() | m.Encodings():
                 if self.state in SHARING_STATES:
                     self._send(Role.AGENT, message)
             case m.RequestControl() if self.state is State.VIEWING:

@@ -87,7 +87,9 @@ class DevTools:
     """A DevTools WebSocket: numbered calls, answers matched by id, events dropped."""
 
     def __init__(self, url: str) -> None:
-        self.socket: ClientConnection = connect(url, max_size=None, open_timeout=20)
+        self._exit = contextlib.ExitStack()
+        self.socket: ClientConnection = self._exit.enter_context(
+            connect(url, max_size=None, open_timeout=20))
         self.ids = itertools.count(1)
         self.pending: dict[int, Future[dict[str, Any]]] = {}
         self.lock = threading.Lock()
@@ -124,7 +126,7 @@ class DevTools:
         return result
 
     def close(self) -> None:
-        self.socket.close()
+        self._exit.close()
 
 
 class Page:

@@ -7,6 +7,8 @@
 // - Change time: arm(x, y) remembers the colour at (x, y) and polls it in a
 //   loop of MessageChannel tasks (a fraction of a millisecond apart, leaving
 //   the viewer's own tasks to run in between) until it changes.
+//   The answer also holds shownAt: the start of the next animation frame,
+//   the first that can put the change on the screen.
 // - Frames displayed: every animation frame decodes the application's
 //   barcode (16 blocks, white = 1) and logs each new value with its time.
 // Times are performance.timeOrigin + performance.now(), milliseconds since
@@ -69,7 +71,10 @@
                 const t = now();
                 if (differs(seen, base)) {
                     channel.port1.close();
-                    resolve({ changedAt: t, inputAt: B.lastInput, armedAt, colour: seen });
+                    const inputAt = B.lastInput;
+                    // The next animation frame is the first that can show the change.
+                    requestAnimationFrame(() => resolve({
+                        changedAt: t, shownAt: now(), inputAt, armedAt, colour: seen }));
                 } else if (t - armedAt > timeoutMs) {
                     channel.port1.close();
                     resolve(null);

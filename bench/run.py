@@ -176,6 +176,7 @@ def latency_trials(page: Page, app: App, kind: str, trials: int, offset_ms: floa
     watch = (px + pw - 20, py + ph - 20)
     click_at = page.evaluate(f"window.__bench.pagePoint({px + 12}, {py + 12})")
     samples: list[float] = []
+    shown: list[float] = []  # to the next animation frame after the change
     for _ in range(trials):
         time.sleep(rng.uniform(0.15, 0.35))  # no rhythm a capture loop could lock onto
         page.evaluate(f"window.__bench.arm({watch[0]}, {watch[1]}, {TRIAL_TIMEOUT_MS})")
@@ -190,10 +191,16 @@ def latency_trials(page: Page, app: App, kind: str, trials: int, offset_ms: floa
         if not result:
             continue
         if kind == "app":
-            samples.append(result["changedAt"] - offset_ms - flipped_at * 1000)
+            start = offset_ms + flipped_at * 1000
         elif result.get("inputAt") is not None:
-            samples.append(result["changedAt"] - result["inputAt"])
-    return summarise(samples, trials)
+            start = result["inputAt"]
+        else:
+            continue
+        samples.append(result["changedAt"] - start)
+        shown.append(result["shownAt"] - start)
+    summary = summarise(samples, trials)
+    summary["to_next_frame"] = summarise(shown, trials)
+    return summary
 
 
 @dataclass
@@ -308,6 +315,7 @@ def metrics(stack: dict[str, Any]) -> dict[str, float | None]:
         out[f"{name} Mbit/s"] = work["mbit_per_s"]
         out[f"{name} fps"] = work["fps"]
         out[f"{name} server CPU s"] = work["server_cpu_s"]
+        out[f"{name} browser CPU s"] = work["browser_cpu_s"]
         sharp = work.get("sharp")
         if sharp is not None:
             out[f"{name} exact at rest after s"] = sharp["after_s"]

@@ -1,0 +1,96 @@
+"""The benchmark's harness: its arithmetic, its report, and one short run (no timings asserted)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from bench.stacks import NOVNC
+
+from bench import run
+
+
+def reference_row_hash(row: np.ndarray) -> int:
+    """probe.js's loop, written out: h = (h * 31 + v) mod 2^32 over R, G, B of each pixel."""
+    h = 0
+    for r, g, b in row.tolist():
+        for v in (r, g, b):
+            h = (h * 31 + v) % (1 << 32)
+    return h
+
+
+def test_row_hashes_follow_the_probe_formula() -> None:
+    rgb = np.random.default_rng(3).integers(0, 256, (5, 37, 3), dtype=np.uint8)
+    assert run.row_hashes(rgb) == [reference_row_hash(row) for row in rgb]
+
+
+def test_row_hashes_see_a_one_level_change() -> None:
+    rgb = np.full((2, 640, 3), 200, np.uint8)
+    changed = rgb.copy()
+    changed[1, 300, 2] = 201
+    before, after = run.row_hashes(rgb), run.row_hashes(changed)
+    assert before[0] == after[0]
+    assert before[1] != after[1]
+
+
+def fake_stack(label: str, key_ms: float, video_bytes: float) -> dict[str, object]:
+    return {
+        "label": label,
+        "latency": {"key": {"median_ms": key_ms, "p95_ms": key_ms * 2}},
+        "workloads": {"video": {"bytes_per_s": video_bytes, "mbit_per_s": video_bytes * 8e-6,
+                                "fps": 30.0, "server_cpu_s": 1.0, "browser_cpu_s": 2.0,
+                                "sharp": {"exact": False, "after_s": None}}},
+    }
+
+
+def test_ratios_divide_ours_by_each_peer() -> None:
+    results = {"coupdemain": fake_stack("coupdemain", 20.0, 500_000),
+               "x11vnc_stock": fake_stack("x11vnc stock", 50.0, 5_000_000)}
+    ratios = run.ratios(results)
+    assert ratios["coupdemain/x11vnc_stock"]["key→pixel median ms"] == 0.4
+    assert ratios["coupdemain/x11vnc_stock"]["video Mbit/s"] == 0.1
+    assert ratios["coupdemain/x11vnc_stock"]["video exact at rest after s"] is None
+    text = run.table(results, ratios)
+    assert "÷ x11vnc stock" in text.splitlines()[0]
+    assert "video Mbit/s" in text
+    assert "video kB/s" not in text  # the larger unit reads best here
+
+
+def test_a_failed_stack_is_named_in_the_table() -> None:
+    results = {"coupdemain": {"label": "coupdemain", "error": "the server did not start"}}
+    assert "the server did not start" in run.table(results, run.ratios(results))
+
+
+def test_unknown_stack_or_workload_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run.parse_args(["--stacks", "vnc"])
+    assert "unknown stack 'vnc'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run.parse_args(["--workloads", "idle,gaming"])
+    assert "unknown workload 'gaming'" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_a_short_run_writes_every_figure(tmp_path: Path) -> None:
+    tools = ("Xvfb", "xdotool", "x11vnc", "websockify")
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing or not Path("/usr/bin/chromium").exists() or not NOVNC.exists():
+        pytest.skip("the benchmark needs Xvfb, xdotool, x11vnc, websockify, noVNC, Chromium")
+    output = tmp_path / "result.json"
+    run.main(["--stacks", "coupdemain,x11vnc_stock", "--workloads", "idle,typing",
+              "--trials", "2", "--seconds", "1", "--warmup", "0.3", "--rest-timeout", "2",
+              "--output", str(output)])
+    report = json.loads(output.read_text())
+    assert set(report["stacks"]) == {"coupdemain", "x11vnc_stock"}
+    for name, stack in report["stacks"].items():
+        assert "error" not in stack, (name, stack.get("error"))
+        assert set(stack["latency"]) == {"key", "click", "app"}
+        assert stack["latency"]["key"]["trials"] == 2
+        assert set(stack["workloads"]) == {"idle", "typing"}
+        typing = stack["workloads"]["typing"]
+        for key in ("bytes_per_s", "fps", "server_cpu_s", "browser_cpu_s", "sharp"):
+            assert key in typing, (name, key)
+    assert "key→pixel median ms" in report["ratios"]["coupdemain/x11vnc_stock"]

@@ -12,6 +12,8 @@ from coupdemain.agent.pipeline import FramePipeline, FrameTimer, PipelineOutput
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.messages import (
     ALL_MONITORS,
+    CursorPosition,
+    CursorShape,
     FrameUpdate,
     Screen,
     parse_frame,
@@ -469,3 +471,86 @@ async def test_a_nudge_brings_the_timer_forward() -> None:
     timer.nudge()
     await asyncio.wait_for(waiting, 5)
     assert timer.take_damage() is None
+
+
+# --- the pointer ----------------------------------------------------------------
+
+
+class ManualCursor:
+    """A pointer the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.updates: asyncio.Queue[list[CursorShape | CursorPosition]] = asyncio.Queue()
+        self.known: list[CursorShape | CursorPosition] = []
+        self.closed = False
+
+    async def next_updates(self) -> list[CursorShape | CursorPosition]:
+        return await self.updates.get()
+
+    def current(self) -> list[CursorShape | CursorPosition]:
+        return list(self.known)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class CursorSink(RecordingSink):
+    async def send_cursor(self, update: CursorShape | CursorPosition) -> None:
+        self.sent.append(update)
+
+
+async def until(predicate: object, what: str) -> None:
+    for _ in range(300):
+        if predicate():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_the_pointer_goes_with_keyframes_and_on_its_own(screen: FakeScreen) -> None:
+    cursor = ManualCursor()
+    arrow = CursorShape(1, 2, 2, 0, 0, b"png")
+    cursor.known = [arrow, CursorPosition(5, 6)]
+    pipeline = FramePipeline(screen, changes=ManualChanges(), cursor=cursor)
+    sink = CursorSink()
+    task = asyncio.create_task(pipeline.run(sink))
+    try:
+        # Moves while nothing is shared are not sent.
+        await cursor.updates.put([CursorPosition(1, 1)])
+        await asyncio.sleep(0.02)
+        assert sink.sent == []
+        pipeline.set_active(True)
+        await until(lambda: len(sink.sent) >= 4, "the keyframe")
+        kinds = [type(item).__name__ for item in sink.sent]
+        assert kinds[1:] == ["CursorShape", "CursorPosition", "FrameUpdate"]
+        assert sink.sent[0][0] == "screen"  # type: ignore[index]
+        assert sink.sent[1:3] == [arrow, CursorPosition(5, 6)]
+        # A move needs no credit and no frame.
+        await cursor.updates.put([CursorPosition(7, 8)])
+        await until(lambda: len(sink.sent) >= 5, "the move")
+        assert sink.sent[4] == CursorPosition(7, 8)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        pipeline.close()
+    assert cursor.closed
+
+
+async def test_the_pointer_is_placed_on_the_shared_region(screen: FakeScreen) -> None:
+    class Offset(FakeScreen):
+        origin = (1000, 500)
+
+    cursor = ManualCursor()
+    pipeline = FramePipeline(Offset(320, 200), changes=ManualChanges(), cursor=cursor)
+    sink = CursorSink()
+    task = asyncio.create_task(pipeline.run(sink))
+    try:
+        pipeline.set_active(True)
+        await until(lambda: len(sink.sent) >= 2, "the keyframe")
+        await cursor.updates.put([CursorPosition(1010, 480)])
+        await until(lambda: len(sink.sent) >= 3, "the move")
+        assert sink.sent[-1] == CursorPosition(10, -20)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        pipeline.close()

@@ -125,3 +125,44 @@ def test_frame_with_unknown_encoding() -> None:
     with pytest.raises(MalformedMessage) as caught:
         m.parse_frame(bytes(data))
     assert str(caught.value) == "encoding 7 is not supported"
+
+
+# --- cursor messages ----------------------------------------------------------
+
+
+def test_cursor_shape_round_trips() -> None:
+    shape = m.CursorShape(7, 16, 24, 3, 20, b"\x89PNG fake")
+    data = m.serialize_cursor_shape(shape)
+    assert m.binary_kind(data) == m.FRAME_KIND_CURSOR_SHAPE
+    assert m.parse_cursor(data) == shape
+    hidden = m.CursorShape(8, 0, 0, 0, 0)
+    assert m.parse_cursor(m.serialize_cursor_shape(hidden)) == hidden
+
+
+def test_cursor_position_round_trips_even_off_the_picture() -> None:
+    for position in (m.CursorPosition(5, 6), m.CursorPosition(-1920, -3)):
+        data = m.serialize_cursor_position(position)
+        assert len(data) == 6 and m.binary_kind(data) == m.FRAME_KIND_CURSOR_POSITION
+        assert m.parse_cursor(data) == position
+    assert m.parse_cursor(m.serialize_cursor_position(m.CursorPosition(99999, 0))) == \
+        m.CursorPosition(32767, 0)
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"", "empty"),
+        (bytes([3, 0, 0, 1]), "not 6"),
+        (bytes([3, 0, 0, 1, 0, 2, 9]), "not 6"),
+        (bytes([2, 0, 0, 0]), "truncated"),
+        (bytes([1, 0, 0, 0, 0, 1, 0, 0]), "not a cursor"),
+        (m.serialize_cursor_shape(m.CursorShape(1, 300, 10, 0, 0, b"x")), "exceeds"),
+        (m.serialize_cursor_shape(m.CursorShape(1, 10, 10, 10, 0, b"x")), "hotspot"),
+        (m.serialize_cursor_shape(m.CursorShape(1, 10, 10, 1, 1)), "0 bytes"),
+        (m.serialize_cursor_shape(m.CursorShape(1, 0, 0, 0, 0, b"x")), "image"),
+        (m.serialize_cursor_shape(m.CursorShape(1, 0, 4, 0, 0)), "image"),
+    ],
+)
+def test_bad_cursor_messages_are_refused_with_what_is_wrong(data: bytes, error: str) -> None:
+    with pytest.raises(MalformedMessage, match=error):
+        m.parse_cursor(data)

@@ -321,3 +321,16 @@ test("a screen from an older agent lists no monitors and shows the whole desktop
     assert.deepEqual(session.view.monitors, []);
     assert.equal(session.view.monitor, -1);
 });
+
+test("cursor messages go to the cursor, unacknowledged, and a broken one asks nothing", async () => {
+    const received = [];
+    const { socket } = started({ cursor: { receive: (message) => received.push(message) } });
+    socket().open();
+    socket().say({ type: "state", state: "viewing" });
+    const sentBefore = socket().sent.length;
+    socket().frame(new Uint8Array([3, 0, 0, 10, 0, 20]).buffer);
+    socket().frame(new Uint8Array([3, 0, 0]).buffer);
+    await settle();
+    assert.deepEqual(received, [{ kind: "position", x: 10, y: 20 }]);
+    assert.equal(socket().sent.length, sentBefore);
+});

@@ -11,6 +11,7 @@
 // diagnostics panel: #diagnose, #diagnostics, #diagnostics-status,
 // #diagnostics-findings (one li[data-code] per finding), #diagnostics-sections.
 
+import { CursorOverlay } from "./cursor.js";
 import { Display } from "./display.js";
 import { diagnosticsStatusKey, presentFindings, presentSections } from "./diagnostics.js";
 import { createTranslator, loadCatalog } from "./i18n.js";
@@ -96,7 +97,10 @@ function build(root, t, code) {
         ui.expiry,
         ...(code ? [element("p", { class: "viewer-code-hint" }, [t("code.hint")])] : []),
     );
-    ui.stage.append(ui.screen, ui.pausedNote);
+    // The person's pointer, drawn over the screen (cursor.js).
+    ui.remoteCursor = element("img", { id: "remote-cursor", class: "viewer-remote-cursor", alt: "",
+        hidden: "", draggable: "false" });
+    ui.stage.append(ui.screen, ui.remoteCursor, ui.pausedNote);
     const chatForm = element("form", { id: "chat-form", class: "viewer-chat-form" },
         [ui.chatInput, ui.chatSend]);
     ui.clipboard.append(
@@ -168,9 +172,12 @@ async function main() {
     const canvas = /** @type {HTMLCanvasElement} */ (ui.screen);
 
     const display = new Display(canvas);
+    const cursor = new CursorOverlay(canvas, /** @type {HTMLImageElement} */ (ui.remoteCursor));
+    cursor.attach();
     const session = new ViewerSession({
         url: webSocketUrl(data.wsUrl || `/ws/viewer/${data.sessionId}`, location.href),
         display,
+        cursor,
         codeExpiresAt: Number.parseFloat(data.codeExpiresAt ?? "0") || 0,
         onChange: render,
     });
@@ -284,6 +291,7 @@ async function main() {
         }
 
         const controlling = session.inputAllowed;
+        cursor.setControlling(controlling);
         if (controlling && !wasControlling) {
             pointer.reset();
             canvas.focus({ preventScroll: true });

@@ -295,3 +295,80 @@ export function parseFrame(data) {
     }
     return { frame_id: frameId, keyframe: (flags & FLAG_KEYFRAME) !== 0, rects };
 }
+
+// --- binary cursor messages ----------------------------------------------------
+//
+// The pointer travels apart from the picture (messages.py's CursorShape and
+// CursorPosition): its shape when it changes, its position when it moves.
+// Neither is acknowledged.
+
+export const FRAME_KIND_CURSOR_SHAPE = 2;
+export const FRAME_KIND_CURSOR_POSITION = 3;
+export const CURSOR_SHAPE_HEADER_BYTES = 14; // u8 kind, u8 flags, u32 serial, u16 w, h, hot_x, hot_y
+export const CURSOR_POSITION_BYTES = 6; // u8 kind, u8 flags, i16 x, i16 y
+export const MAX_CURSOR_SIDE = 256;
+
+/**
+ * @typedef {{kind: "shape", serial: number, width: number, height: number, hot_x: number,
+ *            hot_y: number, png: Uint8Array}} CursorShape
+ *   width and height 0 (no image): the pointer is hidden
+ * @typedef {{kind: "position", x: number, y: number}} CursorPosition
+ *   the hotspot, in the shared picture's pixels; may lie outside it
+ */
+
+/**
+ * The kind byte of a binary message: which reader it goes to (0 if empty).
+ * @param {ArrayBuffer | Uint8Array} data
+ * @returns {number}
+ */
+export function binaryKind(data) {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    return bytes.byteLength > 0 ? bytes[0] : 0;
+}
+
+/**
+ * Reads a cursor shape or position. The PNG is a view into `data`.
+ * @param {ArrayBuffer | Uint8Array} data  one binary WebSocket message
+ * @returns {CursorShape | CursorPosition}
+ * @throws {RemoteProtocolError} truncated, oversized, a hotspot outside the shape,
+ *     trailing bytes after a position, or not a cursor message
+ */
+export function parseCursor(data) {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    if (bytes.byteLength === 0) {
+        throw new RemoteProtocolError("cursor message is empty");
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const kind = bytes[0];
+    if (kind === FRAME_KIND_CURSOR_POSITION) {
+        if (bytes.byteLength !== CURSOR_POSITION_BYTES) {
+            throw new RemoteProtocolError(`cursor position has ${bytes.byteLength} bytes, not 6`);
+        }
+        return { kind: "position", x: view.getInt16(2), y: view.getInt16(4) };
+    }
+    if (kind !== FRAME_KIND_CURSOR_SHAPE) {
+        throw new RemoteProtocolError(`binary message kind ${kind} is not a cursor`);
+    }
+    if (bytes.byteLength < CURSOR_SHAPE_HEADER_BYTES) {
+        throw new RemoteProtocolError("cursor shape is truncated");
+    }
+    const serial = view.getUint32(2);
+    const width = view.getUint16(6);
+    const height = view.getUint16(8);
+    const hotX = view.getUint16(10);
+    const hotY = view.getUint16(12);
+    const png = bytes.subarray(CURSOR_SHAPE_HEADER_BYTES);
+    if (width > MAX_CURSOR_SIDE || height > MAX_CURSOR_SIDE) {
+        throw new RemoteProtocolError(
+            `cursor of ${width}x${height} exceeds ${MAX_CURSOR_SIDE}x${MAX_CURSOR_SIDE}`);
+    }
+    if ((width === 0) !== (height === 0) || (width === 0 && png.byteLength > 0)) {
+        throw new RemoteProtocolError(
+            `cursor of ${width}x${height} with ${png.byteLength} bytes of image`);
+    }
+    if (width > 0 && (hotX >= width || hotY >= height || png.byteLength === 0)) {
+        throw new RemoteProtocolError(
+            `cursor of ${width}x${height} with hotspot ${hotX},${hotY} and ${png.byteLength} bytes`);
+    }
+    return { kind: "shape", serial, width, height, hot_x: hotX, hot_y: hotY, png };
+}

@@ -104,13 +104,16 @@ export class ViewerSession {
      *   timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout},
      *   now?: () => number,
      *   maxReconnects?: number,
+     *   cursor?: {receive: (message: protocol.CursorShape | protocol.CursorPosition) => void},
      * }} options
      *   url: the absolute WebSocket URL; onChange: called after every change of the view;
-     *   codeExpiresAt: the code's expiry the page was given (Unix seconds, 0 if unknown)
+     *   codeExpiresAt: the code's expiry the page was given (Unix seconds, 0 if unknown);
+     *   cursor: gets the person's pointer shape and position (cursor.js)
      */
     constructor(options) {
         this.url = options.url;
         this.display = options.display;
+        this.cursor = options.cursor ?? null;
         this.onChange = options.onChange ?? (() => {});
         this.openSocket = options.openSocket ?? ((url) => new WebSocket(url));
         this.timers = options.timers ?? { setTimeout: globalThis.setTimeout.bind(globalThis),
@@ -435,6 +438,11 @@ export class ViewerSession {
         if (this.finished) {
             return;
         }
+        const kind = protocol.binaryKind(data);
+        if (kind === protocol.FRAME_KIND_CURSOR_SHAPE || kind === protocol.FRAME_KIND_CURSOR_POSITION) {
+            this.receiveCursor(data);
+            return;
+        }
         let frame;
         try {
             frame = protocol.parseFrame(data);
@@ -466,6 +474,26 @@ export class ViewerSession {
                 this.acknowledge(frame.frame_id, generation);
             },
         );
+    }
+
+    /**
+     * The person's pointer: no acknowledgement, no keyframe request if broken
+     * (the next shape or position replaces it).
+     * @param {ArrayBuffer} data
+     */
+    receiveCursor(data) {
+        let message;
+        try {
+            message = protocol.parseCursor(data);
+        } catch (error) {
+            logger.error("refused a cursor message:", error.message);
+            return;
+        }
+        try {
+            this.cursor?.receive(message);
+        } catch (error) {
+            logger.error("could not show the pointer:", error);
+        }
     }
 
     /**

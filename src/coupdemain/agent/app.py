@@ -192,6 +192,7 @@ class AgentWorker:
 
 
 def _x11_pipeline() -> FramePipeline:
+    from .capture.cursor import CursorTracker, CursorUnavailable
     from .capture.damage import DamageTracker, DamageUnavailable
     from .capture.x11 import X11Screen
     from .pipeline import ChangeSource, FrameTimer
@@ -202,7 +203,13 @@ def _x11_pipeline() -> FramePipeline:
     except DamageUnavailable as exc:
         logger.info("no XDamage (%s); capturing at a fixed rate", exc)
         changes = FrameTimer()
-    return FramePipeline(X11Screen(), changes=changes)
+    cursor: CursorTracker | None
+    try:
+        cursor = CursorTracker()
+    except CursorUnavailable as exc:
+        logger.info("no XFixes (%s); the viewer shows no remote pointer", exc)
+        cursor = None
+    return FramePipeline(X11Screen(), changes=changes, cursor=cursor)
 
 
 def _x11_sink() -> InputSink:

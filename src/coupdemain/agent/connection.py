@@ -176,6 +176,17 @@ class AgentConnection:
         except ConnectionClosed:
             logger.debug("could not send frame %d: connection closed", update.frame_id)
 
+    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None:
+        """Sends the pointer's shape or position as a binary message."""
+        data = (
+            m.serialize_cursor_shape(update) if isinstance(update, m.CursorShape)
+            else m.serialize_cursor_position(update)
+        )
+        try:
+            await self._ws.send(data)
+        except ConnectionClosed:
+            logger.debug("could not send the cursor: connection closed")
+
     async def receive(self) -> m.Message | None:
         """The next message from the server, or None once the connection is closed.
 

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..protocol.messages import ALL_MONITORS, FrameUpdate, Screen
+from ..protocol.messages import ALL_MONITORS, CursorPosition, CursorShape, FrameUpdate, Screen
 from .capture.base import Monitor, Pixels, Rect, ScreenSource
 from .changes import TILE, TileMap, all_tiles, damage_tiles, dirty_tiles, merge_tiles
 from .encode.policy import FrameEncoder, QualityController, frame_size
@@ -126,6 +126,24 @@ class FrameSink(Protocol):
         """Sends one frame update."""
         ...
 
+    async def send_cursor(self, update: CursorShape | CursorPosition) -> None:
+        """Sends the pointer's shape or position (only with a ``CursorSource``)."""
+        ...
+
+
+class CursorSource(Protocol):
+    """The pointer's shape and position, in display coordinates (``capture/cursor.py``)."""
+
+    async def next_updates(self) -> list[CursorShape | CursorPosition]:
+        """Waits until the shape changes or the pointer moves; returns what changed."""
+        ...
+
+    def current(self) -> list[CursorShape | CursorPosition]:
+        """The shape and position known now."""
+        ...
+
+    def close(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineOutput:
@@ -152,6 +170,8 @@ class FramePipeline:
         changes: what wakes the pipeline; a 30 fps ``FrameTimer`` by default.
         executor: where capture and encoding run; a private one-thread pool
             by default (capture handles must stay in one thread).
+        cursor: the pointer's shape and position, sent apart from the
+            frames while active (and again with each keyframe); None: none.
     """
 
     def __init__(
@@ -161,11 +181,13 @@ class FramePipeline:
         max_unacked: int = MAX_UNACKED_FRAMES,
         changes: ChangeSource | None = None,
         executor: Executor | None = None,
+        cursor: CursorSource | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
         self.max_unacked = max_unacked
         self.changes: ChangeSource = changes or FrameTimer()
+        self.cursor = cursor
         self._own_executor = executor is None
         self._executor: Executor = executor or ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="coupdemain-capture"
@@ -490,6 +512,9 @@ class FramePipeline:
             max_frames: stop after this many frames (tests and benchmarks).
         """
         sent = 0
+        pointer = None
+        if self.cursor is not None:
+            pointer = asyncio.create_task(self._follow_cursor(sink), name="cursor")
         try:
             while max_frames is None or sent < max_frames:
                 await self._wait_for_work()
@@ -501,22 +526,48 @@ class FramePipeline:
                 if output.screen is not None:
                     self.origin = output.origin
                     await sink.send_screen(output.screen)
+                if output.update.keyframe and self.cursor is not None:
+                    # A viewer that starts from nothing gets the pointer too.
+                    for update in self.cursor.current():
+                        await sink.send_cursor(self._on_picture(update))
                 await sink.send_frame(output.update)
                 sent += 1
         finally:
             if self._change_task is not None:
                 self._change_task.cancel()
                 self._change_task = None
+            if pointer is not None:
+                pointer.cancel()
+                await asyncio.gather(pointer, return_exceptions=True)
+
+    async def _follow_cursor(self, sink: FrameSink) -> None:
+        """Sends the pointer's changes while active; they need no credit (a few bytes)."""
+        assert self.cursor is not None
+        while True:
+            updates = await self.cursor.next_updates()
+            if not self._active or self._sent is None:
+                continue  # the keyframe that comes with activation carries them
+            for update in updates:
+                await sink.send_cursor(self._on_picture(update))
+
+    def _on_picture(self, update: CursorShape | CursorPosition) -> CursorShape | CursorPosition:
+        """A position in the shared picture's pixels rather than the display's."""
+        if isinstance(update, CursorPosition):
+            x, y = self._region_origin()
+            return CursorPosition(update.x - x, update.y - y)
+        return update
 
     def close(self) -> None:
         """Frees the capture handles (in their own thread), the change source and the thread.
 
         Called on the event loop's thread.
         """
-        try:
-            self.changes.close()
-        except Exception:  # noqa: BLE001 - closing is best effort
-            logger.debug("closing the change source failed", exc_info=True)
+        for listener in (self.changes, self.cursor):
+            try:
+                if listener is not None:
+                    listener.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                logger.debug("closing %r failed", listener, exc_info=True)
         if self._own_executor:
             try:
                 self._executor.submit(self.source.close).result(timeout=5)

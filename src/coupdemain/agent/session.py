@@ -36,6 +36,7 @@ class Connection(Protocol):
 
     async def send(self, message: m.Message) -> None: ...
     async def send_frame(self, update: m.FrameUpdate) -> None: ...
+    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None: ...
     async def receive(self) -> m.Message | None: ...
     async def close(self) -> None: ...
 
@@ -271,6 +272,9 @@ class AssistedSession:
 
     async def send_frame(self, update: m.FrameUpdate) -> None:
         await self.connection.send_frame(update)
+
+    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None:
+        await self.connection.send_cursor(update)
 
     # --- running --------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from .connection import (
 from .inject.base import InputSink
 from .pipeline import FramePipeline
 from .session import AssistedSession
+from .transfer import AgentFiles, http_base
 from .ui import events as ev
 
 logger = logging.getLogger("coupdemain.agent")
@@ -145,6 +146,9 @@ class AgentWorker:
         session = AssistedSession(
             connection, welcome, pipeline, sink, self.post,
             assume_consent=self.options.assume_consent,
+        )
+        session.files = AgentFiles(
+            http_base(self.options.ws_url), welcome.session_id, connection.send, self.post
         )
         try:
             return await session.run(self.actions)

@@ -22,6 +22,7 @@ from .diagnostics import read_report
 from .diagnostics.findings import INFO, finding
 from .inject.base import InputSink
 from .pipeline import FramePipeline
+from .transfer import AgentFiles
 from .ui import events as ev
 
 logger = logging.getLogger("coupdemain.agent.session")
@@ -84,6 +85,8 @@ class AssistedSession:
         self.readings = 0
         self.read_diagnostics: Callable[[], Awaitable[m.DiagnosticsReport]] = read_report
         self._diagnostics_task: asyncio.Task[None] | None = None
+        # Files to and from the technician (agent/transfer.py); set by the worker.
+        self.files: AgentFiles | None = None
 
     # --- what the server says ------------------------------------------------
 
@@ -146,6 +149,9 @@ class AssistedSession:
                 self.post(ev.ChatReceived(ident, at, author, name, text))
             case m.DiagnosticsRequest():
                 await self._receive_diagnostics_request()
+            case m.FileOffer() | m.FileTicket() | m.FileStatus():
+                if self.files is not None:
+                    await self.files.receive(message)
             case m.Ended(by=by, reason=reason):
                 self._end(ev.SessionEnded(by, reason, self.welcome.technician_name))
             case _:
@@ -212,6 +218,12 @@ class AssistedSession:
                     await self.connection.send(m.Clipboard(text))
             case ev.DiagnosticsAnswer(allow=allow):
                 await self._answer_diagnostics(allow)
+            case ev.AnswerFile(id=ident, accept=accept, folder=folder) if self.files:
+                await self.files.answer(ident, accept, folder)
+            case ev.SendFile(path=path) if self.files and self.state in SHARING:
+                await self.files.offer(path)
+            case ev.CancelFile(id=ident) if self.files:
+                await self.files.cancel(ident)
             case ev.EndSession() | ev.GiveUp():
                 self._revoke_input()
                 self.pipeline.set_active(False)
@@ -343,6 +355,8 @@ class AssistedSession:
 
     def _end(self, event: ev.UiEvent, exit_code: int = 0) -> None:
         self.ended = True
+        if self.files is not None:
+            self.files.close()
         self.exit_code = exit_code
         self.pipeline.set_active(False)
         self._revoke_input()

@@ -35,10 +35,11 @@ class Banner(AgentWindow):
         self, root: tk.Tk, t: Translator, *, trace: UiTrace,
         on_stop_control: Callable[[], None], on_pause: Callable[[], None],
         on_resume: Callable[[], None], on_chat: Callable[[], None], on_end: Callable[[], None],
+        on_send_file: Callable[[], None] = lambda: None,
     ) -> None:
         self.actions = {
             "stop_control": on_stop_control, "pause": on_pause, "resume": on_resume,
-            "chat": on_chat, "end_session": on_end,
+            "chat": on_chat, "send_file": on_send_file, "end_session": on_end,
         }
         self.status: SessionStatus | None = None
         self.unread_from = ""  # who wrote the chat message not read yet, if any
@@ -63,7 +64,7 @@ class Banner(AgentWindow):
         self.how_to_stop.pack(fill="x")
         self.row = tk.Frame(frame, background=BACKGROUND)
         self.row.pack(side="right", padx=(12, 0))
-        for ident in ("stop_control", "pause", "resume", "chat", "end_session"):
+        for ident in ("stop_control", "pause", "resume", "chat", "send_file", "end_session"):
             self.button(self.row, ident, t(f"banner.{ident}"), self._click(ident),
                         primary=ident == "end_session")
         self.root.after(RAISE_EVERY_MS, self._keep_on_top)
@@ -127,6 +128,7 @@ class Banner(AgentWindow):
             wanted.append("stop_control")
         wanted.append("resume" if status.paused else "pause")
         wanted.append("chat")
+        wanted.append("send_file")
         wanted.append("end_session")
         for button in self.buttons.values():
             button.pack_forget()

@@ -97,6 +97,49 @@ class ClipboardReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class AskFile:
+    """The technician sends a file: ask whether to accept it, and where it goes."""
+
+    id: str
+    name: str
+    size: int
+    sender: str
+    folder: str                  # the default: the Downloads folder
+
+
+@dataclass(frozen=True, slots=True)
+class FileStarted:
+    """A transfer the person takes part in begins: show it in the files window."""
+
+    id: str
+    name: str
+    size: int
+    direction: str               # "to_person" or "to_technician"
+    folder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileProgress:
+    """Bytes moved so far, and the seconds since the transfer started."""
+
+    id: str
+    done: int
+    elapsed: float
+
+
+@dataclass(frozen=True, slots=True)
+class FileUpdate:
+    """A transfer moved on: "waiting", "delivered", "sent", "refused", "cancelled", "failed"."""
+
+    id: str
+    state: str
+    by: str = ""
+    reason: str = ""
+    name: str = ""               # for a file refused before it was shown
+    path: str = ""               # "delivered": where it was saved
+
+
+@dataclass(frozen=True, slots=True)
 class SessionEnded:
     """The session is over: who ended it and why (a CloseReason value)."""
 
@@ -121,7 +164,7 @@ class Quit:
 UiEvent = (
     AskForCode | Connecting | AskConsent | AskControl | SessionStatus | ChatReceived
     | ClipboardReceived | SessionEnded | ConnectionLost | Quit | AskDiagnostics
-    | DiagnosticsReading
+    | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate
 )
 
 
@@ -182,11 +225,34 @@ class DiagnosticsAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerFile:
+    """The person accepts a file into ``folder``, or refuses it."""
+
+    id: str
+    accept: bool
+    folder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SendFile:
+    """The person picked a file to send to the technician."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelFile:
+    """The person stops a transfer."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
 class GiveUp:
     """The person closed the code prompt: no session."""
 
 
 UserAction = (
     SubmitCode | ConsentAnswer | ControlAnswer | StopControl | SetPaused | EndSession
-    | SendChat | ClipboardCopied | GiveUp | DiagnosticsAnswer
+    | SendChat | ClipboardCopied | GiveUp | DiagnosticsAnswer | AnswerFile | SendFile | CancelFile
 )

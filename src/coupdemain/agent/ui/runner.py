@@ -25,6 +25,7 @@ from .control import ControlDialog
 from .diagnostics import DiagnosticsDialog
 from .ended import EndedNotice
 from .trace import UiTrace
+from .transfer import FileQuestion, FilesWindow, choose_file, describe_chooser
 
 logger = logging.getLogger("coupdemain.agent.ui")
 
@@ -76,8 +77,15 @@ class AgentUi:
             self.root, t, on_stop_control=lambda: act(ev.StopControl()),
             on_pause=lambda: act(ev.SetPaused(True)),
             on_resume=lambda: act(ev.SetPaused(False)), on_chat=self._open_chat,
-            on_end=lambda: act(ev.EndSession()), **common,
+            on_end=lambda: act(ev.EndSession()), on_send_file=self._send_file, **common,
         )
+        self.file_question = FileQuestion(
+            self.root, t, on_answer=lambda ident, accept, folder: act(
+                ev.AnswerFile(ident, accept, folder)), **common,
+        )
+        self.files = FilesWindow(self.root, t, on_cancel=lambda ident: act(ev.CancelFile(ident)),
+                                 **common)
+        self.trace.register(lambda: describe_chooser(self.root, t))
         self.diagnostics = DiagnosticsDialog(
             self.root, t, on_answer=lambda allow: act(ev.DiagnosticsAnswer(allow)), **common
         )
@@ -139,6 +147,16 @@ class AgentUi:
                 self.diagnostics.ask(technician, organisation)
             case ev.DiagnosticsReading(reading=reading):
                 self.banner.set_reading(reading)
+            case ev.AskFile():
+                self.file_question.ask(event)
+            case ev.FileStarted():
+                self.files.start(event)
+            case ev.FileProgress():
+                self.files.progress(event)
+            case ev.FileUpdate():
+                if event.state in ("cancelled", "refused", "failed"):
+                    self.file_question.withdraw_offer(event.id)
+                self.files.update_state(event)
             case ev.ClipboardReceived(text=text):
                 if self.clipboard.active:
                     self.clipboard.write(text)
@@ -149,7 +167,7 @@ class AgentUi:
             case ev.SessionEnded() | ev.ConnectionLost():
                 self.clipboard.stop()
                 windows = (self.code_prompt, self.consent, self.control, self.banner, self.chat,
-                           self.diagnostics)
+                           self.diagnostics, self.file_question, self.files)
                 for window in windows:
                     if window.visible:
                         window.hide()
@@ -166,6 +184,12 @@ class AgentUi:
         if status is not None:
             self.banner.set_unread("")
             self.chat.open(status.technician, status.organisation)
+
+    def _send_file(self) -> None:
+        status = self.banner.status
+        path = choose_file(self.root, self.t, self.trace, status.technician if status else "")
+        if path:
+            self.act(ev.SendFile(path))
 
     def _give_up(self) -> None:
         self.act(ev.GiveUp())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import platform
 import random
 import statistics
@@ -430,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {}
     started = time.time()
+    load_before = os.getloadavg()
     vscreen = VirtualScreen(WIDTH, HEIGHT).start()
     app: App | None = None
     browser: Chromium | None = None
@@ -467,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "duration_s": round(time.time() - started, 1),
             "screen": f"{WIDTH}x{HEIGHT}", "cpus": psutil.cpu_count(),
+            # Other work on the machine weighs on every figure: 1, 5, 15-minute averages.
+            "load_average": {"before": [round(v, 2) for v in load_before],
+                             "after": [round(v, 2) for v in os.getloadavg()]},
             "machine": platform.machine(), "python": platform.python_version(),
             "versions": _versions(),
             "options": {"trials": args.trials, "seconds": args.seconds, "warmup": args.warmup,

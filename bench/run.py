@@ -337,6 +337,42 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     return out
 
 
+# The project's goals, as (text, test of coupdemain's figure against x11vnc stock's).
+# A test answers None when it cannot tell (no peer in this run).
+Goal = tuple[str, Callable[[float, float | None], bool | None]]
+_AT_MOST_PEER: Goal = ("≤ peer", lambda v, peer: None if peer is None else v <= peer)
+_EXACT_WITHIN_1S: Goal = ("≤ 1", lambda v, peer: v <= 1.0)
+GOALS: dict[str, Goal] = {
+    "key→pixel median ms": ("≤ 20", lambda v, peer: v <= 20),
+    "key→pixel p95 ms": ("≤ 35", lambda v, peer: v <= 35),
+    "idle kB/s": ("0", lambda v, peer: v < 0.1),
+    "typing kB/s": _AT_MOST_PEER,
+    "typing Mbit/s": _AT_MOST_PEER,
+    "shapes fps": ("30", lambda v, peer: v >= 29),
+    "shapes kB/s": _AT_MOST_PEER,
+    "shapes Mbit/s": _AT_MOST_PEER,
+    "video fps": ("≥ 25", lambda v, peer: v >= 25),
+    "video kB/s": ("≤ 500", lambda v, peer: v <= 500),
+    "video Mbit/s": ("≤ 4", lambda v, peer: v <= 4),
+    **{f"{w} server CPU s": _AT_MOST_PEER for w in WORKLOADS},
+    **{f"{w} exact at rest after s": _EXACT_WITHIN_1S for w in WORKLOAD_REGION},
+}
+
+
+def goal_cells(row: str, ours: dict[str, float | None],
+               peer: dict[str, float | None]) -> list[str]:
+    """The goal's text and whether coupdemain meets it ("yes", "NO", or "" if unknown)."""
+    if row not in GOALS:
+        return ["", ""]
+    text, test = GOALS[row]
+    value = ours.get(row)
+    if value is None:
+        # No exact picture at rest, or no figure at all: the goal is not met.
+        return [text, "NO" if row in ours else ""]
+    met = test(value, peer.get(row))
+    return [text, "" if met is None else "yes" if met else "NO"]
+
+
 def _cell(value: float | None) -> str:
     if value is None:
         return "—"
@@ -359,8 +395,13 @@ def table(results: dict[str, Any], ratio_table: dict[str, dict[str, float | None
         (flat[s].get(r.replace("kB/s", "Mbit/s")) or 0) >= 1 for s in stacks)]
     headers = ["", *(results[s].get("label", s) for s in stacks),
                *(f"÷ {results[k.split('/')[1]]['label']}" for k in ratio_table)]
+    with_goals = "coupdemain" in flat and bool(flat["coupdemain"])
+    if with_goals:
+        headers += ["goal", "met"]
     lines = [[r, *(_cell(flat[s].get(r)) for s in stacks),
-              *(_cell(ratio_table[k].get(r)) for k in ratio_table)] for r in shown]
+              *(_cell(ratio_table[k].get(r)) for k in ratio_table),
+              *(goal_cells(r, flat["coupdemain"], flat.get("x11vnc_stock", {}))
+                if with_goals else [])] for r in shown]
     for name in stacks:
         if "error" in results[name]:
             lines.append([f"{name} failed", results[name]["error"][:60]])

@@ -59,6 +59,16 @@ def test_ratios_divide_ours_by_each_peer() -> None:
     assert "video kB/s" not in text  # the larger unit reads best here
 
 
+def test_goals_are_judged_against_the_stock_peer() -> None:
+    ours = {"key→pixel median ms": 18.0, "typing kB/s": 4.0, "video exact at rest after s": None}
+    peer = {"typing kB/s": 3.6}
+    assert run.goal_cells("key→pixel median ms", ours, peer) == ["≤ 20", "yes"]
+    assert run.goal_cells("typing kB/s", ours, peer) == ["≤ peer", "NO"]
+    assert run.goal_cells("typing kB/s", ours, {}) == ["≤ peer", ""]  # no peer in this run
+    assert run.goal_cells("video exact at rest after s", ours, peer) == ["≤ 1", "NO"]
+    assert run.goal_cells("idle fps", ours, peer) == ["", ""]
+
+
 def test_a_failed_stack_is_named_in_the_table() -> None:
     results = {"coupdemain": {"label": "coupdemain", "error": "the server did not start"}}
     assert "the server did not start" in run.table(results, run.ratios(results))

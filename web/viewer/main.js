@@ -12,6 +12,7 @@
 // #diagnostics-findings (one li[data-code] per finding), #diagnostics-sections.
 
 import { CursorOverlay } from "./cursor.js";
+import { supportedEncodings } from "./decoders/index.js";
 import { Display } from "./display.js";
 import { diagnosticsStatusKey, presentFindings, presentSections } from "./diagnostics.js";
 import { createTranslator, loadCatalog } from "./i18n.js";
@@ -179,6 +180,7 @@ async function main() {
         display,
         cursor,
         codeExpiresAt: Number.parseFloat(data.codeExpiresAt ?? "0") || 0,
+        encodings: supportedEncodings,
         onChange: render,
     });
     const sink = { send: (message) => session.sendInput(message), isActive: () => session.inputAllowed };

@@ -39,6 +39,7 @@ export const MessageType = Object.freeze({
     DIAGNOSTICS_REPORT: "diagnostics_report",
     DIAGNOSTICS_DECLINED: "diagnostics_declined",
     SELECT_MONITOR: "select_monitor",
+    ENCODINGS: "encodings",
 });
 
 /** The values of State.state (protocol/session.py's State enum). */
@@ -61,7 +62,7 @@ const VIEWER_SENDS = new Set([
     MessageType.HELLO, MessageType.END, MessageType.REQUEST_CONTROL,
     MessageType.RELEASE_CONTROL, MessageType.KEY, MessageType.POINTER, MessageType.WHEEL,
     MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST, MessageType.CHAT, MessageType.CLIPBOARD,
-    MessageType.DIAGNOSTICS_REQUEST, MessageType.SELECT_MONITOR,
+    MessageType.DIAGNOSTICS_REQUEST, MessageType.SELECT_MONITOR, MessageType.ENCODINGS,
 ]);
 
 /** The longest chat message the server accepts (messages.py's MAX_CHAT_CHARACTERS). */
@@ -205,6 +206,11 @@ export const ALL_MONITORS = -1;
 export const selectMonitor = (monitor) => ({ type: MessageType.SELECT_MONITOR, monitor });
 /** @returns {Message} the viewer needs the whole screen again */
 export const keyframeRequest = () => ({ type: MessageType.KEYFRAME_REQUEST });
+/**
+ * @param {number[]} ids  the rect encodings this viewer paints (encodings.js)
+ * @returns {Message}
+ */
+export const encodings = (ids) => ({ type: MessageType.ENCODINGS, encodings: [...ids] });
 
 /**
  * @param {number} frameId  the frame just displayed: one credit back to the agent

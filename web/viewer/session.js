@@ -104,6 +104,7 @@ export class ViewerSession {
      *   timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout},
      *   now?: () => number,
      *   maxReconnects?: number,
+     *   encodings?: () => Promise<number[]>,
      *   cursor?: {receive: (message: protocol.CursorShape | protocol.CursorPosition) => void},
      * }} options
      *   url: the absolute WebSocket URL; onChange: called after every change of the view;
@@ -120,6 +121,10 @@ export class ViewerSession {
             clearTimeout: globalThis.clearTimeout.bind(globalThis) };
         this.now = options.now ?? Date.now;
         this.maxReconnects = options.maxReconnects ?? MAX_RECONNECT_ATTEMPTS;
+        // What this browser paints, told to the agent once per connection
+        // (decoders/index.js's supportedEncodings); none: the agent's baseline.
+        this.supportedEncodings = options.encodings ?? null;
+        this.announcedEncodings = "";
         /** @type {SessionView} */
         this.view = {
             connection: "connecting", state: null, paused: false, personHostname: "",
@@ -273,6 +278,7 @@ export class ViewerSession {
         socket.binaryType = "arraybuffer";
         this.socket = socket;
         this.keyframeAskedOnConnection = false;
+        this.announcedEncodings = "";
         socket.onopen = () => {
             if (this.generation !== generation) return;
             this.send(protocol.hello());
@@ -407,6 +413,7 @@ export class ViewerSession {
             if (!this.keyframeAskedOnConnection) {
                 // (Re)connected while sharing: our picture may be stale or empty.
                 this.keyframeAskedOnConnection = true;
+                this.announceEncodings();
                 this.requestKeyframe(true);
             } else if (wasPaused) {
                 // Frames were held back while paused.
@@ -469,6 +476,8 @@ export class ViewerSession {
             () => this.acknowledge(frame.frame_id, generation),
             (error) => {
                 logger.error("could not paint:", error.message);
+                // A decoder the browser refused (H.264) is no longer announced.
+                this.announceEncodings();
                 this.requestKeyframe(false);
                 // The credit comes back all the same, or the agent would stall.
                 this.acknowledge(frame.frame_id, generation);
@@ -504,6 +513,26 @@ export class ViewerSession {
         if (generation === this.generation && !this.finished) {
             this.send(protocol.frameAck(frameId));
         }
+    }
+
+    /**
+     * Tells the agent which encodings this browser paints, if that changed
+     * since this connection last said (an `encodings` message).
+     */
+    announceEncodings() {
+        if (this.supportedEncodings === null) {
+            return;
+        }
+        const generation = this.generation;
+        this.supportedEncodings().then((ids) => {
+            const key = ids.join(",");
+            if (generation !== this.generation || this.finished || key === this.announcedEncodings) {
+                return;
+            }
+            if (this.send(protocol.encodings(ids))) {
+                this.announcedEncodings = key;
+            }
+        }, (error) => logger.error("could not tell which encodings this browser paints:", error));
     }
 
     /** @param {boolean} always  false: at most once per KEYFRAME_REQUEST_INTERVAL_MS */

@@ -27,3 +27,33 @@ def test_strided_view_of_a_frame() -> None:
     region = frame[10:74, 30:100]
     decoded = decode_rgb(PngEncoder().encode(region))
     assert np.array_equal(decoded, region[..., 2::-1])
+
+
+def test_few_colours_take_a_palette_of_the_smallest_depth_and_stay_exact() -> None:
+    pixels = text_like(64, 64)
+    payload = PngEncoder().encode(pixels)
+    with Image.open(io.BytesIO(payload)) as image:
+        assert image.mode == "P"
+        colours = len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0))
+        assert colours <= 4
+    assert np.array_equal(decode_rgb(payload), pixels[..., 2::-1])
+    # Half the bytes of the RGB encoding (the photo path of the same picture).
+    rgb = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels[..., 2::-1])).save(rgb, format="PNG",
+                                                                    compress_level=1)
+    assert len(payload) < len(rgb.getvalue()) * 0.7
+
+
+def test_exactly_256_colours_keep_a_palette_and_257_do_not() -> None:
+    pixels = np.zeros((16, 17, 4), np.uint8)
+    values = np.arange(16 * 17)
+    pixels[..., 0] = (values % 256).reshape(16, 17)
+    pixels[..., 1] = (values // 256).reshape(16, 17)
+    with Image.open(io.BytesIO(PngEncoder().encode(pixels))) as image:
+        assert image.mode == "RGB"  # 272 colours
+    small = pixels[:, :16].copy()
+    small[..., 1] = 0  # 256 colours
+    payload = PngEncoder().encode(small)
+    with Image.open(io.BytesIO(payload)) as image:
+        assert image.mode == "P"
+    assert np.array_equal(decode_rgb(payload), small[..., 2::-1])

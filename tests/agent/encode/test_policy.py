@@ -100,11 +100,12 @@ def test_a_region_in_sustained_motion_becomes_one_h264_stream() -> None:
     assert (stream_id, True) in streams
     assert {sid for sid, _ in streams} == {stream_id}, "one stream, never restarted"
     rect = video[-1][0]
-    # The region is the moving area, one tile wider, clipped to the screen.
-    assert (rect.x, rect.y, rect.width, rect.height) == (128, 0, 384, 256)
+    # The region is the moving area's tiles.
+    assert (rect.x, rect.y, rect.width, rect.height) == (192, 0, 320, 192)
     # No still rect overlaps the stream's tiles once it runs.
     for rects in sent[first:]:
-        assert all(r.encoding is Encoding.H264 or r.x + r.width <= 128 for r in rects)
+        assert all(r.encoding is Encoding.H264 or r.x + r.width <= 192 or r.y >= 192
+                   for r in rects)
     assert canvas.error(frames[-1]) < 80  # lossy, but the right picture
 
 
@@ -197,12 +198,12 @@ def test_a_region_starts_grows_and_ends_after_rest() -> None:
     for _ in range(6):
         regions = motion.observe(tiles, now)
         now += STEP
-    assert [(r.col0, r.row0, r.col1, r.row1) for r in regions] == [(1, 1, 6, 6)]
+    assert [(r.col0, r.row0, r.col1, r.row1) for r in regions] == [(2, 2, 5, 5)]
     tiles[2:6, 2:9] = True
     for _ in range(6):
         regions = motion.observe(tiles, now)
         now += STEP
-    assert [(r.col0, r.row0, r.col1, r.row1) for r in regions] == [(1, 1, 9, 6)]
+    assert [(r.col0, r.row0, r.col1, r.row1) for r in regions] == [(2, 2, 8, 5)]
     still = np.zeros_like(tiles)
     last_change = now - STEP
     assert motion.observe(still, last_change + REST_SECONDS - 0.01) != []

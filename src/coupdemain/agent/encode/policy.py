@@ -7,10 +7,10 @@ JPEG):
   whether it changed in each of the last ``MOTION_HISTORY`` frames. Tiles
   that changed in at least ``MOTION_MIN_CHANGES`` of them are *hot*. A
   connected group of hot tiles covering at least ``MIN_VIDEO_AREA`` pixels
-  becomes a *video region*: its bounding box, one tile wider on each side,
-  sent as one H.264 stream (``h264.py``) when the viewer decodes H.264,
-  as JPEG otherwise. A region only grows (a new stream, with a keyframe);
-  it ends once none of its tiles changed for ``REST_SECONDS``.
+  becomes a *video region*: its bounding box, sent as one H.264 stream
+  (``h264.py``) when the viewer decodes H.264, as JPEG otherwise. A
+  region only grows (a new stream, with a keyframe); it ends once none of
+  its tiles changed for ``REST_SECONDS``.
 - **Rest becomes lossless.** Every tile last sent lossily (JPEG, H.264)
   is remembered with the time it last changed. Once it has not changed for
   ``REFRESH_AFTER_SECONDS`` and lies in no video region, it is sent again
@@ -45,8 +45,10 @@ from .h264 import H264Encoder, VideoEncodeError
 
 logger = logging.getLogger("coupdemain.agent.encode.policy")
 
-MOTION_HISTORY = 10
-MOTION_MIN_CHANGES = 6
+MOTION_HISTORY = 8
+# Four frames of motion (130 ms at 30 fps) before video: each frame before
+# goes as JPEG, which for video-like content costs ten times more.
+MOTION_MIN_CHANGES = 4
 # 12 tiles: a small video player; a blinking cursor or typed text never is.
 MIN_VIDEO_AREA = 12 * TILE * TILE
 MAX_VIDEO_REGIONS = 2
@@ -76,13 +78,14 @@ class Quality:
     fps: float
 
 
-# A 640x360 region at the top level: 230,400 px x 15 = 3.5 Mbit/s at most.
+# A 640x360 video covers 704x448 pixels of tiles: at the top level
+# 315,392 px x 11 = 3.5 Mbit/s at most (CRF 23 spends less when it can).
 QUALITY_LEVELS: tuple[Quality, ...] = (
-    Quality(jpeg_quality=35, video_bits=3.0, fps=10.0),
-    Quality(jpeg_quality=50, video_bits=5.0, fps=15.0),
-    Quality(jpeg_quality=60, video_bits=8.0, fps=20.0),
-    Quality(jpeg_quality=70, video_bits=12.0, fps=30.0),
-    Quality(jpeg_quality=80, video_bits=15.0, fps=30.0),
+    Quality(jpeg_quality=35, video_bits=2.5, fps=10.0),
+    Quality(jpeg_quality=50, video_bits=4.0, fps=15.0),
+    Quality(jpeg_quality=60, video_bits=6.0, fps=20.0),
+    Quality(jpeg_quality=70, video_bits=9.0, fps=30.0),
+    Quality(jpeg_quality=80, video_bits=11.0, fps=30.0),
 )
 START_LEVEL = 3
 MIN_VIDEO_BITRATE = 200_000
@@ -345,13 +348,11 @@ class MotionDetector:
             if tiles[region.tile_slices()].any():
                 region.last_change = now
         self.regions = self.active(now)
-        rows, cols = tiles.shape
         hot = self._counts >= self.min_changes
         for c0, r0, c1, r1, count in _components(hot):
             if count * TILE * TILE < self.min_area or not tiles[r0 : r1 + 1, c0 : c1 + 1].any():
                 continue  # too small, or resting: history alone does not start video
-            candidate = VideoRegion(max(0, c0 - 1), max(0, r0 - 1),
-                                    min(cols - 1, c1 + 1), min(rows - 1, r1 + 1), now)
+            candidate = VideoRegion(c0, r0, c1, r1, now)
             self._add(candidate)
         return self.regions
 

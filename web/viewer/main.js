@@ -20,6 +20,7 @@ import { KeyboardInput } from "./input/keyboard.js";
 import { PointerInput } from "./input/pointer.js";
 import { getLogger, setDebug } from "./log.js";
 import { ViewerSession, webSocketUrl } from "./session.js";
+import { FilesPanel, FileTransfers } from "./files.js";
 import { MAX_CHAT_CHARACTERS, SessionState } from "./protocol.js";
 import { formatCode, formatCountdown, monitorChoices, present, secondsLeft } from "./view.js";
 
@@ -182,7 +183,17 @@ async function main() {
         codeExpiresAt: Number.parseFloat(data.codeExpiresAt ?? "0") || 0,
         encodings: supportedEncodings,
         onChange: render,
+        onFileMessage: (message) => files.receive(message),
     });
+    const files = new FileTransfers({
+        sessionId: data.sessionId ?? "", csrf: data.csrf ?? "",
+        send: (message) => session.send(message),
+        maxBytes: data.fileMaxBytes ? Number(data.fileMaxBytes) : Infinity,
+        directions: data.fileDirections || "both",
+        onChange: () => filesPanel.render(),
+    });
+    const filesPanel = new FilesPanel(files, t, data.lang || "en");
+    ui.clipboard.after(filesPanel.root);
     const sink = { send: (message) => session.sendInput(message), isActive: () => session.inputAllowed };
     const keyboard = new KeyboardInput(canvas, sink);
     const pointer = new PointerInput(canvas, sink);
@@ -287,6 +298,7 @@ async function main() {
         renderDiagnostics(view.diagnostics);
         renderMonitors(shown.showScreen ? monitorChoices(view, t) : []);
         show(ui.clipboard, session.inputAllowed);
+        filesPanel.setAvailable(shown.showScreen && view.connection === "open");
         if (view.clipboard.count !== clipboardShown) {
             clipboardShown = view.clipboard.count;
             receiveClipboard(view.clipboard.text);

@@ -38,6 +38,10 @@ export const MessageType = Object.freeze({
     DIAGNOSTICS_REQUEST: "diagnostics_request",
     DIAGNOSTICS_REPORT: "diagnostics_report",
     DIAGNOSTICS_DECLINED: "diagnostics_declined",
+    FILE_OFFER: "file_offer",
+    FILE_CANCEL: "file_cancel",
+    FILE_STATUS: "file_status",
+    FILE_PROGRESS: "file_progress",
     SELECT_MONITOR: "select_monitor",
     ENCODINGS: "encodings",
 });
@@ -65,6 +69,9 @@ const VIEWER_SENDS = new Set([
     MessageType.DIAGNOSTICS_REQUEST, MessageType.SELECT_MONITOR, MessageType.ENCODINGS,
 ]);
 
+// File transfer: the viewer offers files and cancels transfers (files.js).
+VIEWER_SENDS.add(MessageType.FILE_OFFER).add(MessageType.FILE_CANCEL);
+
 /** The longest chat message the server accepts (messages.py's MAX_CHAT_CHARACTERS). */
 export const MAX_CHAT_CHARACTERS = 2000;
 
@@ -87,6 +94,15 @@ const VIEWER_RECEIVES = {
     },
     [MessageType.DIAGNOSTICS_REPORT]: { sections: ["object"], findings: ["array"] },
     [MessageType.DIAGNOSTICS_DECLINED]: {},
+    [MessageType.FILE_OFFER]: {
+        id: ["string"], name: ["string"], size: ["integer"], sha256: ["string", ""],
+        direction: ["string", ""], sender: ["string", ""],
+    },
+    [MessageType.FILE_STATUS]: {
+        id: ["string"], state: ["string"], by: ["string", ""], reason: ["string", ""],
+        sha256: ["string", ""],
+    },
+    [MessageType.FILE_PROGRESS]: { id: ["string"], done: ["integer"] },
 };
 
 /**
@@ -197,6 +213,18 @@ export const chat = (text) => ({ type: MessageType.CHAT, text });
 export const clipboard = (text) => ({ type: MessageType.CLIPBOARD, text });
 /** @returns {Message} the technician asks to read the computer's settings */
 export const diagnosticsRequest = () => ({ type: MessageType.DIAGNOSTICS_REQUEST });
+/**
+ * @param {string} id  32 hex digits (files.js's newTransferId)
+ * @param {string} name  the file's name, without any folder
+ * @param {number} size  bytes
+ * @returns {Message} a file offered to the person
+ */
+export const fileOffer = (id, name, size) => ({ type: MessageType.FILE_OFFER, id, name, size });
+/**
+ * @param {string} id
+ * @returns {Message} the technician stops a transfer
+ */
+export const fileCancel = (id) => ({ type: MessageType.FILE_CANCEL, id });
 /** Screen.monitor / selectMonitor's index for the whole desktop (messages.py's ALL_MONITORS). */
 export const ALL_MONITORS = -1;
 /**

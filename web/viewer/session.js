@@ -99,6 +99,7 @@ export class ViewerSession {
      *   url: string,
      *   display: DisplayLike,
      *   onChange?: (view: SessionView) => void,
+     *   onFileMessage?: (message: protocol.Message) => void,
      *   codeExpiresAt?: number,
      *   openSocket?: (url: string) => SocketLike,
      *   timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout},
@@ -116,6 +117,8 @@ export class ViewerSession {
         this.display = options.display;
         this.cursor = options.cursor ?? null;
         this.onChange = options.onChange ?? (() => {});
+        // file_offer, file_status and file_progress go to files.js's FileTransfers.
+        this.onFileMessage = options.onFileMessage ?? (() => {});
         this.openSocket = options.openSocket ?? ((url) => new WebSocket(url));
         this.timers = options.timers ?? { setTimeout: globalThis.setTimeout.bind(globalThis),
             clearTimeout: globalThis.clearTimeout.bind(globalThis) };
@@ -368,6 +371,11 @@ export class ViewerSession {
             case MessageType.DIAGNOSTICS_REPORT:
                 this.update({ diagnostics: { status: "done", at: this.now(),
                     report: { sections: message.sections, findings: message.findings } } });
+                break;
+            case MessageType.FILE_OFFER:
+            case MessageType.FILE_STATUS:
+            case MessageType.FILE_PROGRESS:
+                this.onFileMessage(message);
                 break;
             case MessageType.DIAGNOSTICS_DECLINED:
                 this.update({ diagnostics: { ...this.view.diagnostics, status: "declined" } });

@@ -48,6 +48,7 @@ FULL_GRAB_SHARE = 0.5
 # After injected input without XDamage, the timer captures this soon, so that
 # the application's echo shows without waiting for the next tick.
 NUDGE_DELAY_SECONDS = 0.008
+MIN_NUDGED_INTERVAL_SECONDS = 1 / 60
 
 
 class ChangeSource(Protocol):
@@ -101,7 +102,10 @@ class FrameTimer:
                 await asyncio.wait_for(self._nudged.wait(), delay)
         if self._nudged.is_set():
             self._nudged.clear()
-            await asyncio.sleep(NUDGE_DELAY_SECONDS)
+            # Soon, but not more often than 60 times a second: a dragged
+            # pointer nudges at every move.
+            await asyncio.sleep(max(NUDGE_DELAY_SECONDS,
+                                    self._last + MIN_NUDGED_INTERVAL_SECONDS - time.monotonic()))
         self._last = time.monotonic()
 
     def take_damage(self) -> list[Rect] | None:
@@ -544,7 +548,11 @@ class FramePipeline:
         """Sends the pointer's changes while active; they need no credit (a few bytes)."""
         assert self.cursor is not None
         while True:
-            updates = await self.cursor.next_updates()
+            try:
+                updates = await self.cursor.next_updates()
+            except Exception:  # the frames go on; the viewer keeps the last pointer
+                logger.warning("following the pointer failed", exc_info=True)
+                return
             if not self._active or self._sent is None:
                 continue  # the keyframe that comes with activation carries them
             for update in updates:

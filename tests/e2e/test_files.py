@@ -26,11 +26,12 @@ DOWNLOAD = re.compile(rb"GET /api/sessions/\w+/files/[0-9a-f]{32} ")
 
 
 class CuttingProxy:
-    """Forwards loopback TCP to the server; cuts the first file download after ``cut_after`` bytes."""
+    """Forwards loopback TCP to the server; cuts the first download after ``cut_after`` bytes."""
 
-    def __init__(self, target_port: int, cut_after: int | None) -> None:
+    def __init__(self, target_port: int, cut_after: int | None, delay: float = 0.0) -> None:
         self.target_port = target_port
         self.cut_after = cut_after
+        self.delay = delay  # seconds after each 64 KiB of a download: a slow network
         self.requests: list[bytes] = []  # each request's head, as the agent sent it
         self.cuts = 0
         self.port = 0
@@ -48,8 +49,15 @@ class CuttingProxy:
         return self
 
     def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._cancel_all(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    async def _cancel_all(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -71,11 +79,12 @@ class CuttingProxy:
         if self.cut_after is not None and self.cuts == 0 and DOWNLOAD.match(head):
             cut = self.cut_after
             self.cuts += 1
+        delay = self.delay if DOWNLOAD.match(head) else 0.0
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         up_writer.write(head)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter,
-                       limit: int | None) -> None:
+                       limit: int | None, pause: float = 0.0) -> None:
             sent = 0
             with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
                 while data := await src.read(65536):
@@ -86,10 +95,12 @@ class CuttingProxy:
                     dst.write(data)
                     await dst.drain()
                     sent += len(data)
+                    if pause:
+                        await asyncio.sleep(pause)
             for w in (dst, writer, up_writer):
                 w.close()
 
-        await asyncio.gather(pipe(reader, up_writer, None), pipe(up_reader, writer, cut))
+        await asyncio.gather(pipe(reader, up_writer, None), pipe(up_reader, writer, cut, delay))
 
 
 @pytest.fixture
@@ -105,6 +116,13 @@ def proxy(server: ServerProcess) -> Iterator[CuttingProxy]:
     cutting = CuttingProxy(server.port, cut_after=1_500_000).start()
     yield cutting
     cutting.stop()
+
+
+@pytest.fixture
+def slow_proxy(server: ServerProcess) -> Iterator[CuttingProxy]:
+    slow = CuttingProxy(server.port, cut_after=None, delay=0.05).start()
+    yield slow
+    slow.stop()
 
 
 def join_through(
@@ -162,7 +180,8 @@ def test_a_file_to_the_person_is_cut_resumed_and_arrives_byte_for_byte(
     # The upload may end before or after the person answers.
     assert actions[0] == "file_offered" and actions[-1] == "file_delivered"
     assert sorted(actions[1:3]) == ["file_accepted", "file_uploaded"]
-    assert "rapport annuel.bin" in page.locator("#events tr[data-action=file_delivered]").inner_text()
+    delivered = page.locator("#events tr[data-action=file_delivered]").inner_text()
+    assert "rapport annuel.bin" in delivered
 
 
 def test_a_file_from_the_person_is_downloaded_from_the_console(
@@ -235,3 +254,39 @@ def test_a_refused_file_and_a_malicious_name_leave_nothing_on_the_computer(
     assert len(whys) == 2
     assert "refused by the person" in whys[0]
     assert "the name contains a folder" in whys[1]
+
+
+def test_either_side_cancels_and_nothing_is_left_behind(
+    technician: Technician, agents: list[Agent], screen: VirtualScreen,
+    slow_proxy: CuttingProxy, tmp_path: Path, home: Path,
+) -> None:
+    page = technician.page
+    agent = join_through(slow_proxy, technician, agents, screen, tmp_path, home)
+    first = tmp_path / "first.txt"
+    first.write_bytes(b"not this one")
+    big = tmp_path / "film.mkv"
+    big.write_bytes(os.urandom(20 * 1024 * 1024))
+
+    # The technician changes their mind while the person is being asked.
+    page.set_input_files("#files-input", str(first))
+    agent.window_saying("file_question", "first.txt")
+    page.locator("#files-list li", has_text="first.txt").locator(".files-cancel").click()
+    page.locator("#files-list li[data-state=cancelled]", has_text="You cancelled this transfer."
+                 ).wait_for()
+    wait_for(lambda: "file_question" not in agent.windows(), "the question to go away")
+
+    # The person stops a slow download half way, from the files window.
+    page.set_input_files("#files-input", str(big))
+    agent.window_saying("file_question", "film.mkv")
+    agent.click("file_question", "accept_file")
+    files = agent.window_saying("files", " left", timeout=60)
+    sending = page.locator("#files-list li[data-state=sending]", has_text="left")
+    sending.wait_for(timeout=30_000)
+    assert "The person is receiving it:" in sending.inner_text()
+    cancel = next(b for b in files["buttons"] if b.startswith("cancel_"))
+    agent.click("files", cancel)
+    page.locator("#files-list li[data-state=cancelled]",
+                 has_text="The person cancelled this transfer.").wait_for()
+    agent.window_saying("files", "You cancelled this transfer.")
+    downloads = home / "Downloads"
+    wait_for(lambda: list(downloads.iterdir()) == [], "the .part file to be deleted")

@@ -153,8 +153,9 @@ async def test_a_file_from_the_person_is_checked_then_downloaded(session: Sessio
 
 
 async def test_a_file_whose_bytes_do_not_match_its_hash_is_not_kept(session: Session) -> None:
+    digest = hashlib.sha256(b"hello").hexdigest()
     await session.agent.send(json.dumps({"type": "file_offer", "id": OTHER, "name": "a.txt",
-                                         "size": 5, "sha256": hashlib.sha256(b"hello").hexdigest()}))
+                                         "size": 5, "sha256": digest}))
     ticket = await receive(session.agent, "file_ticket", id=OTHER)
     with httpx.Client(base_url=session.server.url, timeout=10) as agent_http:
         agent_http.put(session.url(OTHER), params={"offset": 0}, content=b"hellp",

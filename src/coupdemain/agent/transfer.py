@@ -117,13 +117,21 @@ def _disk_reason(exc: OSError) -> str:
 
 
 class Opener(Protocol):
-    def open(self, request: urllib.request.Request, timeout: float) -> Any: ...
+    def open(self, fullurl: urllib.request.Request, *, timeout: float) -> Any: ...
 
 
-def _opener() -> Opener:
-    # Loopback and the server's own address go direct; a proxy is used as the
-    # system says, as the agent's WebSocket does.
-    return urllib.request.build_opener()
+class _UrllibOpener:
+    """urllib's opener: the system's proxy settings apply, as for the agent's WebSocket."""
+
+    def __init__(self) -> None:
+        self._director = urllib.request.build_opener()
+
+    def open(self, fullurl: urllib.request.Request, *, timeout: float) -> Any:
+        return self._director.open(fullurl, timeout=timeout)
+
+
+def _open_file(path: Path, mode: str) -> BinaryIO:
+    return path.open(mode)  # type: ignore[return-value]  # always a binary mode here
 
 
 @dataclass
@@ -144,8 +152,8 @@ class Mover:
     token: str
     progress: Callable[[int], None] = lambda _done: None
     cancelled: threading.Event = field(default_factory=threading.Event)
-    opener: Opener = field(default_factory=_opener)
-    open_file: Callable[[Path, str], BinaryIO] = field(default=lambda path, mode: open(path, mode))
+    opener: Opener = field(default_factory=_UrllibOpener)
+    open_file: Callable[[Path, str], BinaryIO] = _open_file
     sleep: Callable[[float], None] = time.sleep
 
     def _request(self, url: str, method: str = "GET", data: bytes | None = None,

@@ -37,9 +37,9 @@ from .connections import serve_agent, serve_viewer
 from .ratelimit import FailureLimiter
 from .relay import Relay
 from .rendezvous import Rendezvous
-from .transfers import FileSpool, file_router
 from .store.database import create_engine, migrate, session_factory
 from .store.models import AuditEvent, LoginSession, SupportSession, User
+from .transfers import FileSpool, file_router
 
 logger = logging.getLogger("coupdemain.server")
 

@@ -573,7 +573,7 @@ class FrameEncoder:
                                   fps=self.quality.quality.fps)
             stream = _Stream(region, rect, bitrate, encoder)
             self._streams[key] = stream
-            logger.debug("video stream %d: %dx%d at %d,%d, %d kbit/s", stream_id,
+            logger.info("video stream %d: %dx%d at %d,%d, %d kbit/s", stream_id,
                          rect.width, rect.height, rect.x, rect.y, bitrate // 1000)
         payload = stream.encoder.encode(pixels)
         return EncodedRect(rect.x, rect.y, rect.width, rect.height, Encoding.H264, payload)

@@ -1,6 +1,6 @@
 // Injected by the bench into the viewer's page, the same for every stack.
-// It reads only the picture the person sees: the largest <canvas> on the
-// page (coupdemain's #screen, noVNC's screen), in remote pixels.
+// It reads only the picture the person sees, in remote pixels: coupdemain's
+// <canvas id="screen">, else the largest <canvas> on the page (noVNC's).
 //
 // - Input time: event.timeStamp of the keydown / pointerdown, read in the
 //   capture phase on window (before any viewer code runs).
@@ -36,6 +36,10 @@
     }, true);
 
     B.canvas = () => {
+        // coupdemain's picture is #screen (the end-to-end tests read it too); any
+        // overlay canvas it may gain must not be taken for it.
+        const screen = document.querySelector("canvas#screen");
+        if (screen) return screen;
         let best = null;
         for (const canvas of document.querySelectorAll("canvas")) {
             if (canvas.width * canvas.height > (best ? best.width * best.height : 0)) best = canvas;

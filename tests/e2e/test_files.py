@@ -23,10 +23,14 @@ from tests.e2e.harness import Agent, wait_for, wait_for_status, xdotool
 from tests.support.server import ServerProcess
 
 DOWNLOAD = re.compile(rb"GET /api/sessions/\w+/files/[0-9a-f]{32} ")
+UPLOAD = re.compile(rb"PUT /api/sessions/\w+/files/[0-9a-f]{32}\?offset=(\d+) ")
 
 
 class CuttingProxy:
-    """Forwards loopback TCP to the server; cuts the first download after ``cut_after`` bytes."""
+    """Forwards loopback TCP to the server; cuts the first file download or upload in the middle.
+
+    ``cut_after``: the bytes of the response (download) or request (upload) let through.
+    """
 
     def __init__(self, target_port: int, cut_after: int | None, delay: float = 0.0) -> None:
         self.target_port = target_port
@@ -75,9 +79,12 @@ class CuttingProxy:
             writer.close()
             return
         self.requests.append(head)
-        cut = None
+        cut = cut_request = None
         if self.cut_after is not None and self.cuts == 0 and DOWNLOAD.match(head):
             cut = self.cut_after
+            self.cuts += 1
+        elif self.cut_after is not None and self.cuts == 0 and UPLOAD.match(head):
+            cut_request = self.cut_after
             self.cuts += 1
         delay = self.delay if DOWNLOAD.match(head) else 0.0
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
@@ -100,7 +107,8 @@ class CuttingProxy:
             for w in (dst, writer, up_writer):
                 w.close()
 
-        await asyncio.gather(pipe(reader, up_writer, None), pipe(up_reader, writer, cut, delay))
+        await asyncio.gather(pipe(reader, up_writer, cut_request),
+                             pipe(up_reader, writer, cut, delay))
 
 
 @pytest.fixture
@@ -211,6 +219,9 @@ def test_a_file_from_the_person_is_downloaded_from_the_console(
     assert download.suggested_filename == "photo de vacances.jpg"
     assert Path(download.path()).read_bytes() == content
     agent.window_saying("files", "Sent. Your technician can download it now.")
+    # The first upload was cut; the agent asked the server where it stood and went on.
+    offsets = [int(m.group(1)) for head in proxy.requests if (m := UPLOAD.match(head))]
+    assert proxy.cuts == 1 and offsets[0] == 0 and 0 < offsets[1] < len(content)
 
     page.goto(technician.session_url + "/history")
     page.locator("#events tr[data-action=file_downloaded]").wait_for()

@@ -150,3 +150,21 @@ test("the viewer reads the file messages and sends its own", () => {
     assert.throws(() => protocol.parse(JSON.stringify({ type: "file_progress", id: "a", done: 1.5 })));
     assert.equal(protocol.serialize(protocol.fileCancel("a")), '{"type":"file_cancel","id":"a"}');
 });
+
+test("after a reload, a file the page can no longer upload is cancelled; a complete one is kept", async () => {
+    const server = fakeServer();
+    server.received = 10;
+    const { files, sent } = transfers(server);
+    const id = "d".repeat(32);
+    files.receive({ type: "file_offer", id, name: "half.bin", size: 20, direction: "to_person", sender: "Alice" });
+    files.receive({ type: "file_status", id, state: "offered", by: "", reason: "" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(sent, [protocol.fileCancel(id)]);
+
+    const done = "c".repeat(32);
+    server.received = 20;
+    files.receive({ type: "file_offer", id: done, name: "whole.bin", size: 20, direction: "to_person", sender: "Alice" });
+    files.receive({ type: "file_status", id: done, state: "accepted", by: "", reason: "" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(sent.length, 1);
+});

@@ -207,6 +207,9 @@ export class FileTransfers {
                 if (FINAL.has(state) || state === "ready") transfer.file = null;
                 if (state === "offered" && transfer.file !== null && transfer.direction === "to_person") {
                     this.upload(transfer);
+                } else if (["offered", "accepted"].includes(state) && transfer.direction === "to_person" &&
+                           !transfer.ownOffer && !this.uploading.has(id)) {
+                    this.dropIfUnfinished(transfer);
                 }
                 break;
             }
@@ -277,6 +280,25 @@ export class FileTransfers {
         } finally {
             this.uploading.delete(transfer.id);
         }
+    }
+
+    /**
+     * A file offered before this page was loaded: the page has lost it, so an
+     * upload the server did not finish can never finish; it is cancelled.
+     * @param {Transfer} transfer
+     */
+    async dropIfUnfinished(transfer) {
+        this.uploading.add(transfer.id); // asked once per page
+        try {
+            transfer.uploaded = await this.held(transfer);
+        } catch (error) {
+            logger.info(`could not ask about ${transfer.name}: ${error.message}`);
+            return;
+        }
+        if (transfer.uploaded < transfer.size && !FINAL.has(transfer.state)) {
+            this.send(protocol.fileCancel(transfer.id));
+        }
+        this.onChange();
     }
 
     /**

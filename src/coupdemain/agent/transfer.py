@@ -499,6 +499,13 @@ class AgentFiles:
                 assert running.path is not None
                 await asyncio.to_thread(mover.upload, running.path, size)
                 return  # the server's "ready" status ends it
+        except asyncio.CancelledError:
+            # The session is over: the worker thread stops at its next piece.
+            running.cancelled.set()
+            if part is not None:
+                with contextlib.suppress(OSError):
+                    part.unlink()
+            raise
         except TransferCancelled:
             if part is not None:
                 with contextlib.suppress(OSError):

@@ -203,3 +203,60 @@ async def test_a_full_disk_during_a_download_reports_and_keeps_nothing(tmp_path:
     assert list((tmp_path / "Downloads").iterdir()) == []
     update = [e for e in posted if isinstance(e, ev.FileUpdate)][-1]
     assert (update.state, update.reason) == ("failed", "disk_full")
+
+
+class Endless:
+    """A 1 GiB download made of one reused piece: nothing is held but that piece."""
+
+    PIECE = bytes(range(256)) * 4096
+
+    def __init__(self, size: int) -> None:
+        self.size, self.position, self.status = size, 0, 200
+        self.largest_read = 0
+
+    def __enter__(self) -> Endless:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
+
+    def read(self, size: int) -> bytes:
+        self.largest_read = max(self.largest_read, size)
+        size = min(size, self.size - self.position, len(self.PIECE))
+        self.position += size
+        return self.PIECE if size == len(self.PIECE) else self.PIECE[:size]
+
+
+class Sink(io.RawIOBase):
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.written += len(data)
+        return len(data)
+
+
+def test_a_one_gibibyte_download_streams_in_pieces(tmp_path: Path) -> None:
+    import tracemalloc
+
+    size = 1024**3
+    response = Endless(size)
+    digest = hashlib.sha256()
+    for _ in range(size // len(Endless.PIECE)):
+        digest.update(Endless.PIECE)
+    sink = Sink()
+
+    class Opener:
+        def open(self, request: urllib.request.Request, *, timeout: float) -> Endless:
+            return response
+
+    tracemalloc.start()
+    try:
+        Mover(URL, "tok", opener=Opener(), open_file=lambda _p, _m: sink).download(  # type: ignore[arg-type,return-value]
+            tmp_path / "big.part", size, digest.hexdigest())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sink.written == size
+    assert response.largest_read <= at.PIECE_BYTES
+    assert peak < 16 * 1024**2, f"{peak} bytes held at once"

@@ -205,3 +205,31 @@ def test_ranges_and_names_in_headers() -> None:
     header = content_disposition('Été "x".txt')
     assert header.startswith('attachment; filename="_t_ _x_.txt"')
     assert "filename*=UTF-8''%C3%89t%C3%A9%20%22x%22.txt" in header
+
+
+async def test_a_one_gibibyte_upload_is_written_piece_by_piece() -> None:
+    import os
+    import tracemalloc
+    from pathlib import Path
+
+    from coupdemain.protocol import transfer as tr
+    from coupdemain.server.transfers import SpoolFile, _receive
+
+    piece = bytes(range(256)) * 256  # 64 KiB, as a network delivers it
+    size = 1024**3
+
+    class Body:
+        async def stream(self) -> AsyncIterator[bytes]:
+            for _ in range(size // len(piece)):
+                yield piece
+
+    spooled = SpoolFile(Path(os.devnull))
+    transfer = tr.Transfer(ID, tr.TO_PERSON, "big.iso", size, "Alice", "token")
+    tracemalloc.start()
+    try:
+        assert await _receive(Body(), spooled, transfer) == ""  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert spooled.received == size
+    assert peak < 16 * 1024**2, f"{peak} bytes held at once"

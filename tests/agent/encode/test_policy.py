@@ -267,3 +267,18 @@ def test_video_bitrate_scales_with_area_within_bounds() -> None:
     huge = quality.video_bitrate(3840 * 2160)
     assert small < big < huge
     assert big <= 4_000_000
+
+
+def test_a_viewer_that_drops_h264_ends_the_streams_and_gets_jpeg() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3])
+    canvas = Canvas(256, 512)
+    frames = [screen_with_video(step) for step in range(10)]
+    sent, now, last = run(encoder, canvas, frames, 0.0, None)
+    assert any(r.encoding is Encoding.H264 for r in sent[-1])
+    encoder.set_encodings([0, 1, 2])
+    sent, _, _ = run(encoder, canvas, [screen_with_video(step) for step in range(10, 13)], now,
+                     last)
+    assert all(r.encoding is not Encoding.H264 for rects in sent for r in rects)
+    assert any(r.encoding is Encoding.JPEG for r in sent[0])
+    assert encoder._streams == {}

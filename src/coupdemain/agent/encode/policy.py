@@ -349,6 +349,8 @@ class MotionDetector:
                 region.last_change = now
         self.regions = self.active(now)
         hot = self._counts >= self.min_changes
+        if int(hot.sum()) * TILE * TILE < self.min_area:
+            return self.regions  # not enough motion anywhere: no need to group it
         for c0, r0, c1, r1, count in _components(hot):
             if count * TILE * TILE < self.min_area or not tiles[r0 : r1 + 1, c0 : c1 + 1].any():
                 continue  # too small, or resting: history alone does not start video
@@ -525,7 +527,7 @@ class FrameEncoder:
             rect = region.pixel_rect(width, height)
             if rect is not None:
                 wanted[(rect.x, rect.y, rect.width, rect.height)] = region
-        for key in [k for k in self._streams if k not in wanted]:
+        for key in [k for k in self._streams if k not in wanted or not self.video]:
             self._streams.pop(key).encoder.close()
         out: list[EncodedRect] = []
         for key, region in wanted.items():
@@ -574,7 +576,7 @@ class FrameEncoder:
             stream = _Stream(region, rect, bitrate, encoder)
             self._streams[key] = stream
             logger.info("video stream %d: %dx%d at %d,%d, %d kbit/s", stream_id,
-                         rect.width, rect.height, rect.x, rect.y, bitrate // 1000)
+                        rect.width, rect.height, rect.x, rect.y, bitrate // 1000)
         payload = stream.encoder.encode(pixels)
         return EncodedRect(rect.x, rect.y, rect.width, rect.height, Encoding.H264, payload)
 

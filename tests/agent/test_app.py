@@ -121,7 +121,7 @@ async def test_wrong_code_then_consent_frames_control_and_end(
         keyframe = await server.expect(m.FrameUpdate)
         assert keyframe.keyframe
         banner = await agent.window("banner", "Alice Martin (Entraide Numérique) can see")
-        assert set(banner["buttons"]) == {"pause", "chat", "end_session"}
+        assert set(banner["buttons"]) == {"pause", "chat", "send_file", "end_session"}
 
         # Input before control is refused by the agent itself.
         x, y = notes.block_centre()
@@ -177,7 +177,7 @@ async def test_pause_resume_and_end_from_the_banner(
         assert await server.expect(m.Pause) == m.Pause(True)
         await server.send(m.State("viewing", paused=True))
         banner = await agent.window("banner", "Sharing is paused")
-        assert set(banner["buttons"]) == {"resume", "chat", "end_session"}
+        assert set(banner["buttons"]) == {"resume", "chat", "send_file", "end_session"}
         await agent.click(xvfb, "banner", "resume")
         assert await server.expect(m.Pause) == m.Pause(False)
         await server.send(m.State("viewing", paused=False))

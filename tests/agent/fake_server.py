@@ -55,7 +55,11 @@ class FakeServer:
         self.connected.set()
         try:
             async for data in ws:
-                if isinstance(data, bytes):
+                if isinstance(data, bytes) and m.binary_kind(data) in (
+                    m.FRAME_KIND_CURSOR_SHAPE, m.FRAME_KIND_CURSOR_POSITION
+                ):
+                    await self.received.put(m.parse_cursor(data))
+                elif isinstance(data, bytes):
                     await self.received.put(m.parse_frame(data))
                 else:
                     await self.received.put(m.parse(data, m.AGENT_SENDS))

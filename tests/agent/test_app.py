@@ -118,6 +118,8 @@ async def test_wrong_code_then_consent_frames_control_and_end(
         await server.send(m.Peer("viewer", True))
         screen = await server.expect(m.Screen)
         assert (screen.width, screen.height, screen.monitor) == (1280, 800, m.ALL_MONITORS)
+        shape = await server.expect(m.CursorShape)  # the pointer comes with the keyframe
+        assert shape.width > 0 and shape.png.startswith(b"\x89PNG")
         keyframe = await server.expect(m.FrameUpdate)
         assert keyframe.keyframe
         banner = await agent.window("banner", "Alice Martin (Entraide Numérique) can see")
@@ -143,6 +145,12 @@ async def test_wrong_code_then_consent_frames_control_and_end(
                 break
             await asyncio.sleep(0.05)
         assert notes.state()["color"] == "#ffff00"
+        # The pointer moved there travels back on its own, for the viewer to draw.
+        for _ in range(50):
+            if await server.expect(m.CursorPosition) == m.CursorPosition(x, y):
+                break
+        else:
+            raise AssertionError("the pointer's position never came")
 
         # The person takes control back; input stops at once.
         await agent.click(xvfb, "banner", "stop_control")

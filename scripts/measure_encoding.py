@@ -5,7 +5,7 @@ the encoding policy, H.264 through libx264) at 30 frames a second of a fake
 clock, acknowledging each frame at once, so the numbers are the encoder's
 own: no network, no viewer. Run from the repository root:
 
-    .venv/bin/python scripts/measure_encoding.py [--seconds 4] [--no-h264]
+    .venv/bin/python scripts/measure_encoding.py [--seconds 4] [--no-h264] [--x11]
 
 Workloads, on a 1280x720 screen of flat UI:
 
@@ -13,6 +13,10 @@ Workloads, on a 1280x720 screen of flat UI:
 - pan: a 640x360 photograph-like picture panning 4 px per frame;
 - shapes: five 80x80 flat shapes bouncing over the whole screen;
 - typing: one 8x13 glyph every 90 ms (11 characters a second) on white.
+
+With ``--x11`` the noise and shapes workloads are drawn instead by a Tk
+window on a private Xvfb, and the real capture (mss over XShm, XDamage)
+feeds the pipeline in real time; frames are acknowledged at once.
 
 Each line: frames sent / frames offered, kbit/s on the wire while moving,
 median and 90th-percentile encode time per frame, and the bytes of the
@@ -29,10 +33,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from coupdemain.agent.capture.base import Rect
 from coupdemain.agent.capture.fake import FakeScreen
 from coupdemain.agent.encode.policy import REFRESH_AFTER_SECONDS, REST_SECONDS, frame_size
-from coupdemain.agent.pipeline import FramePipeline
+from coupdemain.agent.pipeline import FramePipeline, PipelineOutput
 from coupdemain.protocol.encodings import Encoding
+from coupdemain.protocol.messages import FrameUpdate
 
 WIDTH, HEIGHT = 1280, 720
 FPS = 30
@@ -140,11 +146,136 @@ async def measure(name: str, change: Callable[[FakeScreen, int], None], seconds:
         pipeline.close()
 
 
+# The --x11 workloads: a Tk window at 200,100 redrawn about 30 times a second.
+X11_ANIMATION = r"""
+import sys, tkinter as tk
+import numpy as np
+mode = sys.argv[1]
+root = tk.Tk()
+root.overrideredirect(True)
+root.geometry("640x360+200+100")
+rng = np.random.default_rng(1)
+if mode == "noise":
+    label = tk.Label(root, bd=0)
+    label.pack()
+else:
+    canvas = tk.Canvas(root, width=640, height=360, bg="#f0f0f0", highlightthickness=0)
+    canvas.pack()
+    shapes = [(canvas.create_rectangle(x, y, x + 80, y + 80, fill=c, outline=""), [6, 4])
+              for x, y, c in ((20, 20, "#c82828"), (200, 100, "#28a03c"), (400, 200, "#1e5ac8"),
+                              (100, 250, "#e6b414"), (500, 40, "#782aa0"))]
+
+def frame():
+    if mode == "noise":
+        data = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8).tobytes()
+        image = tk.PhotoImage(data=b"P6 640 360 255\n" + data, format="PPM")
+        label.configure(image=image)
+        label.image = image
+    else:
+        for item, speed in shapes:
+            x0, y0, x1, y1 = canvas.coords(item)
+            if not 0 <= x0 + speed[0] <= 560:
+                speed[0] = -speed[0]
+            if not 0 <= y0 + speed[1] <= 280:
+                speed[1] = -speed[1]
+            canvas.move(item, *speed)
+    root.after(33, frame)
+
+root.after(100, frame)
+root.mainloop()
+"""
+
+
+async def measure_x11(name: str, seconds: float, h264: bool) -> str:
+    """One workload drawn on a private Xvfb, captured for real."""
+    import os
+    import subprocess
+    import sys
+
+    from coupdemain.agent.capture.damage import DamageTracker
+    from coupdemain.agent.capture.x11 import X11Screen
+    from coupdemain.demo.xvfb import VirtualScreen
+
+    with VirtualScreen(WIDTH, HEIGHT) as screen:
+        animation = subprocess.Popen([sys.executable, "-c", X11_ANIMATION, name],
+                                     env=screen.env())
+        previous = os.environ.get("DISPLAY")
+        os.environ["DISPLAY"] = screen.display
+        try:
+            await asyncio.sleep(1.0)
+            pipeline = FramePipeline(X11Screen(), changes=DamageTracker())
+            if h264:
+                pipeline.set_encodings([int(e) for e in Encoding])
+            times: list[float] = []
+            produce = pipeline.produce
+
+            def timed(keyframe: bool, damage: list[Rect] | None = None) -> PipelineOutput | None:
+                started = time.perf_counter()
+                try:
+                    return produce(keyframe, damage)
+                finally:
+                    times.append((time.perf_counter() - started) * 1000)
+
+            pipeline.produce = timed  # type: ignore[method-assign]
+            sink = _CountingSink(pipeline)
+            pipeline.set_active(True)
+            task = asyncio.create_task(pipeline.run(sink))
+            await asyncio.sleep(1.0)  # the keyframe and the start of the video
+            start_bytes, start_frames, started = sink.bytes, sink.frames, time.monotonic()
+            await asyncio.sleep(seconds)
+            elapsed = time.monotonic() - started
+            rate = (sink.bytes - start_bytes) * 8 / elapsed / 1000
+            fps = (sink.frames - start_frames) / elapsed
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            pipeline.close()
+        finally:
+            animation.kill()
+            animation.wait(10)
+            if previous is None:
+                os.environ.pop("DISPLAY", None)
+            else:
+                os.environ["DISPLAY"] = previous
+    p90 = statistics.quantiles(times, n=10)[-1]
+    used = ", ".join(f"{k} {v}" for k, v in sorted(sink.kinds.items()))
+    return (f"{name:7} x11 {fps:5.1f} frames/s  {rate:8.0f} kbit/s  encode median "
+            f"{statistics.median(times):5.1f} ms, p90 {p90:5.1f} ms  [{used}]")
+
+
+class _CountingSink:
+    """Acknowledges every frame at once and counts its bytes and encodings."""
+
+    def __init__(self, pipeline: FramePipeline) -> None:
+        self.pipeline = pipeline
+        self.bytes = 0
+        self.frames = 0
+        self.kinds: dict[str, int] = {}
+
+    async def send_screen(self, screen: object) -> None:
+        pass
+
+    async def send_cursor(self, update: object) -> None:
+        pass
+
+    async def send_frame(self, update: FrameUpdate) -> None:
+        self.bytes += frame_size(update.rects)
+        self.frames += 1
+        for rect in update.rects:
+            name = rect.encoding.name.lower()
+            self.kinds[name] = self.kinds.get(name, 0) + 1
+        self.pipeline.receive_ack(update.frame_id)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--no-h264", action="store_true", help="a viewer without WebCodecs")
+    parser.add_argument("--x11", action="store_true", help="draw on Xvfb, capture for real")
     args = parser.parse_args()
+    if args.x11:
+        for name in ("noise", "shapes"):
+            print(await measure_x11(name, args.seconds, not args.no_h264), flush=True)
+        return
     for name, change in workloads().items():
         print(await measure(name, change, args.seconds, not args.no_h264), flush=True)
 

@@ -456,7 +456,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _versions() -> dict[str, str]:
+def _versions() -> dict[str, str | bool]:
     def first_line(*cmd: str) -> str:
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
@@ -470,7 +470,11 @@ def _versions() -> dict[str, str]:
     return {"chromium": first_line("/usr/bin/chromium", "--version"),
             "x11vnc": package("x11vnc"), "websockify": package("websockify"),
             "novnc": package("novnc"),
-            "coupdemain_commit": first_line("git", "-C", str(HERE.parent), "rev-parse", "HEAD")}
+            "coupdemain_commit": first_line("git", "-C", str(HERE.parent), "rev-parse", "HEAD"),
+            # Uncommitted changes to what runs (the product's code) make the commit inexact.
+            "coupdemain_uncommitted": bool(subprocess.run(
+                ["git", "-C", str(HERE.parent), "status", "--porcelain", "--", "src", "web"],
+                capture_output=True, text=True, timeout=20).stdout.strip())}
 
 
 def main(argv: list[str] | None = None) -> int:

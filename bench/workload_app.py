@@ -94,6 +94,29 @@ class Shape:
             self.dy, self.y = -self.dy, min(max(self.y, 0), height - self.size)
 
 
+def _sprite(shape: Shape) -> bytes:
+    """The shape on white as BGRX bytes: a shaded disc with a soft edge, or a bevelled square."""
+    n = shape.size
+    y, x = np.mgrid[0:n, 0:n].astype(np.float32) + 0.5
+    rgb = np.array([(shape.colour >> 16) & 255, (shape.colour >> 8) & 255, shape.colour & 255],
+                   np.float32)
+    if shape.round:
+        r = n / 2
+        d = np.hypot(x - r, y - r)
+        light = 1.25 - 0.5 * np.hypot(x - r * 0.7, y - r * 0.7) / n  # lit from the top left
+        alpha = np.clip(r - d, 0, 1)  # one pixel of anti-aliasing at the edge
+    else:
+        light = 1.2 - 0.4 * (x + y) / (2 * n)
+        edge = np.minimum(np.minimum(x, y), np.minimum(n - x, n - y))
+        light = np.where(edge < 3, light * 0.7, light)  # a darker bevel
+        alpha = np.ones_like(x)
+    colour = np.clip(rgb * light[..., None], 0, 255)
+    picture = colour * alpha[..., None] + 255 * (1 - alpha[..., None])
+    bgrx = np.zeros((n, n, 4), np.uint8)
+    bgrx[..., :3] = picture[..., ::-1].astype(np.uint8)
+    return bgrx.tobytes()
+
+
 def _smooth_upscale(small: np.ndarray, factor: int) -> np.ndarray:
     """Bilinear enlargement of an (h, w, 3) array by ``factor``."""
     h, w = small.shape[:2]
@@ -143,7 +166,11 @@ class WorkloadApp:
             Shape(300, 200, -5, 4, 120, 0xE07030, False),
             Shape(600, 100, 4, -6, 70, 0x30B060, True),
             Shape(200, 300, 6, -2, 60, 0xB030B0, False),
+            Shape(500, 250, -6, -5, 100, 0xD0B020, True),
+            Shape(100, 200, 3, 7, 80, 0x20A0B0, False),
         ]
+        # Shaded and anti-aliased, like icons and buttons: not flat colour.
+        self.sprites = [_sprite(shape) for shape in self.shapes]
         self.shape_rects: list[tuple[int, int, int, int]] = []
         self.draw_all()
 
@@ -220,14 +247,12 @@ class WorkloadApp:
         for rect in self.shape_rects:
             self.fill(0xFFFFFF, *rect)
         self.shape_rects = []
-        for shape in self.shapes:
+        for shape, sprite in zip(self.shapes, self.sprites, strict=True):
             if move:
                 shape.move(sw, sh)
             rect = (sx + shape.x, sy + shape.y, shape.size, shape.size)
-            if shape.round:
-                self.window.fill_arc(self.gc(shape.colour), *rect, 0, 360 * 64)
-            else:
-                self.fill(shape.colour, *rect)
+            self.window.put_image(self.copy_gc, rect[0], rect[1], shape.size, shape.size,
+                                  X.ZPixmap, 24, 0, sprite)
             self.shape_rects.append(rect)
 
     def draw_video(self, advance: bool = True) -> None:

@@ -49,8 +49,9 @@ def test_the_question_in_french_then_the_next_one(root: tk.Tk) -> None:
     answers: list[tuple[str, bool, str]] = []
     question = FileQuestion(root, FR, trace=UiTrace(None),
                             on_answer=lambda *answer: answers.append(answer))
-    question.ask(ev.AskFile(ID, "facture.pdf", 1_234_567, "Alice Martin", "/home/bob/Téléchargements"))
-    question.ask(ev.AskFile("f" * 32, "photo.jpg", 10, "Alice Martin", "/home/bob/Téléchargements"))
+    folder = "/home/bob/Téléchargements"
+    question.ask(ev.AskFile(ID, "facture.pdf", 1_234_567, "Alice Martin", folder))
+    question.ask(ev.AskFile("f" * 32, "photo.jpg", 10, "Alice Martin", folder))
     shown = texts(question)
     assert "Alice Martin souhaite vous envoyer un fichier." in shown
     assert f"facture.pdf (1,2{NB}Mo)" in shown

@@ -8,9 +8,10 @@ JPEG):
   that changed in at least ``MOTION_MIN_CHANGES`` of them are *hot*. A
   connected group of hot tiles covering at least ``MIN_VIDEO_AREA`` pixels
   becomes a *video region*: its bounding box, sent as one H.264 stream
-  (``h264.py``) when the viewer decodes H.264, as JPEG otherwise. A
-  region only grows (a new stream, with a keyframe); it ends once none of
-  its tiles changed for ``REST_SECONDS``.
+  (``h264.py``) when the viewer decodes H.264; otherwise its dirty tiles
+  go as stills (JPEG for video-like content). A region only grows (a new
+  stream, with a keyframe); it ends once none of its tiles changed for
+  ``REST_SECONDS``.
 - **Rest becomes lossless.** Every tile last sent lossily (JPEG, H.264)
   is remembered with the time it last changed. Once it has not changed for
   ``REFRESH_AFTER_SECONDS`` and lies in no video region, it is sent again
@@ -473,7 +474,10 @@ class FrameEncoder:
         regions = self.motion.observe(np.zeros_like(tiles) if keyframe else tiles, now)
         out: list[EncodedRect] = []
         still = tiles.copy()
-        if keyframe:
+        if keyframe or not self.video:
+            # A viewer without H.264 gets the dirty tiles of a video region
+            # like any others (JPEG for video-like content), and no refresh
+            # until the region rests.
             self._end_streams()
         else:
             out.extend(self._encode_video(pixels, tiles, regions, still, width, height, now))
@@ -527,7 +531,7 @@ class FrameEncoder:
             rect = region.pixel_rect(width, height)
             if rect is not None:
                 wanted[(rect.x, rect.y, rect.width, rect.height)] = region
-        for key in [k for k in self._streams if k not in wanted or not self.video]:
+        for key in [k for k in self._streams if k not in wanted]:
             self._streams.pop(key).encoder.close()
         out: list[EncodedRect] = []
         for key, region in wanted.items():
@@ -537,18 +541,14 @@ class FrameEncoder:
             if not tiles[region.tile_slices()].any():
                 continue  # nothing moved in it this frame
             region_pixels = pixels[rect.y : rect.y + rect.height, rect.x : rect.x + rect.width]
-            if not self.video:
-                # JPEG for the whole region: the viewer paints no H.264.
-                out.append(self._encode_still(pixels, rect, lossless=False))
-            else:
-                try:
-                    out.append(self._encode_stream(key, rect, region, region_pixels))
-                except (VideoEncodeError, ValueError):
-                    logger.warning("video encoding failed; sending the region as stills",
-                                   exc_info=True)
-                    self._streams.pop(key, None)
-                    continue
-                self._mark(rect, lossy=True)
+            try:
+                out.append(self._encode_stream(key, rect, region, region_pixels))
+            except (VideoEncodeError, ValueError):
+                logger.warning("video encoding failed; sending the region as stills",
+                               exc_info=True)
+                self._streams.pop(key, None)
+                continue
+            self._mark(rect, lossy=True)
             # Whole tiles the region covers leave the still path; a partly
             # covered edge tile (odd screen sizes) stays in it.
             if rect.y + rect.height == height:

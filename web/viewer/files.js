@@ -497,7 +497,8 @@ export class FilesPanel {
             if (item.text.textContent !== shown.text) item.text.textContent = shown.text;
             item.item.classList.toggle("files-problem", ["refused", "failed"].includes(transfer.state));
             item.cancel.hidden = !shown.cancellable || !this.available;
-            item.link.hidden = shown.link === "";
+            // The server keeps a file only while the session lasts.
+            item.link.hidden = shown.link === "" || !this.available;
             if (shown.link) {
                 item.link.href = shown.link;
                 item.link.setAttribute("download", transfer.name);

@@ -12,6 +12,7 @@ from coupdemain.agent.changes import TILE, all_tiles, dirty_tiles
 from coupdemain.agent.encode.h264 import unpack_payload
 from coupdemain.agent.encode.policy import (
     DELAY_HIGH_SECONDS,
+    MAX_REFRESH_TILES,
     QUALITY_LEVELS,
     REFRESH_AFTER_SECONDS,
     REST_SECONDS,
@@ -282,3 +283,25 @@ def test_a_viewer_that_drops_h264_ends_the_streams_and_gets_jpeg() -> None:
     assert all(r.encoding is not Encoding.H264 for rects in sent for r in rects)
     assert any(r.encoding is Encoding.JPEG for r in sent[0])
     assert encoder._streams == {}
+
+
+def test_a_large_refresh_is_spread_over_frames() -> None:
+    encoder = FrameEncoder()
+    canvas = Canvas(384, 640)
+    first = bgra(384, 640)
+    photo = photo_like(384, 640)  # 60 tiles of photograph
+    canvas.paint(encoder.encode(first, all_tiles(640, 384), 0.0, keyframe=True))
+    rects = encoder.encode(photo, dirty_tiles(first, photo), 1.0)
+    assert {r.encoding for r in rects} == {Encoding.JPEG}
+    canvas.paint(rects)
+    nothing = np.zeros((6, 10), np.bool_)
+    later = 1.0 + REFRESH_AFTER_SECONDS
+    tiles_sent = []
+    for _ in range(3):
+        rects = encoder.encode(photo, nothing, later)
+        canvas.paint(rects)
+        tiles_sent.append(sum(r.width * r.height for r in rects) // (TILE * TILE))
+        later += STEP
+    assert tiles_sent == [MAX_REFRESH_TILES, 60 - MAX_REFRESH_TILES, 0]
+    assert canvas.error(photo) == 0
+    assert encoder.seconds_until_due(later) is None

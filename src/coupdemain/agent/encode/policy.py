@@ -55,6 +55,10 @@ MIN_VIDEO_AREA = 12 * TILE * TILE
 MAX_VIDEO_REGIONS = 2
 REST_SECONDS = 0.4
 REFRESH_AFTER_SECONDS = 0.4
+# At most this many tiles are refreshed per frame (a 640x360 photo is 60):
+# a photograph's PNG is large, and one huge frame would hold back the
+# frames behind it on a slow link. The rest goes with the next frames.
+MAX_REFRESH_TILES = 32
 # Clock readings are floats: a deadline reached to within this counts as reached.
 EPSILON_SECONDS = 1e-6
 # Bytes each rect costs on the wire besides its payload (protocol.messages).
@@ -482,6 +486,10 @@ class FrameEncoder:
         else:
             out.extend(self._encode_video(pixels, tiles, regions, still, width, height, now))
         refresh = self._refresh_tiles(tiles, now)
+        if int(refresh.sum()) > MAX_REFRESH_TILES:
+            # The first tiles in reading order now, the others next frame.
+            flat = refresh.reshape(-1)
+            flat[np.flatnonzero(flat)[MAX_REFRESH_TILES:]] = False
         for rect in merge_tiles(still, width, height):
             out.append(self._encode_still(pixels, rect, lossless=False))
         for rect in merge_tiles(refresh, width, height):

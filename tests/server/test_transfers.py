@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,6 +52,13 @@ async def receive(ws: ClientConnection, kind: str, **fields: Any) -> dict[str, A
 
 @pytest.fixture
 async def session(server: ServerProcess) -> AsyncIterator[Session]:
+    async with open_session(server) as opened:
+        yield opened
+
+
+@contextlib.asynccontextmanager
+async def open_session(server: ServerProcess) -> AsyncIterator[Session]:
+    """A session in viewing, with the agent's and the viewer's WebSockets open."""
     with signed_in_client(server, "alice") as client:
         issued = issue_code(client)
         csrf = csrf_of(client.get("/").text)
@@ -233,3 +242,27 @@ async def test_a_one_gibibyte_upload_is_written_piece_by_piece() -> None:
         tracemalloc.stop()
     assert spooled.received == size
     assert peak < 16 * 1024**2, f"{peak} bytes held at once"
+
+
+async def test_the_settings_limit_directions_and_sizes(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "s", extra_env={
+        "COUPDEMAIN_FILE_TRANSFER_DIRECTIONS": "to_technician",
+        "COUPDEMAIN_FILE_TRANSFER_MAX_BYTES": "1000"})
+    server.create_user("alice", "Alice Martin", "Entraide")
+    server.start()
+    try:
+        async with open_session(server) as session:
+            page = session.client.get(f"/sessions/{session.session_id}").text
+            assert 'data-file-max-bytes="1000"' in page
+            assert 'data-file-directions="to_technician"' in page
+            await session.viewer.send(json.dumps(
+                {"type": "file_offer", "id": ID, "name": "a.txt", "size": 5}))
+            status = await receive(session.viewer, "file_status", id=ID)
+            assert (status["state"], status["reason"]) == ("refused", "direction")
+            await session.agent.send(json.dumps(
+                {"type": "file_offer", "id": OTHER, "name": "big.iso", "size": 1001,
+                 "sha256": "0" * 64}))
+            status = await receive(session.agent, "file_status", id=OTHER)
+            assert (status["state"], status["reason"]) == ("refused", "too_large")
+    finally:
+        server.stop()

@@ -140,7 +140,7 @@ class FileLimits:
         except KeyError:
             choices = ", ".join(DIRECTION_SETTINGS)
             raise ValueError(
-                f"file transfer directions {directions!r} is not one of {choices}"
+                f"--file-transfer-directions {directions!r} must be one of: {choices}."
             ) from None
         return cls(max(0, max_bytes), allowed)
 

@@ -47,7 +47,9 @@ class Chromium:
              f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
              # Timers and painting of a page nobody looks at must not slow down.
              "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-             "--disable-backgrounding-occluded-windows", *CHROMIUM_ARGS, "about:blank"],
+             "--disable-backgrounding-occluded-windows",
+             # The bench reads the viewer's English status lines.
+             "--lang=en-US", *CHROMIUM_ARGS, "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         port_file = self.profile / "DevToolsActivePort"

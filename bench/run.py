@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -120,15 +121,25 @@ def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(value - before.get(pid, 0.0) for pid, value in after.items())
 
 
+@functools.cache
+def _powers_of_31(n: int) -> np.ndarray:
+    """31^(n-1-i) mod 2^32 for i in 0..n-1."""
+    powers = np.ones(n, np.uint64)
+    for i in range(n - 2, -1, -1):
+        powers[i] = (int(powers[i + 1]) * 31) % (1 << 32)
+    return powers
+
+
 def row_hashes(rgb: np.ndarray) -> list[int]:
-    """probe.js's rowHashes in numpy: per row, h = h * 31 + v (mod 2^32) over R, G, B."""
+    """probe.js's rowHashes in numpy: per row, h = h * 31 + v (mod 2^32) over R, G, B.
+
+    The hash is the sum of v_i * 31^(n-1-i) mod 2^32; each term is below 2^40
+    and a row has far fewer than 2^23 of them, so uint64 holds the sum exactly.
+    """
     height, width, _ = rgb.shape
     values = rgb.reshape(height, width * 3).astype(np.uint64)
-    n = width * 3
-    powers = np.ones(n, np.uint64)
-    for i in range(n - 2, -1, -1):  # 31^(n-1-i) mod 2^32
-        powers[i] = (int(powers[i + 1]) * 31) % (1 << 32)
-    return [int(h) % (1 << 32) for h in (values * powers[None, :]).sum(axis=1)]
+    sums = (values * _powers_of_31(width * 3)[None, :]).sum(axis=1)
+    return [int(h) % (1 << 32) for h in sums]
 
 
 class Screen:
@@ -136,7 +147,6 @@ class Screen:
 
     def __init__(self, screen: VirtualScreen) -> None:
         self.grabber = mss.MSS(display=screen.display)
-        self._powers: dict[int, np.ndarray] = {}
 
     def rgb(self, region: tuple[int, int, int, int]) -> np.ndarray:
         x, y, w, h = region

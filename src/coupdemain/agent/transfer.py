@@ -406,7 +406,7 @@ class AgentFiles:
             # The server refuses these; a second check costs nothing.
             await self.send(m.FileAnswer(offer.id, False, exc.reason))
             self.post(ev.FileUpdate(offer.id, "refused", by="person", reason=exc.reason,
-                                    name=offer.name))
+                                    name=offer.name, direction=tr.TO_PERSON))
             return
         self.running[offer.id] = Running(offer, tr.TO_PERSON)
         self.post(ev.AskFile(offer.id, offer.name, offer.size, offer.sender, str(self.folder)))

@@ -137,6 +137,7 @@ class FileUpdate:
     reason: str = ""
     name: str = ""               # for a file refused before it was shown
     path: str = ""               # "delivered": where it was saved
+    direction: str = "to_technician"  # for a file refused before it was shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,7 +206,7 @@ class FilesWindow(AgentWindow):
         row = self.rows.get(event.id)
         if row is None:
             if event.state in ("refused", "failed", "cancelled") and event.name:
-                self.start(ev.FileStarted(event.id, event.name, 0, "to_technician"))
+                self.start(ev.FileStarted(event.id, event.name, 0, event.direction))
                 row = self.rows[event.id]
             else:
                 return

@@ -333,7 +333,8 @@ async def test_damage_grabs_only_its_tiles_and_the_viewer_stays_exact(
     assert output is not None and not output.update.keyframe
     assert screen.captures == captures  # no whole-screen grab
     assert screen.area_captures == [Rect(192, 128, 64, 64)]
-    assert [(r.x, r.y, r.width, r.height) for r in output.update.rects] == [(192, 128, 64, 64)]
+    # Only the glyph's pixels travel (the encoder crops small rects to what changed).
+    assert [(r.x, r.y, r.width, r.height) for r in output.update.rects] == [(200, 130, 6, 13)]
     paint(canvas, output.update)
     assert np.array_equal(canvas, screen.pixels[..., 2::-1])
 
@@ -376,7 +377,7 @@ async def test_unknown_damage_diffs_the_whole_screen(
     output = await damaged_step(damaged, None)
     assert output is not None and screen.captures == captures + 1
     assert screen.area_captures == []
-    assert [(r.x, r.y) for r in output.update.rects] == [(256, 128)]
+    assert [(r.x, r.y) for r in output.update.rects] == [(300, 180)]
 
 
 async def test_damage_over_most_of_the_screen_grabs_it_whole(
@@ -423,7 +424,7 @@ async def test_damage_follows_the_shared_region_origin(screen: FakeScreen) -> No
         offset.fill(70, 70, 3, 3, (5, 5, 5))
         output = await damaged_step(pipeline, [Rect(1070, 570, 3, 3)])
         assert output is not None
-        assert [(r.x, r.y) for r in output.update.rects] == [(64, 64)]
+        assert [(r.x, r.y) for r in output.update.rects] == [(70, 70)]
         assert offset.area_captures == [Rect(64, 64, 64, 64)]
     finally:
         pipeline.close()
@@ -454,7 +455,7 @@ async def test_damage_drawn_without_credit_goes_once_an_ack_comes(screen: FakeSc
                 break
             await asyncio.sleep(0.01)
         assert isinstance(sink.sent[2], FrameUpdate)
-        assert [(r.x, r.y) for r in sink.sent[2].rects] == [(0, 0)]
+        assert [(r.x, r.y) for r in sink.sent[2].rects] == [(10, 10)]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

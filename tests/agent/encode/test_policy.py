@@ -305,3 +305,42 @@ def test_a_large_refresh_is_spread_over_frames() -> None:
     assert tiles_sent == [MAX_REFRESH_TILES, 60 - MAX_REFRESH_TILES, 0]
     assert canvas.error(photo) == 0
     assert encoder.seconds_until_due(later) is None
+
+
+def test_a_small_change_is_cropped_to_its_pixels() -> None:
+    encoder = FrameEncoder()
+    canvas = Canvas(128, 128)
+    before = bgra(128, 128)
+    canvas.paint(encoder.encode(before, all_tiles(128, 128), 0.0, keyframe=True))
+    after = before.copy()
+    after[70:83, 10:18, :3] = 20  # a glyph
+    rects = encoder.encode(after, dirty_tiles(before, after), 1.0)
+    assert [(r.encoding, r.x, r.y, r.width, r.height) for r in rects] == [
+        (Encoding.SOLID, 10, 70, 8, 13)]
+    canvas.paint(rects)
+    assert canvas.error(after) == 0
+    # Only the meaningless alpha byte changes: nothing to send.
+    alpha = after.copy()
+    alpha[0:10, 0:10, 3] = 7
+    assert encoder.encode(alpha, dirty_tiles(after, alpha), 2.0) == []
+
+
+def test_a_lossless_crop_in_a_lossy_tile_leaves_the_tile_to_the_refresh() -> None:
+    encoder = FrameEncoder()
+    canvas = Canvas(64, 64)
+    first = bgra(64, 64)
+    photo = photo_like(64, 64)
+    canvas.paint(encoder.encode(first, all_tiles(64, 64), 0.0, keyframe=True))
+    rects = encoder.encode(photo, dirty_tiles(first, photo), 1.0)
+    assert [r.encoding for r in rects] == [Encoding.JPEG]
+    canvas.paint(rects)
+    typed = photo.copy()
+    typed[5:10, 5:10, :3] = 0
+    rects = encoder.encode(typed, dirty_tiles(photo, typed), 1.1)
+    assert [(r.encoding, r.width, r.height) for r in rects] == [(Encoding.SOLID, 5, 5)]
+    canvas.paint(rects)
+    assert canvas.error(typed) > 0  # the rest of the tile is still the JPEG
+    rects = encoder.encode(typed, np.zeros((1, 1), np.bool_), 1.1 + REFRESH_AFTER_SECONDS)
+    assert [(r.encoding, r.width, r.height) for r in rects] == [(Encoding.PNG, 64, 64)]
+    canvas.paint(rects)
+    assert canvas.error(typed) == 0

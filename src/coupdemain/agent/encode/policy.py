@@ -61,6 +61,9 @@ REFRESH_AFTER_SECONDS = 0.4
 MAX_REFRESH_TILES = 32
 # Clock readings are floats: a deadline reached to within this counts as reached.
 EPSILON_SECONDS = 1e-6
+# Small changed rects are cropped to the pixels that changed (a typed glyph
+# is 8x13 pixels of its 64x64 tile); above this size the diff is not worth it.
+CROP_MAX_PIXELS = 16 * TILE * TILE
 # Bytes each rect costs on the wire besides its payload (protocol.messages).
 RECT_OVERHEAD_BYTES = 13
 
@@ -409,6 +412,8 @@ class FrameEncoder:
         self._next_stream_id = 1
         self._lossy: TileMap | None = None
         self._changed_at: npt.NDArray[np.float64] | None = None
+        # The picture as the viewer has it once it paints what was sent.
+        self._shown: Pixels | None = None
 
     # --- settings (any thread) ---
 
@@ -473,6 +478,9 @@ class FrameEncoder:
             self._end_streams()
             self.motion.reset()
         assert self._changed_at is not None
+        crop = not keyframe and self._shown is not None and self._shown.shape == pixels.shape
+        if not crop:
+            self._shown = pixels.copy()
         self._changed_at[tiles] = now
         self.rects.jpeg_quality = self.quality.quality.jpeg_quality
         regions = self.motion.observe(np.zeros_like(tiles) if keyframe else tiles, now)
@@ -491,9 +499,13 @@ class FrameEncoder:
             flat = refresh.reshape(-1)
             flat[np.flatnonzero(flat)[MAX_REFRESH_TILES:]] = False
         for rect in merge_tiles(still, width, height):
-            out.append(self._encode_still(pixels, rect, lossless=False))
+            encoded = self._encode_still(pixels, rect, lossless=False, crop=crop)
+            if encoded is not None:
+                out.append(encoded)
         for rect in merge_tiles(refresh, width, height):
-            out.append(self._encode_still(pixels, rect, lossless=True))
+            encoded = self._encode_still(pixels, rect, lossless=True)
+            assert encoded is not None
+            out.append(encoded)
         return out
 
     def _refresh_tiles(self, tiles: TileMap | None, now: float) -> TileMap:
@@ -518,10 +530,35 @@ class FrameEncoder:
         c1 = (rect.x + rect.width + TILE - 1) // TILE
         self._lossy[r0:r1, c0:c1] = lossy
 
-    def _encode_still(self, pixels: Pixels, rect: Rect, *, lossless: bool) -> EncodedRect:
-        encoded = self.rects.encode_rect(pixels, rect, lossless=lossless)
-        self._mark(rect, encoded.encoding not in LOSSLESS)
+    def _encode_still(
+        self, pixels: Pixels, rect: Rect, *, lossless: bool, crop: bool = False
+    ) -> EncodedRect | None:
+        """Encodes one still rect, cropped to what changed when ``crop`` and small.
+
+        Returns None when no pixel of the rect changed (only the meaningless
+        alpha byte did).
+        """
+        target = rect
+        if crop and rect.area <= CROP_MAX_PIXELS:
+            assert self._shown is not None
+            box = _changed_box(self._shown, pixels, rect)
+            if box is None:
+                return None
+            target = box
+        encoded = self.rects.encode_rect(pixels, target, lossless=lossless)
+        if encoded.encoding not in LOSSLESS:
+            self._mark(target, lossy=True)
+        elif target == rect:
+            self._mark(rect, lossy=False)
+        # A lossless crop leaves the rest of its tiles as they were: exact or not.
+        self._show(pixels, rect)
         return encoded
+
+    def _show(self, pixels: Pixels, rect: Rect) -> None:
+        """Remembers that the viewer now has ``rect`` of ``pixels`` (closely, if lossy)."""
+        if self._shown is not None and self._shown.shape == pixels.shape:
+            area = (slice(rect.y, rect.y + rect.height), slice(rect.x, rect.x + rect.width))
+            self._shown[area] = pixels[area]
 
     def _encode_video(
         self,
@@ -557,6 +594,7 @@ class FrameEncoder:
                 self._streams.pop(key, None)
                 continue
             self._mark(rect, lossy=True)
+            self._show(pixels, rect)
             # Whole tiles the region covers leave the still path; a partly
             # covered edge tile (odd screen sizes) stays in it.
             if rect.y + rect.height == height:
@@ -596,6 +634,20 @@ class FrameEncoder:
     def close(self) -> None:
         """Ends every video stream."""
         self._end_streams()
+
+
+def _changed_box(old: Pixels, new: Pixels, rect: Rect) -> Rect | None:
+    """The smallest rect inside ``rect`` holding every pixel that differs (alpha aside)."""
+    area = (slice(rect.y, rect.y + rect.height), slice(rect.x, rect.x + rect.width))
+    a = np.ascontiguousarray(old[area]).view(np.uint32).reshape(rect.height, rect.width)
+    b = np.ascontiguousarray(new[area]).view(np.uint32).reshape(rect.height, rect.width)
+    changed = ((a ^ b) & np.uint32(0x00FFFFFF)) != 0
+    rows = np.flatnonzero(changed.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(changed.any(axis=0))
+    top, left = int(rows[0]), int(cols[0])
+    return Rect(rect.x + left, rect.y + top, int(cols[-1]) - left + 1, int(rows[-1]) - top + 1)
 
 
 def frame_size(rects: Iterable[EncodedRect]) -> int:

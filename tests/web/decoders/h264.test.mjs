@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import H264Decoder, {
-    codecFromAccessUnit, h264Supported, MAX_STREAMS, unpackPayload,
+    codecFromAccessUnit, h264Supported, MAX_FAILED_STREAMS, MAX_STREAMS, unpackPayload,
 } from "../../../web/viewer/decoders/h264.js";
 import { supportedEncodings } from "../../../web/viewer/decoders/index.js";
 import { parseFrame } from "../../../web/viewer/protocol.js";
@@ -129,4 +129,19 @@ test("the viewer tells H.264 apart by what WebCodecs says", async () => {
     assert.equal(await h264Supported(fakeWebCodecs()), true);
     assert.deepEqual(await supportedEncodings(fakeWebCodecs()), [0, 1, 2, 3]);
     assert.deepEqual(await supportedEncodings({}), [0, 1, 2]);
+});
+
+test("streams that keep failing are reported once, as if refused", async () => {
+    const failWith = Object.assign(new Error("bad data"), { name: "EncodingError" });
+    const reasons = [];
+    const decoder = new H264Decoder({
+        env: fakeWebCodecs({ failWith }), onUnsupported: (reason) => reasons.push(reason),
+    });
+    for (let i = 0; i < MAX_FAILED_STREAMS + 1; i += 1) {
+        await assert.rejects(decoder.decodeRect(rectOf("h264_key")), {
+            message: "h264 stream 5 failed: bad data",
+        });
+        assert.equal(reasons.length, i + 1 >= MAX_FAILED_STREAMS ? 1 : 0);
+    }
+    assert.match(reasons[0], /^3 streams failed in a row; the last: h264 stream 5 failed: bad data$/);
 });

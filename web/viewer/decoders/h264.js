@@ -24,6 +24,9 @@ export const PROBE_CONFIG = Object.freeze({
 export const MAX_STREAMS = 4;
 // A picture that has not come out of the decoder after this long never will.
 export const PICTURE_TIMEOUT_MS = 2000;
+// This many streams failing in a row, with no picture between: the browser
+// cannot decode the agent's H.264 after all, and says so (onUnsupported).
+export const MAX_FAILED_STREAMS = 3;
 const FRAME_DURATION_US = 33_333;
 
 /**
@@ -97,6 +100,7 @@ export default class H264Decoder {
         this.onUnsupported = options.onUnsupported ?? (() => {});
         /** @type {Map<number, Stream>} in least recently used order */
         this.streams = new Map();
+        this.failedStreams = 0;
     }
 
     /**
@@ -205,6 +209,7 @@ export default class H264Decoder {
             return;
         }
         clearTimeout(waiting.timer);
+        this.failedStreams = 0;
         const { x, y, width, height } = waiting.rect;
         if (frame.displayWidth !== width || frame.displayHeight !== height) {
             const size = `${frame.displayWidth}×${frame.displayHeight}`;
@@ -222,6 +227,10 @@ export default class H264Decoder {
      * @param {string} message
      */
     failStream(stream, message) {
+        this.failedStreams += 1;
+        if (this.failedStreams === MAX_FAILED_STREAMS) {
+            this.onUnsupported(`${MAX_FAILED_STREAMS} streams failed in a row; the last: ${message}`);
+        }
         const pending = stream.pending.splice(0);
         this.closeStream(stream.id, message, stream);
         for (const waiting of pending) {

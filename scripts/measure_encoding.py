@@ -6,6 +6,7 @@ clock, acknowledging each frame at once, so the numbers are the encoder's
 own: no network, no viewer. Run from the repository root:
 
     .venv/bin/python scripts/measure_encoding.py [--seconds 4] [--no-h264] [--x11]
+        [--link-kbps 1500]
 
 Workloads, on a 1280x720 screen of flat UI:
 
@@ -192,7 +193,7 @@ root.mainloop()
 """
 
 
-async def measure_x11(name: str, seconds: float, h264: bool) -> str:
+async def measure_x11(name: str, seconds: float, h264: bool, link_kbps: float = 0.0) -> str:
     """One workload drawn on a private Xvfb, captured for real."""
     import os
     import subprocess
@@ -223,7 +224,7 @@ async def measure_x11(name: str, seconds: float, h264: bool) -> str:
                     times.append((time.perf_counter() - started) * 1000)
 
             pipeline.produce = timed  # type: ignore[method-assign]
-            sink = _CountingSink(pipeline)
+            sink = _CountingSink(pipeline, link_kbps)
             pipeline.set_active(True)
             task = asyncio.create_task(pipeline.run(sink))
             await asyncio.sleep(1.0)  # the keyframe and the start of the video
@@ -232,6 +233,7 @@ async def measure_x11(name: str, seconds: float, h264: bool) -> str:
             elapsed = time.monotonic() - started
             rate = (sink.bytes - start_bytes) * 8 / elapsed / 1000
             fps = (sink.frames - start_frames) / elapsed
+            level, delay = pipeline.quality.level, pipeline.quality.delay
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             pipeline.close()
@@ -244,15 +246,23 @@ async def measure_x11(name: str, seconds: float, h264: bool) -> str:
                 os.environ["DISPLAY"] = previous
     p90 = statistics.quantiles(times, n=10)[-1]
     used = ", ".join(f"{k} {v}" for k, v in sorted(sink.kinds.items()))
+    link = f" over {link_kbps:.0f} kbit/s: level {level}, delay {delay * 1000:.0f} ms" \
+        if link_kbps else ""
     return (f"{name:7} x11 {fps:5.1f} frames/s  {rate:8.0f} kbit/s  encode median "
-            f"{statistics.median(times):5.1f} ms, p90 {p90:5.1f} ms  [{used}]")
+            f"{statistics.median(times):5.1f} ms, p90 {p90:5.1f} ms  [{used}]{link}")
 
 
 class _CountingSink:
-    """Acknowledges every frame at once and counts its bytes and encodings."""
+    """Acknowledges every frame and counts its bytes and encodings.
 
-    def __init__(self, pipeline: FramePipeline) -> None:
+    With ``link_kbps``, a frame is acknowledged once a link of that rate
+    would have carried it (frames queue behind each other), plus 10 ms.
+    """
+
+    def __init__(self, pipeline: FramePipeline, link_kbps: float = 0.0) -> None:
         self.pipeline = pipeline
+        self.link_kbps = link_kbps
+        self.link_free_at = 0.0
         self.bytes = 0
         self.frames = 0
         self.kinds: dict[str, int] = {}
@@ -269,7 +279,14 @@ class _CountingSink:
         for rect in update.rects:
             name = rect.encoding.name.lower()
             self.kinds[name] = self.kinds.get(name, 0) + 1
-        self.pipeline.receive_ack(update.frame_id)
+        if not self.link_kbps:
+            self.pipeline.receive_ack(update.frame_id)
+            return
+        now = time.monotonic()
+        size = frame_size(update.rects) * 8 / (self.link_kbps * 1000)
+        self.link_free_at = max(now, self.link_free_at) + size
+        delay = self.link_free_at - now + 0.010
+        asyncio.get_running_loop().call_later(delay, self.pipeline.receive_ack, update.frame_id)
 
 
 async def main() -> None:
@@ -277,10 +294,13 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--no-h264", action="store_true", help="a viewer without WebCodecs")
     parser.add_argument("--x11", action="store_true", help="draw on Xvfb, capture for real")
+    parser.add_argument("--link-kbps", type=float, default=0.0,
+                        help="with --x11: acknowledge as a link of this rate would")
     args = parser.parse_args()
     if args.x11:
         for name in ("noise", "shapes"):
-            print(await measure_x11(name, args.seconds, not args.no_h264), flush=True)
+            print(await measure_x11(name, args.seconds, not args.no_h264, args.link_kbps),
+                  flush=True)
         return
     for name, change in workloads().items():
         print(await measure(name, change, args.seconds, not args.no_h264), flush=True)

@@ -278,6 +278,27 @@ def sharpness(page: Page, screen: Screen, region: tuple[int, int, int, int], sto
         time.sleep(0.1)
 
 
+def wait_for_picture(page: Page, screen: Screen, timeout: float = 60.0) -> None:
+    """Waits until the canvas shows the patch and the barcode as the screen does.
+
+    A trial must not take the first picture's arrival for the change it caused.
+    """
+    points = [(x + w // 2, y + h // 2) for x, y, w, h in (LAYOUT["patch"], LAYOUT["barcode"])]
+    deadline = time.monotonic() + timeout
+    while True:
+        wrong = []
+        for x, y in points:
+            real = screen.rgb((x, y, 1, 1))[0, 0].astype(int)
+            seen = np.array(page.evaluate(f"window.__bench.pixel({x}, {y})"), int)
+            if np.abs(real - seen).max() > 30:
+                wrong.append(f"({x}, {y}) shows {seen.tolist()}, the screen {real.tolist()}")
+        if not wrong:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the canvas does not show the screen: {'; '.join(wrong)}")
+        time.sleep(0.2)
+
+
 def xdotool(screen: VirtualScreen, *args: str) -> None:
     subprocess.run(["xdotool", *args], env=screen.env(), check=True, timeout=20)
 
@@ -289,7 +310,8 @@ def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, brow
         f"window.__bench.barcode = {json.dumps([*LAYOUT['barcode'][:2], 16, 12])}")
     page.wait_for(f"window.__bench.size()[0] === {WIDTH}", "the remote screen on the canvas")
     app.ask("focus")
-    time.sleep(2.0)  # first picture, then quiet
+    wait_for_picture(page, screen)
+    time.sleep(1.0)  # then quiet
     offset = clock_offset_ms(page)
     rng = random.Random(7)
     result: dict[str, Any] = {"label": stack.label, "clock_offset_ms": round(offset, 3),
@@ -325,6 +347,9 @@ def metrics(stack: dict[str, Any]) -> dict[str, float | None]:
         lat = stack.get("latency", {}).get(kind, {})
         out[f"{label} median ms"] = lat.get("median_ms")
         out[f"{label} p95 ms"] = lat.get("p95_ms")
+    # A trial that saw no change is left out of the figures above: say how many.
+    out["latency trials missed"] = float(sum(
+        lat.get("missed", 0) for lat in stack.get("latency", {}).values()))
     # The same trials, up to the next animation frame: the first that can show the change.
     for kind, label in (("key", "key→frame"), ("click", "click→frame"), ("app", "app→frame")):
         shown = stack.get("latency", {}).get(kind, {}).get("to_next_frame", {})
@@ -397,6 +422,8 @@ def goal_cells(row: str, ours: dict[str, float | None],
 def _cell(value: float | None) -> str:
     if value is None:
         return "—"
+    if float(value).is_integer():
+        return str(int(value))
     if abs(value) >= 100:
         return f"{value:.0f}"
     return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"

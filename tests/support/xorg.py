@@ -86,7 +86,9 @@ class MonitorsDesktop:
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "xorg.conf"
         # Virtual is the largest desktop RandR may arrange; leave room.
-        config.write_text(_CONFIG.format(width=max(self.width, 2048), height=max(self.height, 1536)))
+        config.write_text(
+            _CONFIG.format(width=max(self.width, 2048), height=max(self.height, 1536))
+        )
         (self.workdir / "xorg.conf.d").mkdir(exist_ok=True)
         self.number = free_display()
         self._process = subprocess.Popen(

@@ -14,6 +14,7 @@ Unknown keys are ignored, so that a newer peer can add fields.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import struct
 import types
@@ -450,7 +451,9 @@ VIEWER_SENDS |= {FileOffer, FileCancel}
 SERVER_SENDS |= {FileOffer, FileTicket, FileProgress, FileStatus}
 
 
+@functools.cache
 def _field_types(cls: type[Message]) -> dict[str, Any]:
+    # Resolving the annotations evaluates strings: once per class, not per message.
     return typing.get_type_hints(cls)
 
 

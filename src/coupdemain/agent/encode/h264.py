@@ -30,6 +30,7 @@ from typing import ClassVar
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ...protocol.encodings import Encoding
 from ..capture.base import Pixels
@@ -120,6 +121,10 @@ class H264Encoder:
         }
         context.open()
         self._context = context
+        # One reformatter for the stream's life: it keeps its swscale context,
+        # which a fresh ``frame.reformat`` would set up again at every frame
+        # (3.9 against 0.7 ms for 832x448).
+        self._to_yuv = VideoReformatter()
 
     def encode(self, pixels: Pixels, *, keyframe: bool = False) -> bytes:
         """Encodes the next picture of the stream.
@@ -140,8 +145,14 @@ class H264Encoder:
                 f"a {pixels.shape[1]}x{pixels.shape[0]} region does not fit the "
                 f"{self.width}x{self.height} stream {self.stream_id}"
             )
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="bgra")
-        frame = frame.reformat(format="yuv420p")
+        if pixels.strides[1:] != (4, 1):
+            pixels = np.ascontiguousarray(pixels)
+        # The frame wraps the region where it lies in the screen's picture
+        # (rows a screen's width apart): no copy before the conversion.
+        bgra = av.VideoFrame.from_numpy_buffer(pixels, format="bgra")
+        # One thread, like the encoder: slices of a small region cost more
+        # in wake-ups than they save.
+        frame = self._to_yuv.reformat(bgra, format="yuv420p", threads=1)
         frame.pts = self.frames
         keyframe = keyframe or self._needs_keyframe
         if keyframe:

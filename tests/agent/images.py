@@ -39,3 +39,14 @@ def photo_like(height: int = 64, width: int = 128, grain: int = 25) -> Pixels:
     pixels[..., 2] = np.clip(128 + noise[..., 2] * 2, 0, 255)
     pixels[..., 3] = 255
     return pixels
+
+
+def terminal_text(lines: int, width: int, seed: int = 3) -> Pixels:
+    """Light-on-dark lines of 16-pixel-high glyphs, each line its own, like a terminal."""
+    rng = np.random.default_rng(seed)
+    glyphs = (rng.random((64, 16, 8)) < 0.35) & (np.arange(16)[None, :, None] < 12)
+    chars = rng.integers(0, 64, (lines, width // 8))
+    ink = glyphs[chars].transpose(0, 2, 1, 3).reshape(lines * 16, (width // 8) * 8)
+    pixels = bgra(lines * 16, width, (30, 30, 30))
+    pixels[:, : ink.shape[1], :3][ink] = 224
+    return pixels

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { Display, frameBounds, MAX_QUEUED_FRAMES, rectOutsideScreen } from "../../web/viewer/display.js";
+import { decoderFor } from "../../web/viewer/decoders/index.js";
 import { parseFrame } from "../../web/viewer/protocol.js";
 import { fixture } from "./fixtures.mjs";
 
@@ -11,9 +12,12 @@ function recordingCanvas(width = 0, height = 0) {
     const context = {
         fillStyle: "",
         fillRect(x, y, w, h) { painted.push(["fill", this.fillStyle, x, y, w, h]); },
-        drawImage(image, x, y) { painted.push(["image", image.name, x, y]); },
+        drawImage(image, ...at) {
+            painted.push(image === canvas ? ["copy", ...at] : ["image", image.name, ...at]);
+        },
     };
-    return { width, height, painted, getContext: () => context };
+    const canvas = { width, height, painted, getContext: () => context };
+    return canvas;
 }
 
 /** Decoders that settle in the order given, not the order asked: paint order must not care. */
@@ -121,4 +125,32 @@ test("resize keeps the picture when the size is the same", () => {
 
 test("frameBounds is the smallest screen holding every rect", () => {
     assert.deepEqual(frameBounds(parseFrame(fixture("multi").data)), { width: 32, height: 16 });
+});
+
+test("a copy moves what the canvas shows, in its turn among the frame's rects", async () => {
+    const canvas = recordingCanvas(32, 16);
+    const images = decodersSettlingIn([0])();
+    // Node has no image decoder: the PNG is a stand-in, the rest decode for real.
+    const decoders = (encoding) => (encoding === 1 ? images : decoderFor(encoding));
+    await new Display(canvas, { decoderFor: decoders })
+        .receiveFrame(parseFrame(fixture("copy").data));
+    assert.deepEqual(canvas.painted.filter((p) => p[0] !== "image"), [
+        ["fill", "rgb(246, 247, 249)", 0, 0, 32, 16],
+        ["copy", 2, 5, 12, 9, 2, 2, 12, 9],
+        ["copy", 2, 2, 12, 12, 18, 2, 12, 12],
+        ["fill", "rgb(31, 95, 191)", 2, 11, 12, 3],
+    ]);
+});
+
+test("a copy whose source lies outside the screen is refused in words", async () => {
+    const canvas = recordingCanvas(16, 8);
+    const frame = {
+        frame_id: 9, keyframe: false, rects: [
+            { x: 0, y: 0, width: 4, height: 4, encoding: 4, payload: new Uint8Array([0, 14, 0, 0]) },
+        ],
+    };
+    await assert.rejects(new Display(canvas).receiveFrame(frame), {
+        message: "frame 9: copy source 14,0 4×4 lies outside the 16×8 screen",
+    });
+    assert.deepEqual(canvas.painted, []);
 });

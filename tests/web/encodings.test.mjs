@@ -10,7 +10,7 @@ test("the ids and names are protocol/encodings.py's", () => {
         [...python.matchAll(/^ {4}([A-Z][A-Z0-9_]*) = (\d+)/gm)].map(([, name, id]) => [name, Number(id)]),
     );
     assert.deepEqual({ ...Encoding }, ids);
-    assert.deepEqual({ ...ENCODING_NAMES }, { 0: "solid", 1: "png", 2: "jpeg", 3: "h264" });
+    assert.deepEqual({ ...ENCODING_NAMES }, { 0: "solid", 1: "png", 2: "jpeg", 3: "h264", 4: "copy" });
 });
 
 test("an unknown id fails with its number", () => {

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "encodings");
-export const PICTURES = ["solid", "png", "jpeg", "multi"];
+export const PICTURES = ["solid", "png", "jpeg", "multi", "copy"];
 // A video stream: h264_key, then h264_delta painted over it.
 export const VIDEO = ["h264_key", "h264_delta"];
 export const BROKEN = ["truncated", "unknown_encoding", "trailing"];

@@ -16,12 +16,13 @@ import pytest
 import simplejpeg
 from PIL import Image
 
+from coupdemain.agent.encode.copy import unpack_payload
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.errors import MalformedMessage
 from coupdemain.protocol.messages import EncodedRect, parse_frame
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "encodings"
-PICTURES = ("solid", "png", "jpeg", "multi")
+PICTURES = ("solid", "png", "jpeg", "multi", "copy")
 VIDEO = ("h264_key", "h264_delta")
 BROKEN = ("truncated", "unknown_encoding", "trailing")
 
@@ -66,7 +67,11 @@ def test_pixels_match(name: str) -> None:
     width, height = want["screen"]["width"], want["screen"]["height"]
     screen = np.zeros((height, width, 3), np.uint8)
     for rect in frame.rects:
-        pixels = decode(rect)
+        if rect.encoding is Encoding.COPY:  # from the screen as painted so far
+            sx, sy = unpack_payload(rect.payload)
+            pixels = screen[sy : sy + rect.height, sx : sx + rect.width].copy()
+        else:
+            pixels = decode(rect)
         assert pixels.shape == (rect.height, rect.width, 3)
         screen[rect.y : rect.y + rect.height, rect.x : rect.x + rect.width] = pixels
     goal = np.array(

@@ -190,7 +190,7 @@ def page(browser: Any) -> Iterator[Any]:
 # --- the decoders' pixels -------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["solid", "png", "jpeg", "multi"])
+@pytest.mark.parametrize("name", ["solid", "png", "jpeg", "multi", "copy"])
 def test_golden_frames_paint_their_pixels(page: Any, site: str, name: str) -> None:
     expected = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     width, height = expected["screen"]["width"], expected["screen"]["height"]

@@ -36,13 +36,14 @@ export function frameBounds(frame) {
  * @param {{x: number, y: number, width: number, height: number}} rect
  * @param {number} screenWidth
  * @param {number} screenHeight
+ * @param {string} [what]  how the sentence names the rect
  * @returns {string}
  */
-export function rectOutsideScreen(rect, screenWidth, screenHeight) {
+export function rectOutsideScreen(rect, screenWidth, screenHeight, what = "rect") {
     if (rect.x + rect.width <= screenWidth && rect.y + rect.height <= screenHeight) {
         return "";
     }
-    return `rect ${rect.x},${rect.y} ${rect.width}×${rect.height} lies outside ` +
+    return `${what} ${rect.x},${rect.y} ${rect.width}×${rect.height} lies outside ` +
         `the ${screenWidth}×${screenHeight} screen`;
 }
 
@@ -129,7 +130,10 @@ export class Display {
                 continue;
             }
             const rect = result.value;
-            const outside = rectOutsideScreen(rect, this.canvas.width, this.canvas.height);
+            const { width, height } = this.canvas;
+            const outside = rectOutsideScreen(rect, width, height) || (rect.source
+                ? rectOutsideScreen({ ...rect, ...rect.source }, width, height, "copy source")
+                : "");
             if (outside) {
                 failure ??= new Error(outside);
                 rect.image?.close();
@@ -152,6 +156,12 @@ export class Display {
         } else if (rect.image) {
             context.drawImage(rect.image, rect.x, rect.y);
             rect.image.close();
+        } else if (rect.source) {
+            // A canvas drawn onto itself is read as it was before the call:
+            // an overlapping source and destination (a scroll) copy right.
+            const { x, y } = rect.source;
+            context.drawImage(this.canvas, x, y, rect.width, rect.height,
+                rect.x, rect.y, rect.width, rect.height);
         }
     }
 }

@@ -8,6 +8,7 @@ export const Encoding = Object.freeze({
     PNG: 1,   // a PNG image, lossless: text and flat UI
     JPEG: 2,  // a baseline JPEG image: photographic content
     H264: 3,  // one H.264 access unit of a video stream: a large region in motion
+    COPY: 4,  // 4 bytes: u16 x, u16 y of pixels the viewer already has, moved here (a scroll)
 });
 
 /** What every viewer paints, as protocol/encodings.py's BASELINE. */

@@ -15,12 +15,15 @@ class Encoding(enum.IntEnum):
     PNG = 1    # a PNG image, lossless: text and flat UI
     JPEG = 2   # a baseline JPEG image: photographic content
     H264 = 3   # one H.264 access unit of a video stream: a large region in motion
+    COPY = 4   # 4 bytes: u16 x, u16 y of pixels the viewer already has, moved here (a scroll)
 
 
 ENCODING_NAMES: dict[Encoding, str] = {e: e.name.lower() for e in Encoding}
 
 LOSSLESS: frozenset[Encoding] = frozenset({Encoding.SOLID, Encoding.PNG})
-"""Encodings that give back the exact pixels; the others are refreshed once at rest."""
+"""Encodings that give back the exact pixels; the others are refreshed once at rest.
+
+COPY is in neither set: it is as exact as the pixels it copies."""
 
 BASELINE: frozenset[Encoding] = frozenset({Encoding.SOLID, Encoding.PNG, Encoding.JPEG})
 """What every viewer paints; the agent sends only these until a viewer says more."""

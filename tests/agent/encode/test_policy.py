@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from coupdemain.agent.changes import TILE, all_tiles, dirty_tiles
+from coupdemain.agent.encode.copy import unpack_payload as unpack_copy
 from coupdemain.agent.encode.h264 import unpack_payload
 from coupdemain.agent.encode.policy import (
     DELAY_HIGH_SECONDS,
@@ -23,7 +24,7 @@ from coupdemain.agent.encode.policy import (
 )
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.messages import EncodedRect
-from tests.agent.images import bgra, photo_like, text_like
+from tests.agent.images import bgra, photo_like, terminal_text, text_like
 
 FPS = 30
 STEP = 1 / FPS
@@ -41,6 +42,9 @@ class Canvas:
             if rect.encoding is Encoding.SOLID:
                 pixels = np.empty((rect.height, rect.width, 3), np.uint8)
                 pixels[:, :] = tuple(rect.payload)
+            elif rect.encoding is Encoding.COPY:
+                sx, sy = unpack_copy(rect.payload)
+                pixels = self.rgb[sy : sy + rect.height, sx : sx + rect.width].copy()
             elif rect.encoding is Encoding.H264:
                 stream_id, keyframe, access_unit = unpack_payload(rect.payload)
                 if keyframe:
@@ -344,3 +348,69 @@ def test_a_lossless_crop_in_a_lossy_tile_leaves_the_tile_to_the_refresh() -> Non
     assert [(r.encoding, r.width, r.height) for r in rects] == [(Encoding.PNG, 64, 64)]
     canvas.paint(rects)
     assert canvas.error(typed) == 0
+
+
+def terminal_screen(lines: np.ndarray, top: int) -> np.ndarray:
+    """A 512x384 screen with a 384x320 terminal at 64,32 showing ``lines`` from row ``top``."""
+    pixels = bgra(384, 512, (240, 240, 240))
+    pixels[32:352, 64:448] = lines[top : top + 320]
+    return pixels
+
+
+def test_a_scroll_travels_as_a_copy_and_only_the_new_lines_as_pixels() -> None:
+    lines = terminal_text(60, 384)
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3, 4])
+    canvas = Canvas(384, 512)
+    frames = [terminal_screen(lines, 16 * step) for step in range(20)]
+    sent, _, _ = run(encoder, canvas, frames, 10.0, None)
+    for rects, pixels in zip(sent[1:], frames[1:], strict=True):
+        assert rects[0].encoding is Encoding.COPY
+        assert (rects[0].x, rects[0].y, rects[0].width, rects[0].height) == (64, 32, 384, 304)
+        assert unpack_copy(rects[0].payload) == (64, 48)
+        # The line that scrolled in, and nothing else, goes as pixels.
+        assert sum(r.width * r.height for r in rects[1:]) <= 384 * 16
+        assert all(r.encoding is not Encoding.H264 for r in rects)
+    assert canvas.error(frames[-1]) == 0
+
+
+def test_a_viewer_without_copy_gets_the_scroll_as_pixels() -> None:
+    lines = terminal_text(60, 384)
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2])
+    canvas = Canvas(384, 512)
+    frames = [terminal_screen(lines, 16 * step) for step in range(3)]
+    sent, _, _ = run(encoder, canvas, frames, 10.0, None)
+    assert all(r.encoding is not Encoding.COPY for rects in sent for r in rects)
+    assert canvas.error(frames[-1]) == 0
+
+
+def test_a_copy_of_lossy_pixels_is_refreshed_at_rest() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 4])
+    canvas = Canvas(384, 512)
+    page = bgra(640, 384, (250, 250, 250))
+    page[:, :, :3][terminal_text(40, 384)[:640, :, 0] > 100] = 10
+    with_photo = page.copy()
+    with_photo[200:328, 64:320] = photo_like(128, 256)  # a photograph shows up, then scrolls
+    frames = [terminal_screen(page, 0), terminal_screen(with_photo, 0),
+              terminal_screen(with_photo, 100)]
+    sent, now, _ = run(encoder, canvas, frames[:1], 10.0, None)
+    later = now + REFRESH_AFTER_SECONDS
+    for _ in range(10):  # the keyframe made exact, MAX_REFRESH_TILES at a time
+        canvas.paint(encoder.encode(frames[0], np.zeros((6, 8), np.bool_), later))
+        later += STEP
+    assert canvas.error(frames[0]) == 0
+    sent, now, _ = run(encoder, canvas, frames[1:], later, frames[0])
+    assert [r.encoding for r in sent[0]] == [Encoding.JPEG]
+    assert sent[1][0].encoding is Encoding.COPY
+    assert canvas.error(frames[-1]) > 0  # the copy moved the photograph's JPEG
+    later = now + REFRESH_AFTER_SECONDS
+    for _ in range(10):
+        rects = encoder.encode(frames[-1], np.zeros((6, 8), np.bool_), later)
+        canvas.paint(rects)
+        assert all(r.encoding in (Encoding.PNG, Encoding.SOLID) for r in rects)
+        if encoder.seconds_until_due(later) is None:
+            break
+        later += STEP
+    assert canvas.error(frames[-1]) == 0

@@ -1,7 +1,9 @@
 // The one table from encoding id to decoder, as agent/encode/base.py's
-// ENCODERS and STREAM_ENCODERS; and which encodings this browser paints.
+// ENCODERS and STREAM_ENCODERS (and copy.py's COPY); and which encodings
+// this browser paints.
 
 import { BASELINE, Encoding, unsupportedEncoding } from "../encodings.js";
+import CopyDecoder from "./copy.js";
 import H264Decoder, { h264Supported } from "./h264.js";
 import JpegDecoder from "./jpeg.js";
 import PngDecoder from "./png.js";
@@ -14,7 +16,7 @@ const logger = getLogger("decoders");
 const refused = new Set();
 
 const DECODERS = new Map(
-    [new SolidDecoder(), new PngDecoder(), new JpegDecoder(), new H264Decoder({
+    [new SolidDecoder(), new PngDecoder(), new JpegDecoder(), new CopyDecoder(), new H264Decoder({
         onUnsupported: (reason) => {
             logger.warn("this browser cannot decode the agent's H.264:", reason);
             refused.add(Encoding.H264);
@@ -42,16 +44,16 @@ let h264Probe = null;
 
 /**
  * The encodings this browser paints, for the `encodings` message: the
- * baseline ones always, H.264 when WebCodecs decodes it (and no stream
- * has been refused since).
+ * baseline ones and COPY always, H.264 when WebCodecs decodes it (and no
+ * stream has been refused since).
  * @param {any} [env]  globalThis, or a stand-in for tests
  * @returns {Promise<number[]>}
  */
 export async function supportedEncodings(env = globalThis) {
     if (env !== globalThis) {
-        return [...BASELINE, ...((await h264Supported(env)) ? [Encoding.H264] : [])];
+        return [...BASELINE, Encoding.COPY, ...((await h264Supported(env)) ? [Encoding.H264] : [])];
     }
     h264Probe ??= h264Supported(env);
     const h264 = (await h264Probe) && !refused.has(Encoding.H264);
-    return [...BASELINE, ...(h264 ? [Encoding.H264] : [])];
+    return [...BASELINE, Encoding.COPY, ...(h264 ? [Encoding.H264] : [])];
 }

@@ -4,10 +4,12 @@
 import { Encoding } from "../encodings.js";
 
 /**
- * What a decoder hands the display: where to paint, and either one colour
- * or a decoded image of exactly width × height pixels.
+ * What a decoder hands the display: where to paint, and either one colour,
+ * a decoded image of exactly width × height pixels, or where on the picture
+ * to copy them from.
  * @typedef {{x: number, y: number, width: number, height: number,
- *            fill?: [number, number, number], image?: ImageBitmap}} DecodedRect
+ *            fill?: [number, number, number], image?: ImageBitmap,
+ *            source?: {x: number, y: number}}} DecodedRect
  */
 
 /** Decodes SOLID rects: one colour, no image. */

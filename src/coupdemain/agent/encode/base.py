@@ -3,6 +3,8 @@
 Still-image encoders (``Encoder``) turn one region into one payload and
 keep no state between rects. Stream encoders (``StreamEncoder``, H.264)
 keep a video stream's state between frames, for one fixed rectangle.
+COPY is in neither table: it carries no pixels, only where the viewer
+finds them on its own picture (``copy.py``, made from a found scroll).
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
 """Which encoding each changed part of the screen gets: the content-adaptive policy.
 
-Three rules sit on top of the per-rect choice of ``choose.py`` (SOLID, PNG,
+Four rules sit on top of the per-rect choice of ``choose.py`` (SOLID, PNG,
 JPEG):
 
+- **A scroll becomes a copy.** Each group of changed tiles at least
+  ``scroll.MIN_SCROLL_ROWS`` tall is searched for a vertical shift of what
+  the viewer already has (``scroll.py``). A band that moved travels as one
+  COPY rect (``copy.py``), when the viewer paints COPY; only what still
+  differs after the move (the lines that scrolled into view) goes on
+  through the rules below, so a scrolling terminal never becomes video.
 - **Motion becomes video.** ``MotionDetector`` remembers, per 64x64 tile,
   whether it changed in each of the last ``MOTION_HISTORY`` frames. Tiles
   that changed in at least ``MOTION_MIN_CHANGES`` of them are *hot*. A
@@ -40,9 +46,11 @@ import numpy.typing as npt
 from ...protocol.encodings import BASELINE, LOSSLESS, Encoding
 from ...protocol.messages import EncodedRect
 from ..capture.base import Pixels
-from ..changes import TILE, Rect, TileMap, merge_tiles
+from ..changes import TILE, Rect, TileMap, dirty_tiles, merge_tiles
 from .choose import RectEncoder
+from .copy import copy_rect
 from .h264 import H264Encoder, VideoEncodeError
+from .scroll import MIN_SCROLL_ROWS, find_scroll
 
 logger = logging.getLogger("coupdemain.agent.encode.policy")
 
@@ -483,8 +491,13 @@ class FrameEncoder:
             self._shown = pixels.copy()
         self._changed_at[tiles] = now
         self.rects.jpeg_quality = self.quality.quality.jpeg_quality
-        regions = self.motion.observe(np.zeros_like(tiles) if keyframe else tiles, now)
         out: list[EncodedRect] = []
+        if crop and Encoding.COPY in self.encodings:
+            # First in the frame: the viewer moves what it has, then the
+            # rects below paint over the moved picture.
+            tiles = tiles.copy()
+            out.extend(self._encode_scrolls(pixels, tiles, width, height))
+        regions = self.motion.observe(np.zeros_like(tiles) if keyframe else tiles, now)
         still = tiles.copy()
         if keyframe or not self.video:
             # A viewer without H.264 gets the dirty tiles of a video region
@@ -506,6 +519,34 @@ class FrameEncoder:
             encoded = self._encode_still(pixels, rect, lossless=True)
             assert encoded is not None
             out.append(encoded)
+        return out
+
+    def _encode_scrolls(
+        self, pixels: Pixels, tiles: TileMap, width: int, height: int
+    ) -> list[EncodedRect]:
+        """COPY rects for the changed areas that scrolled; clears from ``tiles``
+        what the moved picture already shows."""
+        assert self._shown is not None and self._lossy is not None
+        out: list[EncodedRect] = []
+        for c0, r0, c1, r1, _ in _components(tiles):
+            x, y = c0 * TILE, r0 * TILE
+            area = Rect(x, y, min(width, (c1 + 1) * TILE) - x, min(height, (r1 + 1) * TILE) - y)
+            if area.height < MIN_SCROLL_ROWS:
+                continue
+            scroll = find_scroll(self._shown, pixels, area)
+            if scroll is None:
+                continue
+            dest, (sx, sy) = scroll.dest, scroll.source
+            out.append(copy_rect(dest, (sx, sy)))
+            # The viewer's picture moves: so does this model of it. The copy
+            # is as exact as its source.
+            moved = self._shown[sy : sy + dest.height, sx : sx + dest.width].copy()
+            self._shown[dest.y : dest.y + dest.height, dest.x : dest.x + dest.width] = moved
+            if self._lossy[sy // TILE : (sy + dest.height - 1) // TILE + 1, c0 : c1 + 1].any():
+                self._mark(dest, lossy=True)
+            # What is left to send there: where the moved picture still differs.
+            cells = (slice(area.y, area.y + area.height), slice(area.x, area.x + area.width))
+            tiles[r0 : r1 + 1, c0 : c1 + 1] &= dirty_tiles(self._shown[cells], pixels[cells])
         return out
 
     def _refresh_tiles(self, tiles: TileMap | None, now: float) -> TileMap:

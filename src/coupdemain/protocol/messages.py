@@ -14,7 +14,6 @@ Unknown keys are ignored, so that a newer peer can add fields.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import struct
 import types
@@ -451,10 +450,15 @@ VIEWER_SENDS |= {FileOffer, FileCancel}
 SERVER_SENDS |= {FileOffer, FileTicket, FileProgress, FileStatus}
 
 
-@functools.cache
+# Resolving the annotations evaluates strings: once per class, not per message.
+_FIELD_TYPES: dict[type[Message], dict[str, Any]] = {}
+
+
 def _field_types(cls: type[Message]) -> dict[str, Any]:
-    # Resolving the annotations evaluates strings: once per class, not per message.
-    return typing.get_type_hints(cls)
+    hints = _FIELD_TYPES.get(cls)
+    if hints is None:
+        hints = _FIELD_TYPES[cls] = typing.get_type_hints(cls)
+    return hints
 
 
 def _check_value(name: str, value: object, expected: Any) -> object:

@@ -492,12 +492,16 @@ class FrameEncoder:
         self._changed_at[tiles] = now
         self.rects.jpeg_quality = self.quality.quality.jpeg_quality
         out: list[EncodedRect] = []
+        moving = tiles
         if crop and Encoding.COPY in self.encodings:
             # First in the frame: the viewer moves what it has, then the
             # rects below paint over the moved picture.
             tiles = tiles.copy()
-            out.extend(self._encode_scrolls(pixels, tiles, width, height))
-        regions = self.motion.observe(np.zeros_like(tiles) if keyframe else tiles, now)
+            scrolled = self._encode_scrolls(pixels, tiles, width, height, out)
+            # The lines that scroll into view change every frame, yet they
+            # are text: they stay out of motion, so never become video.
+            moving = tiles & ~scrolled
+        regions = self.motion.observe(np.zeros_like(tiles) if keyframe else moving, now)
         still = tiles.copy()
         if keyframe or not self.video:
             # A viewer without H.264 gets the dirty tiles of a video region
@@ -522,12 +526,15 @@ class FrameEncoder:
         return out
 
     def _encode_scrolls(
-        self, pixels: Pixels, tiles: TileMap, width: int, height: int
-    ) -> list[EncodedRect]:
-        """COPY rects for the changed areas that scrolled; clears from ``tiles``
-        what the moved picture already shows."""
+        self, pixels: Pixels, tiles: TileMap, width: int, height: int, out: list[EncodedRect]
+    ) -> TileMap:
+        """Appends to ``out`` a COPY rect for each changed area that scrolled.
+
+        Clears from ``tiles`` what the moved picture already shows; returns
+        the tiles of the areas that scrolled.
+        """
         assert self._shown is not None and self._lossy is not None
-        out: list[EncodedRect] = []
+        scrolled = np.zeros_like(tiles)
         for c0, r0, c1, r1, _ in _components(tiles):
             x, y = c0 * TILE, r0 * TILE
             area = Rect(x, y, min(width, (c1 + 1) * TILE) - x, min(height, (r1 + 1) * TILE) - y)
@@ -547,7 +554,8 @@ class FrameEncoder:
             # What is left to send there: where the moved picture still differs.
             cells = (slice(area.y, area.y + area.height), slice(area.x, area.x + area.width))
             tiles[r0 : r1 + 1, c0 : c1 + 1] &= dirty_tiles(self._shown[cells], pixels[cells])
-        return out
+            scrolled[r0 : r1 + 1, c0 : c1 + 1] = True
+        return scrolled
 
     def _refresh_tiles(self, tiles: TileMap | None, now: float) -> TileMap:
         """Lossy tiles that rested long enough and lie in no video region."""

@@ -55,8 +55,9 @@ def _palette_png(pixels: Pixels) -> bytes | None:
     found = rgb_image.getcolors(256)
     if found is None:
         return None
+    channels = np.array([colour for _, colour in found], np.uint32).reshape(-1, 3)
     # Sorted by value, so that the same picture always gives the same bytes.
-    colours = np.array(sorted((r << 16) | (g << 8) | b for _, (r, g, b) in found), np.uint32)
+    colours = np.sort((channels[:, 0] << 16) | (channels[:, 1] << 8) | channels[:, 2])
     words = data.view(np.uint32).reshape(-1) & _RGB_MASK
     # Every word is one of the colours: its index is exact, not a nearest match.
     indices = np.searchsorted(colours, words).astype(np.uint8)

@@ -497,7 +497,7 @@ class FrameEncoder:
             # First in the frame: the viewer moves what it has, then the
             # rects below paint over the moved picture.
             tiles = tiles.copy()
-            scrolled = self._encode_scrolls(pixels, tiles, width, height, out)
+            scrolled = self._encode_scrolls(pixels, tiles, width, height, now, out)
             # The lines that scroll into view change every frame, yet they
             # are text: they stay out of motion, so never become video.
             moving = tiles & ~scrolled
@@ -526,16 +526,21 @@ class FrameEncoder:
         return out
 
     def _encode_scrolls(
-        self, pixels: Pixels, tiles: TileMap, width: int, height: int, out: list[EncodedRect]
+        self, pixels: Pixels, tiles: TileMap, width: int, height: int, now: float,
+        out: list[EncodedRect],
     ) -> TileMap:
         """Appends to ``out`` a COPY rect for each changed area that scrolled.
 
         Clears from ``tiles`` what the moved picture already shows; returns
-        the tiles of the areas that scrolled.
+        the tiles of the areas that scrolled. Areas inside a video region
+        are not searched: its stream sends the whole region anyway.
         """
         assert self._shown is not None and self._lossy is not None
         scrolled = np.zeros_like(tiles)
+        video = self.motion.active(now) if self.video else []
         for c0, r0, c1, r1, _ in _components(tiles):
+            if any(region.contains(VideoRegion(c0, r0, c1, r1, now)) for region in video):
+                continue
             x, y = c0 * TILE, r0 * TILE
             area = Rect(x, y, min(width, (c1 + 1) * TILE) - x, min(height, (r1 + 1) * TILE) - y)
             if area.height < MIN_SCROLL_ROWS:

@@ -4,7 +4,9 @@ notes application, the agent, and the console in headless Chromium."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +56,26 @@ def notes(screen: VirtualScreen, tmp_path: Path) -> Iterator[NotesApp]:
     app = NotesApp(screen, tmp_path / "notes.json")
     yield app
     app.stop()
+
+
+@pytest.fixture
+def run_window(screen: VirtualScreen, tmp_path: Path) -> Iterator[Callable[..., None]]:
+    """Starts a small Tk program on the person's screen: ``run_window(source, *args)``.
+
+    Every program started is killed at the end of the test.
+    """
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(source: str, *args: str) -> None:
+        script = tmp_path / f"window{len(started)}.py"
+        script.write_text(source, encoding="utf-8")
+        started.append(subprocess.Popen([sys.executable, str(script), *args], env=screen.env()))
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
 
 
 @pytest.fixture

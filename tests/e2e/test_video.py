@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import mss
 import numpy as np
 import pytest
-from playwright.sync_api import Page, WebSocket
 
 from coupdemain.demo.xvfb import VirtualScreen
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.protocol.messages import parse_frame
 from tests.e2e.conftest import Technician
 from tests.e2e.flows import reach_viewing
 from tests.e2e.harness import Agent, wait_for
+from tests.e2e.pictures import Wire, canvas_region, screen_region
 from tests.support.desktop import read_json
 from tests.support.server import ServerProcess
 
@@ -65,70 +60,9 @@ root.mainloop()
 REGION = (96, 192, 448, 320)  # x, y, width, height on the person's screen
 
 
-@pytest.fixture
-def animate(screen: VirtualScreen, tmp_path: Path) -> Iterator[Callable[[Path, int], None]]:
-    """Starts the animation window: ``animate(state_file, frames)``; killed at the end."""
-    script = tmp_path / "animation.py"
-    script.write_text(ANIMATION, encoding="utf-8")
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(state_file: Path, frames: int) -> None:
-        started.append(subprocess.Popen(
-            [sys.executable, str(script), str(state_file), str(frames)], env=screen.env()))
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-
-
-def canvas_region(page: Page) -> np.ndarray:
-    x, y, width, height = REGION
-    values = page.evaluate(
-        """([x, y, w, h]) => Array.from(document.querySelector('#screen').getContext('2d')
-               .getImageData(x, y, w, h).data)""",
-        [x, y, width, height],
-    )
-    return np.array(values, np.uint8).reshape(height, width, 4)[..., :3]
-
-
-def screen_region(screen: VirtualScreen) -> np.ndarray:
-    x, y, width, height = REGION
-    factory = getattr(mss, "MSS", None) or mss.mss
-    with factory(display=screen.display) as grabber:
-        shot = grabber.grab({"left": x, "top": y, "width": width, "height": height})
-    return np.asarray(shot, np.uint8)[..., 2::-1]
-
-
-class Wire:
-    """What crosses the technician's WebSocket: the encodings said, the rect encodings seen."""
-
-    def __init__(self, page: Page) -> None:
-        self.said: list[list[int]] = []
-        self.seen: dict[Encoding, int] = {}
-        self.frames_painted_after_video = 0
-        page.on("websocket", self.watch)
-
-    def watch(self, socket: WebSocket) -> None:
-        socket.on("framesent", self.sent)
-        socket.on("framereceived", self.received)
-
-    def sent(self, payload: str | bytes) -> None:
-        if isinstance(payload, str):
-            message = json.loads(payload)
-            if message.get("type") == "encodings":
-                self.said.append(message["encodings"])
-
-    def received(self, payload: str | bytes) -> None:
-        if isinstance(payload, bytes) and payload[:1] == b"\x01":
-            for rect in parse_frame(payload).rects:
-                self.seen[rect.encoding] = self.seen.get(rect.encoding, 0) + 1
-
-
 def test_motion_goes_as_h264_and_rest_is_pixel_exact(
     technician: Technician, agents: list[Agent], screen: VirtualScreen,
-    server: ServerProcess, tmp_path: Path, animate: Callable[[Path, int], None],
+    server: ServerProcess, tmp_path: Path, run_window: Callable[..., None],
 ) -> None:
     page = technician.page
     wire = Wire(page)
@@ -138,7 +72,7 @@ def test_motion_goes_as_h264_and_rest_is_pixel_exact(
         pytest.skip("this Chromium decodes no H.264 through WebCodecs")
 
     state = tmp_path / "animation.json"
-    animate(state, 60)
+    run_window(ANIMATION, str(state), "60")
     # Playwright hands WebSocket events over only during its own calls: the
     # probe makes one each time.
     wait_for(lambda: page.evaluate("1") and read_json(state), "the animation to come to rest",
@@ -146,7 +80,7 @@ def test_motion_goes_as_h264_and_rest_is_pixel_exact(
     assert wire.seen.get(Encoding.H264, 0) >= 5, f"motion went as {wire.seen}"
 
     # At rest: the lossless refresh makes the technician's picture exact.
-    want = screen_region(screen)
-    wait_for(lambda: np.array_equal(canvas_region(page), want),
+    want = screen_region(screen, REGION)
+    wait_for(lambda: np.array_equal(canvas_region(page, REGION), want),
              "the canvas to match the screen pixel for pixel", timeout=20)
     assert wire.said == [said[-1]], "H.264 was never refused by the browser"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import tkinter as tk
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +31,11 @@ def root(x_display: str) -> Iterator[tk.Tk]:
     window.withdraw()
     yield window
     window.destroy()
+    # Tk must be freed by the thread that made it. Left to a later garbage
+    # collection, it may be freed on another test's thread (a WebSocket
+    # client's), and Tcl aborts the whole process.
+    del window
+    gc.collect()
 
 
 def texts(window: Any) -> list[str]:

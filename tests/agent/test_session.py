@@ -12,6 +12,7 @@ from coupdemain.agent.capture.fake import FakeScreen
 from coupdemain.agent.inject.recording import RecordingInputSink
 from coupdemain.agent.pipeline import FramePipeline
 from coupdemain.agent.session import AssistedSession
+from coupdemain.agent.transfer import AgentFiles
 from coupdemain.agent.ui import events as ev
 from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
@@ -204,6 +205,22 @@ async def test_control_request_asks_and_answers(parts: Parts) -> None:
     assert shown[-1] == ev.AskControl("Alice Martin", "Entraide Numérique")
     await session.receive_action(ev.ControlAnswer(False))
     assert connection.sent[-1] == m.ControlDecision("keep_view_only")
+
+
+async def test_the_banner_offers_files_only_where_the_server_allows_them() -> None:
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(64, 64))
+    connection = RecordingConnection()
+    statuses = []
+    for allowed in (True, False):
+        welcome = m.Welcome("s1", "Alice Martin", "Entraide", files_to_technician=allowed)
+        session = AssistedSession(connection, welcome, pipeline, RecordingInputSink(),
+                                  shown.append)
+        session.files = AgentFiles("http://127.0.0.1:9", "s1", connection.send, shown.append)
+        await sharing(session)
+        statuses.append([e for e in shown if isinstance(e, ev.SessionStatus)][-1])
+    pipeline.close()
+    assert [status.can_send_files for status in statuses] == [True, False]
 
 
 async def test_banner_learns_of_a_dropped_technician(parts: Parts) -> None:

@@ -12,6 +12,7 @@ from coupdemain.protocol.session import (
     State,
     SupportSession,
 )
+from coupdemain.protocol.transfer import FileLimits
 
 
 def new_session() -> SupportSession:
@@ -37,6 +38,14 @@ def viewing() -> SupportSession:
 def test_every_state_can_end_but_ended() -> None:
     for state, targets in TRANSITIONS.items():
         assert (State.ENDED in targets) == (state is not State.ENDED)
+
+
+def test_the_welcome_says_whether_the_person_may_send_files() -> None:
+    session = new_session()
+    session.files.limits = FileLimits.from_settings(1 << 30, "to_person")
+    session.agent_joined(Person("pc", "Linux", "marie"))
+    welcome = next(o.message for o in session.data_to_send() if o.to is Role.AGENT)
+    assert welcome == m.Welcome("s1", "Alice Martin", "Entraide", files_to_technician=False)
 
 
 def test_agent_joining_shows_who_asks() -> None:

@@ -351,6 +351,7 @@ class AssistedSession:
             state=self.state, paused=self.paused, viewer_connected=not self.viewer_dropped,
             technician=self.welcome.technician_name, organisation=self.welcome.organisation,
             consent_assumed=self.assume_consent,
+            can_send_files=self.files is not None and self.welcome.files_to_technician,
         ))
 
     def _end(self, event: ev.UiEvent, exit_code: int = 0) -> None:

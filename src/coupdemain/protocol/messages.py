@@ -280,6 +280,9 @@ class Welcome(Message):
     session_id: str
     technician_name: str
     organisation: str
+    # Whether the server's settings let the person send files: the agent
+    # offers "Send a file…" only then, rather than a button that is refused.
+    files_to_technician: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import messages as m
 from .errors import CloseReason, InvalidTransition, NotAllowed
-from .transfer import FileTransfers
+from .transfer import TO_TECHNICIAN, FileTransfers
 
 
 class State(enum.Enum):
@@ -155,7 +155,8 @@ class SupportSession:
         self._record(BY_PERSON, "code_used", hostname=person.hostname, user=person.user)
         self._send(
             Role.AGENT,
-            m.Welcome(self.session_id, self.technician_name, self.organisation),
+            m.Welcome(self.session_id, self.technician_name, self.organisation,
+                      files_to_technician=TO_TECHNICIAN in self.files.limits.directions),
         )
         self._broadcast_state()
 

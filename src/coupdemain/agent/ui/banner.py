@@ -128,7 +128,8 @@ class Banner(AgentWindow):
             wanted.append("stop_control")
         wanted.append("resume" if status.paused else "pause")
         wanted.append("chat")
-        wanted.append("send_file")
+        if status.can_send_files:
+            wanted.append("send_file")
         wanted.append("end_session")
         for button in self.buttons.values():
             button.pack_forget()

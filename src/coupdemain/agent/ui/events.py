@@ -61,6 +61,7 @@ class SessionStatus:
     technician: str
     organisation: str
     consent_assumed: bool = False
+    can_send_files: bool = True  # the server's settings let files go to the technician
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,10 @@ SETTLE_SECONDS = 0.0005
 # Safety net: at least one event pass this often, in case a readiness
 # notification was missed while the X library buffered events.
 MAX_EVENT_WAIT_SECONDS = 1.0
+# Once the tracker's own X connection has failed, it wakes the pipeline this
+# often with "everything": the blind 30 fps timer the agent uses without
+# XDamage, so that the picture keeps following the screen.
+FAILED_INTERVAL_SECONDS = 1 / 30
 
 
 class DamageUnavailable(RuntimeError):
@@ -232,7 +236,7 @@ class DamageTracker:
             self._changed.set()
 
     def _fail(self) -> None:
-        """The connection broke: everything may have changed, and no more is read."""
+        """The connection broke: from now on, everything may have changed at every wake-up."""
         logger.warning("the XDamage connection failed; capturing the whole screen",
                        exc_info=True)
         self._failed = True
@@ -279,6 +283,11 @@ class DamageTracker:
         if self._loop is None:
             self.start()
         assert self._changed is not None
+        if self._failed:
+            await asyncio.sleep(max(0.0, self._last + FAILED_INTERVAL_SECONDS - time.monotonic()))
+            self.damage.add_everything()
+            self._last = time.monotonic()
+            return
         for _ in range(1_000_000):  # bounded: each pass waits for an event or a second
             if self.pending:
                 break

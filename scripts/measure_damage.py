@@ -21,6 +21,7 @@ import os
 import time
 
 from bench.run import WORKLOADS, App
+
 from coupdemain.agent.capture.damage import DamageTracker
 from coupdemain.demo.xvfb import VirtualScreen
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from coupdemain.demo.xvfb import VirtualScreen
 from tests.e2e.conftest import Technician, start_agent
-from tests.e2e.harness import Agent, wait_for_status
+from tests.e2e.harness import Agent, wait_for, wait_for_status
+from tests.e2e.pictures import Wire
 from tests.support.server import ServerProcess
 
 
@@ -28,3 +29,15 @@ def reach_control(technician: Technician, agent: Agent) -> None:
     agent.window("control")
     agent.click("control", "allow_control")
     wait_for_status(technician.page, "You have control")
+
+
+def reach_viewing_watched(
+    technician: Technician, agents: list[Agent], screen: VirtualScreen,
+    server: ServerProcess, tmp_path: Path,
+) -> tuple[Wire, list[int]]:
+    """Reaches viewing with the technician's WebSocket watched; returns the
+    watcher and the encodings the viewer said it paints."""
+    wire = Wire(technician.page)
+    reach_viewing(technician, agents, screen, server, tmp_path)
+    said = wait_for(lambda: wire.said, "the viewer to say what it paints")
+    return wire, said[-1]

@@ -10,9 +10,9 @@ import numpy as np
 from coupdemain.demo.xvfb import VirtualScreen
 from coupdemain.protocol.encodings import Encoding
 from tests.e2e.conftest import Technician
-from tests.e2e.flows import reach_viewing
+from tests.e2e.flows import reach_viewing_watched
 from tests.e2e.harness import Agent, wait_for
-from tests.e2e.pictures import Wire, canvas_region, screen_region
+from tests.e2e.pictures import canvas_region, screen_region
 from tests.support.desktop import read_json
 from tests.support.server import ServerProcess
 
@@ -56,10 +56,8 @@ def test_a_scrolling_window_travels_as_copies_and_stays_pixel_exact(
     server: ServerProcess, tmp_path: Path, run_window: Callable[..., None],
 ) -> None:
     page = technician.page
-    wire = Wire(page)
-    reach_viewing(technician, agents, screen, server, tmp_path)
-    said = wait_for(lambda: wire.said, "the viewer to say what it paints")
-    assert Encoding.COPY in said[-1]
+    wire, said = reach_viewing_watched(technician, agents, screen, server, tmp_path)
+    assert Encoding.COPY in said
 
     state = tmp_path / "log.json"
     run_window(LOG, str(state), "90")

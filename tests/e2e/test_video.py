@@ -11,9 +11,9 @@ import pytest
 from coupdemain.demo.xvfb import VirtualScreen
 from coupdemain.protocol.encodings import Encoding
 from tests.e2e.conftest import Technician
-from tests.e2e.flows import reach_viewing
+from tests.e2e.flows import reach_viewing_watched
 from tests.e2e.harness import Agent, wait_for
-from tests.e2e.pictures import Wire, canvas_region, screen_region
+from tests.e2e.pictures import canvas_region, screen_region
 from tests.support.desktop import read_json
 from tests.support.server import ServerProcess
 
@@ -65,10 +65,8 @@ def test_motion_goes_as_h264_and_rest_is_pixel_exact(
     server: ServerProcess, tmp_path: Path, run_window: Callable[..., None],
 ) -> None:
     page = technician.page
-    wire = Wire(page)
-    reach_viewing(technician, agents, screen, server, tmp_path)
-    said = wait_for(lambda: wire.said, "the viewer to say what it paints")
-    if Encoding.H264 not in said[-1]:
+    wire, said = reach_viewing_watched(technician, agents, screen, server, tmp_path)
+    if Encoding.H264 not in said:
         pytest.skip("this Chromium decodes no H.264 through WebCodecs")
 
     state = tmp_path / "animation.json"
@@ -83,4 +81,4 @@ def test_motion_goes_as_h264_and_rest_is_pixel_exact(
     want = screen_region(screen, REGION)
     wait_for(lambda: np.array_equal(canvas_region(page, REGION), want),
              "the canvas to match the screen pixel for pixel", timeout=20)
-    assert wire.said == [said[-1]], "H.264 was never refused by the browser"
+    assert wire.said == [said], "H.264 was never refused by the browser"

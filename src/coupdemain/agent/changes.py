@@ -15,6 +15,7 @@ rectangles: a 64x64 JPEG spends a third of its bytes on headers.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +23,7 @@ import numpy.typing as npt
 from .capture.base import Pixels, Rect
 
 __all__ = ["Rect", "TileMap", "all_tiles", "changed_rects", "damage_tiles", "dirty_tiles",
-           "merge_tiles"]
+           "merge_tiles", "pixel_words", "tile_groups"]
 
 TILE = 64
 # Vertical merging stops at this height, so that one rectangle's encoding
@@ -52,8 +53,8 @@ def dirty_tiles(previous: Pixels, current: Pixels, tile: int = TILE) -> TileMap:
     # otherwise; either way one comparison covers whole pixels.
     per_word = 2 if width % 2 == 0 else 1
     word = np.uint64 if per_word == 2 else np.uint32
-    a = np.ascontiguousarray(previous).reshape(height, width * 4).view(word)
-    b = np.ascontiguousarray(current).reshape(height, width * 4).view(word)
+    a = pixel_words(previous, word)
+    b = pixel_words(current, word)
     changed = (a != b).view(np.uint8)
     col_starts = np.arange(0, width // per_word, tile // per_word)
     row_starts = np.arange(0, height, tile)
@@ -61,6 +62,21 @@ def dirty_tiles(previous: Pixels, current: Pixels, tile: int = TILE) -> TileMap:
     per_tile = np.add.reduceat(per_row, row_starts, axis=0, dtype=np.uint32)
     result: TileMap = per_tile > 0
     return result
+
+
+def pixel_words(
+    pixels: Pixels, word: type[np.unsignedinteger[Any]] = np.uint32
+) -> npt.NDArray[Any]:
+    """A region's pixels as rows of words (``word``), copied only if need be.
+
+    A region of a larger picture (rows a screen's width apart) is read where
+    it lies: copying it first cost as much as comparing it.
+    """
+    height, width = pixels.shape[:2]
+    if pixels.strides[1:] != (4, 1):
+        pixels = np.ascontiguousarray(pixels)
+    # Merging the last two axes keeps a view: each row's bytes are contiguous.
+    return pixels.reshape(height, width * 4).view(word)
 
 
 def all_tiles(width: int, height: int, tile: int = TILE) -> TileMap:
@@ -136,6 +152,55 @@ def merge_tiles(
         finished.append(_to_rect(span, rows_of, width, height, tile))
     finished.sort(key=lambda r: (r.y, r.x))
     return finished
+
+
+def tile_groups(tiles: TileMap) -> list[tuple[int, int, int, int, int]]:
+    """Bounding boxes of the 8-connected groups of marked tiles: (col0, row0, col1, row1, count).
+
+    Groups come in the reading order of their first tile. The map is read as
+    runs of marked tiles per row, joined to the runs they touch in the row
+    above (diagonals too): Python work per run, not per tile, so a screen
+    full of changes costs a few dozen steps.
+    """
+    rows, cols = tiles.shape
+    padded = np.zeros((rows, cols + 2), np.int8)
+    padded[:, 1:-1] = tiles
+    edges = np.diff(padded, axis=1)
+    # Row-major order for both: the n-th start and the n-th end make one run.
+    run_rows, starts = np.nonzero(edges == 1)
+    ends = np.nonzero(edges == -1)[1] - 1
+    runs = list(zip(run_rows.tolist(), starts.tolist(), ends.tolist(), strict=True))
+    parent = list(range(len(runs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    above_first = above_end = 0  # the runs of the previous row: runs[above_first:above_end]
+    for i, (row, start, end) in enumerate(runs):
+        if i == 0 or runs[i - 1][0] != row:
+            above_first, above_end = above_end, i
+            if above_first < above_end and runs[above_first][0] != row - 1:
+                above_first = above_end  # the row above has no run
+        for j in range(above_first, above_end):
+            _, other_start, other_end = runs[j]
+            if other_start <= end + 1 and start <= other_end + 1:
+                a, b = root(i), root(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    boxes: dict[int, list[int]] = {}
+    for i, (row, start, end) in enumerate(runs):
+        box = boxes.get(root(i))
+        if box is None:
+            boxes[root(i)] = [start, row, end, row, end - start + 1]
+        else:
+            box[0], box[2] = min(box[0], start), max(box[2], end)
+            box[3] = row
+            box[4] += end - start + 1
+    # The smallest run index of a group is its first tile in reading order.
+    return [(c0, r0, c1, r1, count) for _, (c0, r0, c1, r1, count) in sorted(boxes.items())]
 
 
 def _to_rect(

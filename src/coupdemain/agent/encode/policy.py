@@ -46,7 +46,7 @@ import numpy.typing as npt
 from ...protocol.encodings import BASELINE, LOSSLESS, Encoding
 from ...protocol.messages import EncodedRect
 from ..capture.base import Pixels
-from ..changes import TILE, Rect, TileMap, dirty_tiles, merge_tiles
+from ..changes import TILE, Rect, TileMap, dirty_tiles, merge_tiles, pixel_words, tile_groups
 from .choose import RectEncoder
 from .copy import copy_rect
 from .h264 import H264Encoder, VideoEncodeError
@@ -276,33 +276,6 @@ class VideoRegion:
         return Rect(x, y, w, h)
 
 
-def _components(hot: TileMap) -> list[tuple[int, int, int, int, int]]:
-    """Bounding boxes of 8-connected groups of hot tiles: (col0, row0, col1, row1, count)."""
-    rows, cols = hot.shape
-    seen = np.zeros_like(hot)
-    boxes = []
-    for row, col in zip(*np.nonzero(hot), strict=True):
-        if seen[row, col]:
-            continue
-        stack = [(int(row), int(col))]
-        seen[row, col] = True
-        c0 = c1 = int(col)
-        r0 = r1 = int(row)
-        count = 0
-        while stack:
-            r, c = stack.pop()
-            count += 1
-            c0, c1, r0, r1 = min(c0, c), max(c1, c), min(r0, r), max(r1, r)
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    nr, nc = r + dr, c + dc
-                    if 0 <= nr < rows and 0 <= nc < cols and hot[nr, nc] and not seen[nr, nc]:
-                        seen[nr, nc] = True
-                        stack.append((nr, nc))
-        boxes.append((c0, r0, c1, r1, count))
-    return boxes
-
-
 class MotionDetector:
     """Finds the parts of the screen in sustained motion, from each frame's dirty tiles.
 
@@ -367,7 +340,7 @@ class MotionDetector:
         hot = self._counts >= self.min_changes
         if int(hot.sum()) * TILE * TILE < self.min_area:
             return self.regions  # not enough motion anywhere: no need to group it
-        for c0, r0, c1, r1, count in _components(hot):
+        for c0, r0, c1, r1, count in tile_groups(hot):
             if count * TILE * TILE < self.min_area or not tiles[r0 : r1 + 1, c0 : c1 + 1].any():
                 continue  # too small, or resting: history alone does not start video
             candidate = VideoRegion(c0, r0, c1, r1, now)
@@ -538,7 +511,7 @@ class FrameEncoder:
         assert self._shown is not None and self._lossy is not None
         scrolled = np.zeros_like(tiles)
         video = self.motion.active(now) if self.video else []
-        for c0, r0, c1, r1, _ in _components(tiles):
+        for c0, r0, c1, r1, _ in tile_groups(tiles):
             if any(region.contains(VideoRegion(c0, r0, c1, r1, now)) for region in video):
                 continue
             x, y = c0 * TILE, r0 * TILE
@@ -693,8 +666,8 @@ class FrameEncoder:
 def _changed_box(old: Pixels, new: Pixels, rect: Rect) -> Rect | None:
     """The smallest rect inside ``rect`` holding every pixel that differs (alpha aside)."""
     area = (slice(rect.y, rect.y + rect.height), slice(rect.x, rect.x + rect.width))
-    a = np.ascontiguousarray(old[area]).view(np.uint32).reshape(rect.height, rect.width)
-    b = np.ascontiguousarray(new[area]).view(np.uint32).reshape(rect.height, rect.width)
+    a = pixel_words(old[area])
+    b = pixel_words(new[area])
     changed = ((a ^ b) & np.uint32(0x00FFFFFF)) != 0
     rows = np.flatnonzero(changed.any(axis=1))
     if rows.size == 0:

@@ -368,6 +368,32 @@ async def test_damage_lists_where_to_look_not_what_changed(
     assert np.array_equal(canvas, screen.pixels[..., 2::-1])
 
 
+async def test_damage_that_fills_its_box_is_grabbed_as_one_box_else_as_bands(
+    damaged: FramePipeline, screen: FakeScreen
+) -> None:
+    canvas = np.zeros((200, 320, 3), dtype=np.uint8)
+    first = await damaged_step(damaged, [])
+    assert first is not None
+    paint(canvas, first.update)
+    # A moving shape: three rects whose tiles fill a 3x2-tile box but one.
+    screen.fill(10, 10, 100, 40, (9, 9, 9))
+    screen.fill(70, 70, 100, 40, (7, 7, 7))
+    output = await damaged_step(damaged, [Rect(10, 10, 100, 40), Rect(70, 70, 100, 40)])
+    assert output is not None
+    assert screen.area_captures == [Rect(0, 0, 192, 128)]
+    paint(canvas, output.update)
+    assert np.array_equal(canvas, screen.pixels[..., 2::-1])
+    # Two far corners: a box would be mostly untouched, so two grabs.
+    screen.area_captures.clear()
+    screen.fill(0, 0, 4, 4, (5, 5, 5))
+    screen.fill(300, 180, 4, 4, (5, 5, 5))
+    output = await damaged_step(damaged, [Rect(0, 0, 4, 4), Rect(300, 180, 4, 4)])
+    assert output is not None
+    assert screen.area_captures == [Rect(0, 0, 64, 64), Rect(256, 128, 64, 64)]
+    paint(canvas, output.update)
+    assert np.array_equal(canvas, screen.pixels[..., 2::-1])
+
+
 async def test_unknown_damage_diffs_the_whole_screen(
     damaged: FramePipeline, screen: FakeScreen
 ) -> None:

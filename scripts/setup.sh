@@ -10,11 +10,12 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 # Xvfb and xdotool give the demo and the tests a virtual screen to drive;
-# python3-tk gives the agent its windows; chromium is the technician's browser
+# python3-tk gives the agent its windows; libyuv0 converts its video frames
+# to YUV ten times faster than swscale; chromium is the technician's browser
 # in the end-to-end tests; Xorg's dummy driver and xrandr make a desktop
 # with two monitors side by side (Xvfb has one output); x11vnc, websockify
 # and novnc are the peer the benchmarks measure against.
-packages=(xvfb xauth x11-utils xdotool python3-tk tk fonts-dejavu-core)
+packages=(xvfb xauth x11-utils xdotool python3-tk tk fonts-dejavu-core libyuv0)
 if [ "$want_test" = 1 ]; then
   packages+=(chromium nodejs xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils
              x11vnc websockify novnc)

@@ -249,3 +249,27 @@ def test_events_sent_before_the_subtract_are_stale() -> None:
     tracker._subtract_serial = 2  # the 16-bit serial wrapped around
     assert tracker._before_subtract(0xFFFF)
     assert not tracker._before_subtract(3)
+
+
+def test_a_fetched_region_lists_its_rectangles_exactly(x_display: str) -> None:
+    from Xlib import display
+
+    from coupdemain.agent.capture import xfixes_region
+
+    conn = display.Display(x_display)
+    try:
+        assert xfixes_region.supports_regions(conn)
+        region = int(conn.display.allocate_resource_id())
+        # Negative x, a width past 32767 (unsigned on the wire), two bands.
+        drawn = [(-32000, 0, 64000, 10), (0, 40, 3, 2), (10, 40, 5, 2)]
+        xfixes_region.CreateRegion(
+            display=conn.display, opcode=conn.display.get_extension_major("XFIXES"),
+            region=region, rectangles=[dict(x=x, y=y, width=w, height=h) for x, y, w, h in drawn],
+        )
+        assert xfixes_region.fetch_region(conn, region) == drawn
+        xfixes_region.destroy_region(conn, region)
+        empty = xfixes_region.create_region(conn)
+        assert xfixes_region.fetch_region(conn, empty) == []
+        xfixes_region.destroy_region(conn, empty)
+    finally:
+        conn.close()

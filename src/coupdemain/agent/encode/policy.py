@@ -4,9 +4,10 @@ Four rules sit on top of the per-rect choice of ``choose.py`` (SOLID, PNG,
 JPEG):
 
 - **A scroll becomes a copy.** Each group of changed tiles at least
-  ``scroll.MIN_SCROLL_ROWS`` tall is searched for a vertical shift of what
-  the viewer already has (``scroll.py``). A band that moved travels as one
-  COPY rect (``copy.py``), when the viewer paints COPY; only what still
+  ``scroll.MIN_SCROLL_ROWS`` tall and ``MIN_SCROLL_TILES`` wide is
+  searched for a vertical shift of what the viewer already has
+  (``scroll.py``). A band that moved travels as one COPY rect
+  (``copy.py``), when the viewer paints COPY; only what still
   differs after the move (the lines that scrolled into view) goes on
   through the rules below, so a scrolling terminal never becomes video.
 - **Motion becomes video.** ``MotionDetector`` remembers, per 64x64 tile,
@@ -63,6 +64,10 @@ MIN_VIDEO_AREA = 12 * TILE * TILE
 MAX_VIDEO_REGIONS = 2
 REST_SECONDS = 0.4
 REFRESH_AFTER_SECONDS = 0.4
+# A group of changed tiles one tile wide (a clock, a counter, a narrow
+# list) is not searched for a scroll: a copy would spare at most 64
+# pixels a row, and the search ran on every frame of a ticking counter.
+MIN_SCROLL_TILES = 2
 # At most this many tiles are refreshed per frame (a 640x360 photo is 60):
 # a photograph's PNG is large, and one huge frame would hold back the
 # frames behind it on a slow link. The rest goes with the next frames.
@@ -516,7 +521,7 @@ class FrameEncoder:
                 continue
             x, y = c0 * TILE, r0 * TILE
             area = Rect(x, y, min(width, (c1 + 1) * TILE) - x, min(height, (r1 + 1) * TILE) - y)
-            if area.height < MIN_SCROLL_ROWS:
+            if area.height < MIN_SCROLL_ROWS or c1 - c0 + 1 < MIN_SCROLL_TILES:
                 continue
             scroll = find_scroll(self._shown, pixels, area)
             if scroll is None:

@@ -1,16 +1,21 @@
 """The Tk side of the agent: the hidden root, the event queue, which window shows when.
 
 Tk must own the main thread. The connection runs in an asyncio thread and
-posts ``UiEvent``s into a thread-safe queue, which ``root.after`` polls
-here; the person's clicks go back as ``UserAction``s through ``act``,
-which the caller wires to ``loop.call_soon_threadsafe``.
+posts ``UiEvent``s into a thread-safe queue; each post also writes a byte
+to a pipe that Tk watches (``createfilehandler``), so the windows wake
+when there is something to show and sleep otherwise. Where Tk cannot
+watch a pipe (Windows), ``root.after`` polls the queue instead. The
+person's clicks go back as ``UserAction``s through ``act``, which the
+caller wires to ``loop.call_soon_threadsafe``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
+import threading
 import tkinter as tk
 from collections.abc import Callable
 
@@ -29,7 +34,10 @@ from .transfer import FileQuestion, FilesWindow, choose_file, describe_chooser
 
 logger = logging.getLogger("coupdemain.agent.ui")
 
+# Where Tk cannot watch the wake-up pipe: how often the queue is read.
 POLL_MS = 50
+# Events handled per wake-up, so that a flood of them cannot freeze the windows.
+BATCH = 100
 ENDED_NOTICE_MS = 6000
 
 
@@ -93,30 +101,70 @@ class AgentUi:
         self.clipboard = ClipboardBridge(self.root, lambda text: act(ev.ClipboardCopied(text)))
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
         self._ended_exit_code = 0
+        # The lock keeps a post from writing to a pipe end that destroy() has
+        # just closed, whose number the system may already have given out again.
+        self._wake_lock = threading.Lock()
+        self._wake_read: int | None
+        self._wake_write: int | None
+        self._wake_read, self._wake_write = self._watch_wake_pipe()
+
+    def _watch_wake_pipe(self) -> tuple[int, int] | tuple[None, None]:
+        """A pipe whose read end wakes Tk; (None, None) where Tk cannot watch one."""
+        if not hasattr(self.root.tk, "createfilehandler"):
+            return None, None
+        read, write = os.pipe()
+        os.set_blocking(read, False)
+        os.set_blocking(write, False)
+        try:
+            self.root.tk.createfilehandler(read, tk.READABLE, self._on_wake)
+        except (tk.TclError, RuntimeError):  # e.g. a Tcl built without file events
+            os.close(read)
+            os.close(write)
+            return None, None
+        return read, write
 
     def post(self, event: ev.UiEvent) -> None:
         """Queues an event for the windows; safe from any thread."""
         self.events.put(event)
+        with self._wake_lock:
+            if self._wake_write is not None:
+                # A full pipe already holds a wake-up.
+                with contextlib.suppress(BlockingIOError):
+                    os.write(self._wake_write, b"\0")
 
     def run(self) -> int:
         """Runs Tk until the agent should exit; returns the exit code."""
-        self.root.after(POLL_MS, self._poll)
+        if self._wake_read is None:
+            self.root.after(POLL_MS, self._poll)
+        else:
+            self.root.after_idle(self._handle_queued)  # posted before Tk ran
         self.root.mainloop()
         return self.exit_code if self.exit_code is not None else 1
 
+    def _on_wake(self, fd: int, mask: int) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(fd, 4096):
+                pass
+        self._handle_queued()
+
     def _poll(self) -> None:
-        # A bounded batch per tick, so that a flood of events cannot freeze the windows.
-        for _ in range(100):
+        self._handle_queued()
+        if self.exit_code is None:
+            self.root.after(POLL_MS, self._poll)
+
+    def _handle_queued(self) -> None:
+        for _ in range(BATCH):
             try:
                 event = self.events.get_nowait()
             except queue.Empty:
-                break
+                return
             try:
                 self.handle(event)
             except Exception:  # a window bug must not leave the person without windows
                 logger.exception("the windows could not show %s", event)
-        if self.exit_code is None:
-            self.root.after(POLL_MS, self._poll)
+        # More than a batch waits: the rest after Tk has redrawn.
+        if self._wake_read is not None and self.exit_code is None:
+            self.root.after(1, self._handle_queued)
 
     def handle(self, event: ev.UiEvent) -> None:
         """Shows what one event means."""
@@ -204,5 +252,13 @@ class AgentUi:
     def destroy(self) -> None:
         """Closes every window, leaving the trace file as it last was."""
         self.trace.path = None
+        with self._wake_lock:
+            read, write = self._wake_read, self._wake_write
+            self._wake_read = self._wake_write = None
+        if read is not None and write is not None:
+            with contextlib.suppress(tk.TclError):
+                self.root.tk.deletefilehandler(read)
+            os.close(read)
+            os.close(write)
         with contextlib.suppress(tk.TclError):
             self.root.destroy()

@@ -227,8 +227,10 @@ class DamageTracker:
             return
         try:
             # pending_events() reads what the socket holds without blocking,
-            # and counts what python-xlib queued while it waited for a reply.
-            while conn.pending_events():
+            # and counts what python-xlib queued while it waited for a reply;
+            # next_event() then takes them from that queue without a read.
+            # What arrives after is announced by the socket's readiness.
+            for _ in range(conn.pending_events()):
                 self._receive(conn.next_event())
         except Exception:  # noqa: BLE001 - a broken connection: fall back to "everything"
             self._fail()
@@ -298,13 +300,15 @@ class DamageTracker:
         now = time.monotonic()
         delay = max(SETTLE_SECONDS, self._last + self.min_interval - now)
         await asyncio.sleep(delay)
-        self._read_events()
         self._last = time.monotonic()
 
     def take_damage(self) -> list[Rect] | None:
         """The rectangles drawn since the last call, in display coordinates; None: all."""
-        self._read_events()
-        if self._region and self.pending and not self._failed:
+        if not self._region:
+            self._read_events()  # the rectangles drawn while settling come along
+        elif self.pending and not self._failed:
+            # The subtract takes whatever was drawn by now, announced or not:
+            # no need to read the events first (one X round trip less a frame).
             self._take_region()
         return self.damage.take()
 

@@ -6,17 +6,29 @@ import { decoderFor } from "../../web/viewer/decoders/index.js";
 import { parseFrame } from "../../web/viewer/protocol.js";
 import { fixture } from "./fixtures.mjs";
 
-/** A canvas whose 2D context records what is painted. */
+/** A canvas whose 2D context records what is painted; its scratch canvases record too. */
 function recordingCanvas(width = 0, height = 0) {
     const painted = [];
+    const scratches = [];
+    const name = (image) => (image === canvas ? "canvas" : image.name);
     const context = {
         fillStyle: "",
         fillRect(x, y, w, h) { painted.push(["fill", this.fillStyle, x, y, w, h]); },
-        drawImage(image, ...at) {
-            painted.push(image === canvas ? ["copy", ...at] : ["image", image.name, ...at]);
+        drawImage(image, ...at) { painted.push(["onto canvas", name(image), ...at]); },
+    };
+    const canvas = {
+        width, height, painted, scratches, getContext: () => context,
+        makeCanvas(w, h) {
+            const scratch = {
+                name: "scratch", width: w, height: h,
+                getContext: () => ({
+                    drawImage(image, ...at) { painted.push(["onto scratch", name(image), ...at]); },
+                }),
+            };
+            scratches.push([w, h]);
+            return scratch;
         },
     };
-    const canvas = { width, height, painted, getContext: () => context };
     return canvas;
 }
 
@@ -132,14 +144,19 @@ test("a copy moves what the canvas shows, in its turn among the frame's rects", 
     const images = decodersSettlingIn([0])();
     // Node has no image decoder: the PNG is a stand-in, the rest decode for real.
     const decoders = (encoding) => (encoding === 1 ? images : decoderFor(encoding));
-    await new Display(canvas, { decoderFor: decoders })
+    await new Display(canvas, { decoderFor: decoders, makeCanvas: canvas.makeCanvas })
         .receiveFrame(parseFrame(fixture("copy").data));
-    assert.deepEqual(canvas.painted.filter((p) => p[0] !== "image"), [
+    assert.deepEqual(canvas.painted.filter((p) => !p[1].startsWith("rect@")), [
         ["fill", "rgb(246, 247, 249)", 0, 0, 32, 16],
-        ["copy", 2, 5, 12, 9, 2, 2, 12, 9],
-        ["copy", 2, 2, 12, 12, 18, 2, 12, 12],
+        // Each copy reads its source out whole, then paints it where it goes.
+        ["onto scratch", "canvas", 2, 5, 12, 9, 0, 0, 12, 9],
+        ["onto canvas", "scratch", 0, 0, 12, 9, 2, 2, 12, 9],
+        ["onto scratch", "canvas", 2, 2, 12, 12, 0, 0, 12, 12],
+        ["onto canvas", "scratch", 0, 0, 12, 12, 18, 2, 12, 12],
         ["fill", "rgb(31, 95, 191)", 2, 11, 12, 3],
     ]);
+    // One scratch canvas, grown once for the taller copy.
+    assert.deepEqual(canvas.scratches, [[12, 9], [12, 12]]);
 });
 
 test("a copy whose source lies outside the screen is refused in words", async () => {

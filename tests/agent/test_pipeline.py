@@ -312,6 +312,15 @@ async def damaged_step(pipeline: FramePipeline, damage: list[Rect] | None) -> Pi
     return await pipeline.next_output()
 
 
+async def viewer_after_keyframe(pipeline: FramePipeline) -> np.ndarray:
+    """The viewer's canvas once the first frame (a keyframe, whatever the damage) is painted."""
+    canvas = np.zeros((200, 320, 3), dtype=np.uint8)
+    first = await damaged_step(pipeline, [])
+    assert first is not None and first.update.keyframe
+    paint(canvas, first.update)
+    return canvas
+
+
 @pytest.fixture
 def damaged(screen: FakeScreen) -> Iterator[FramePipeline]:
     p = FramePipeline(screen, changes=ManualChanges(), max_unacked=100)
@@ -323,10 +332,7 @@ def damaged(screen: FakeScreen) -> Iterator[FramePipeline]:
 async def test_damage_grabs_only_its_tiles_and_the_viewer_stays_exact(
     damaged: FramePipeline, screen: FakeScreen
 ) -> None:
-    canvas = np.zeros((200, 320, 3), dtype=np.uint8)
-    first = await damaged_step(damaged, [])  # the keyframe ignores damage
-    assert first is not None and first.update.keyframe
-    paint(canvas, first.update)
+    canvas = await viewer_after_keyframe(damaged)
     captures = screen.captures
     screen.fill(200, 130, 6, 13, (1, 2, 3))  # a glyph, in one tile
     output = await damaged_step(damaged, [Rect(200, 130, 6, 13)])
@@ -351,10 +357,7 @@ async def test_damage_that_repaints_the_same_pixels_sends_nothing(
 async def test_damage_lists_where_to_look_not_what_changed(
     damaged: FramePipeline, screen: FakeScreen
 ) -> None:
-    canvas = np.zeros((200, 320, 3), dtype=np.uint8)
-    first = await damaged_step(damaged, [])
-    assert first is not None
-    paint(canvas, first.update)
+    canvas = await viewer_after_keyframe(damaged)
     # Two changes; damage reports one only (the other would come with its own event).
     screen.fill(10, 10, 4, 4, (9, 9, 9))
     screen.fill(300, 180, 4, 4, (9, 9, 9))
@@ -371,10 +374,7 @@ async def test_damage_lists_where_to_look_not_what_changed(
 async def test_damage_that_fills_its_box_is_grabbed_as_one_box_else_as_bands(
     damaged: FramePipeline, screen: FakeScreen
 ) -> None:
-    canvas = np.zeros((200, 320, 3), dtype=np.uint8)
-    first = await damaged_step(damaged, [])
-    assert first is not None
-    paint(canvas, first.update)
+    canvas = await viewer_after_keyframe(damaged)
     # A moving shape: three rects whose tiles fill a 3x2-tile box but one.
     screen.fill(10, 10, 100, 40, (9, 9, 9))
     screen.fill(70, 70, 100, 40, (7, 7, 7))

@@ -380,24 +380,25 @@ def test_a_scroll_travels_as_a_copy_and_only_the_new_lines_as_pixels() -> None:
     assert canvas.error(frames[-1]) == 0
 
 
+def scrolled_terminal(width: int) -> tuple[list[list[EncodedRect]], Canvas, np.ndarray]:
+    """Three frames of a terminal ``width`` pixels wide scrolling, sent to a viewer with COPY."""
+    lines = terminal_text(60, width)
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 4])
+    canvas = Canvas(384, width + 128)
+    frames = [terminal_screen(lines, 16 * step) for step in range(3)]
+    sent, _, _ = run(encoder, canvas, frames, 10.0, None)
+    return sent, canvas, frames[-1]
+
+
 def test_a_column_one_tile_wide_is_not_searched_for_a_scroll() -> None:
-    lines = terminal_text(60, 64)
-    encoder = FrameEncoder()
-    encoder.set_encodings([0, 1, 2, 4])
-    canvas = Canvas(384, 192)
-    frames = [terminal_screen(lines, 16 * step) for step in range(3)]
-    sent, _, _ = run(encoder, canvas, frames, 10.0, None)
+    sent, canvas, last = scrolled_terminal(64)
     assert all(r.encoding is not Encoding.COPY for rects in sent for r in rects)
-    assert canvas.error(frames[-1]) == 0
+    assert canvas.error(last) == 0
     # Two tiles wide, the same scroll is a copy.
-    lines = terminal_text(60, 128)
-    encoder = FrameEncoder()
-    encoder.set_encodings([0, 1, 2, 4])
-    canvas = Canvas(384, 256)
-    frames = [terminal_screen(lines, 16 * step) for step in range(3)]
-    sent, _, _ = run(encoder, canvas, frames, 10.0, None)
+    sent, canvas, last = scrolled_terminal(128)
     assert [rects[0].encoding for rects in sent[1:]] == [Encoding.COPY, Encoding.COPY]
-    assert canvas.error(frames[-1]) == 0
+    assert canvas.error(last) == 0
 
 
 def test_a_viewer_without_copy_gets_the_scroll_as_pixels() -> None:

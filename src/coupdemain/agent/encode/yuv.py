@@ -18,6 +18,7 @@ import ctypes
 import ctypes.util
 import functools
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import av
@@ -38,11 +39,7 @@ def _argb_to_i420() -> Any:
     libyuv's "ARGB" is a little-endian 32-bit word: the bytes B, G, R, A in
     memory, as X11 and mss give them.
     """
-    names = [*LIBYUV_NAMES]
-    found = ctypes.util.find_library("yuv")
-    if found:
-        names.append(found)
-    for name in names:
+    for name in _library_names():
         try:
             library = ctypes.CDLL(name)
         except OSError:
@@ -60,6 +57,14 @@ def _argb_to_i420() -> Any:
         return function
     logger.info("libyuv is not installed: video frames are converted by swscale (slower)")
     return None
+
+
+def _library_names() -> Iterator[str]:
+    yield from LIBYUV_NAMES
+    # Slower (it may run ldconfig): only where the usual names are missing.
+    found = ctypes.util.find_library("yuv")
+    if found:
+        yield found
 
 
 def libyuv_available() -> bool:
@@ -84,7 +89,7 @@ class ToYuv420:
         # yuv420p lays them out: libx264 copies each picture it is given.
         self._planes = np.empty((height * 3 // 2, width), np.uint8)
         # swscale's context, kept: a fresh one per frame costs 3 ms more.
-        self._reformatter = VideoReformatter()
+        self._reformatter = VideoReformatter() if self._convert is None else None
 
     @property
     def uses_libyuv(self) -> bool:
@@ -104,7 +109,9 @@ class ToYuv420:
                              f"{self.width}x{self.height} converter")
         if pixels.strides[1:] != (4, 1):
             pixels = np.ascontiguousarray(pixels)
-        if self._convert is None:
+        convert = self._convert
+        if convert is None:
+            assert self._reformatter is not None
             # The frame wraps the region where it lies: no copy before swscale.
             bgra = av.VideoFrame.from_numpy_buffer(pixels, format="bgra")
             # One thread: slices of a small region cost more in wake-ups than they save.
@@ -113,7 +120,7 @@ class ToYuv420:
         planes = self._planes
         y_size, c_size = width * height, (width // 2) * (height // 2)
         base = planes.ctypes.data
-        status = self._convert(
+        status = convert(
             pixels.ctypes.data, pixels.strides[0],
             base, width,
             base + y_size, width // 2,

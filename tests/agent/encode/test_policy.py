@@ -194,6 +194,35 @@ def test_small_or_occasional_changes_never_become_video() -> None:
         now += STEP
 
 
+def test_a_screen_refreshed_once_a_second_never_becomes_video() -> None:
+    # top, htop, a clock: every frame changes the same tiles, but frames
+    # come a second apart. At 30 frames a second the same changes are motion.
+    for step_seconds, video in ((1.0, False), (STEP, True)):
+        motion = MotionDetector()
+        now, regions = 0.0, []
+        for _ in range(12):
+            tiles = np.zeros((12, 20), np.bool_)
+            tiles[2:6, 3:12] = True
+            regions = motion.observe(tiles, now)
+            now += step_seconds
+        assert bool(regions) is video
+
+
+def test_text_printed_line_after_line_into_an_empty_window_stays_lossless() -> None:
+    lines = terminal_text(20, 832)
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3, 4])
+    canvas = Canvas(384, 960)
+    frames = []
+    for count in range(20):
+        pixels = terminal_screen(bgra(320, 832, (30, 30, 30)), 0)
+        pixels[32 : 32 + 16 * count, 64:896] = lines[: 16 * count]
+        frames.append(pixels)
+    sent, _, _ = run(encoder, canvas, frames, 10.0, None)
+    assert {r.encoding for rects in sent for r in rects} <= {Encoding.PNG, Encoding.SOLID}
+    assert canvas.error(frames[-1]) == 0
+
+
 def test_a_region_starts_grows_and_ends_after_rest() -> None:
     motion = MotionDetector()
     tiles = np.zeros((12, 20), np.bool_)

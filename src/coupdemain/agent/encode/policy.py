@@ -11,10 +11,12 @@ JPEG):
   differs after the move (the lines that scrolled into view) goes on
   through the rules below, so a scrolling terminal never becomes video.
 - **Motion becomes video.** ``MotionDetector`` remembers, per 64x64 tile,
-  whether it changed in each of the last ``MOTION_HISTORY`` frames. Tiles
-  that changed in at least ``MOTION_MIN_CHANGES`` of them are *hot*. A
-  connected group of hot tiles covering at least ``MIN_VIDEO_AREA`` pixels
-  becomes a *video region*: its bounding box, sent as one H.264 stream
+  whether it changed in each of the last ``MOTION_HISTORY`` frames of the
+  last ``MOTION_WINDOW_SECONDS``. Tiles that changed in at least
+  ``MOTION_MIN_CHANGES`` of them are *hot*. A connected group of hot tiles
+  covering at least ``MIN_VIDEO_AREA`` pixels, whose changed rows held a
+  picture before (not text printed onto a blank window), becomes a
+  *video region*: its bounding box, sent as one H.264 stream
   (``h264.py``) when the viewer decodes H.264; otherwise its dirty tiles
   go as stills (JPEG for video-like content). A region only grows (a new
   stream, with a keyframe); it ends once none of its tiles changed for
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +61,14 @@ MOTION_HISTORY = 8
 # Four frames of motion (130 ms at 30 fps) before video: each frame before
 # goes as JPEG, which for video-like content costs ten times more.
 MOTION_MIN_CHANGES = 4
+# ...within this long: frames come only when something changes, so without
+# it a text screen refreshed once a second (top, a clock) would count as
+# motion after four refreshes, and go blurred as video at every refresh.
+MOTION_WINDOW_SECONDS = 0.5
+# A group whose changed rows were this blank before (one colour across the
+# group) is content appearing, not moving: lines of text printed one after
+# the other into an empty terminal stay lossless.
+APPEARING_SHARE = 0.8
 # 12 tiles: a small video player; a blinking cursor or typed text never is.
 MIN_VIDEO_AREA = 12 * TILE * TILE
 MAX_VIDEO_REGIONS = 2
@@ -286,6 +296,7 @@ class MotionDetector:
 
     Args:
         history: how many frames each tile's changes are remembered for.
+        window_seconds: and for how long at most.
         min_changes: changes within ``history`` that make a tile hot.
         min_area: the smallest group of hot tiles, in pixels, that is video.
         rest_seconds: how long a region stays video after its last change.
@@ -296,18 +307,21 @@ class MotionDetector:
         self,
         *,
         history: int = MOTION_HISTORY,
+        window_seconds: float = MOTION_WINDOW_SECONDS,
         min_changes: int = MOTION_MIN_CHANGES,
         min_area: int = MIN_VIDEO_AREA,
         rest_seconds: float = REST_SECONDS,
         max_regions: int = MAX_VIDEO_REGIONS,
     ) -> None:
         self.history = history
+        self.window_seconds = window_seconds
         self.min_changes = min_changes
         self.min_area = min_area
         self.rest_seconds = rest_seconds
         self.max_regions = max_regions
         self.regions: list[VideoRegion] = []
-        self._past: collections.deque[TileMap] = collections.deque(maxlen=history)
+        # Each remembered frame's changed tiles, with its time.
+        self._past: collections.deque[tuple[float, TileMap]] = collections.deque()
         self._counts: npt.NDArray[np.int32] | None = None
 
     def reset(self) -> None:
@@ -323,19 +337,25 @@ class MotionDetector:
             if now - r.last_change < self.rest_seconds - EPSILON_SECONDS
         ]
 
-    def observe(self, tiles: TileMap, now: float) -> list[VideoRegion]:
+    def observe(
+        self, tiles: TileMap, now: float,
+        moving: Callable[[int, int, int, int], bool] | None = None,
+    ) -> list[VideoRegion]:
         """Takes one frame's dirty tiles; returns the video regions after it.
 
         Args:
             tiles: the ``(rows, cols)`` map of tiles that changed in this frame.
             now: the frame's time in seconds.
+            moving: asked, with a group's tile box (col0, row0, col1, row1),
+                before the group becomes a new region: False keeps it still.
         """
         if self._counts is None or self._counts.shape != tiles.shape:
             self.reset()
             self._counts = np.zeros(tiles.shape, np.int32)
-        if len(self._past) == self.history:
-            self._counts -= self._past[0]
-        self._past.append(tiles.copy())
+        while self._past and (len(self._past) >= self.history
+                              or now - self._past[0][0] > self.window_seconds + EPSILON_SECONDS):
+            self._counts -= self._past.popleft()[1]
+        self._past.append((now, tiles.copy()))
         self._counts += tiles
         # Regions that saw a change now stay alive; the others may end.
         for region in self.regions:
@@ -349,12 +369,14 @@ class MotionDetector:
             if count * TILE * TILE < self.min_area or not tiles[r0 : r1 + 1, c0 : c1 + 1].any():
                 continue  # too small, or resting: history alone does not start video
             candidate = VideoRegion(c0, r0, c1, r1, now)
+            if any(region.contains(candidate) for region in self.regions):
+                continue
+            if moving is not None and not moving(c0, r0, c1, r1):
+                continue
             self._add(candidate)
         return self.regions
 
     def _add(self, candidate: VideoRegion) -> None:
-        if any(region.contains(candidate) for region in self.regions):
-            return
         merged = candidate
         kept = []
         for region in self.regions:
@@ -479,7 +501,10 @@ class FrameEncoder:
             # The lines that scroll into view change every frame, yet they
             # are text: they stay out of motion, so never become video.
             moving = tiles & ~scrolled
-        regions = self.motion.observe(np.zeros_like(tiles) if keyframe else moving, now)
+        regions = self.motion.observe(
+            np.zeros_like(tiles) if keyframe else moving, now,
+            lambda c0, r0, c1, r1: not self._appearing(pixels, moving, c0, r0, c1, r1),
+        )
         still = tiles.copy()
         if keyframe or not self.video:
             # A viewer without H.264 gets the dirty tiles of a video region
@@ -539,6 +564,35 @@ class FrameEncoder:
             tiles[r0 : r1 + 1, c0 : c1 + 1] &= dirty_tiles(self._shown[cells], pixels[cells])
             scrolled[r0 : r1 + 1, c0 : c1 + 1] = True
         return scrolled
+
+    def _appearing(
+        self, pixels: Pixels, tiles: TileMap, c0: int, r0: int, c1: int, r1: int
+    ) -> bool:
+        """Whether what changed in a group of tiles was drawn over blank rows.
+
+        Text printed line after line into an empty window changes the same
+        tiles frame after frame, like motion; but each line lands on rows
+        of one colour, where motion moves over rows that held a picture.
+        """
+        if self._shown is None or self._shown.shape != pixels.shape:
+            return False
+        height, width = pixels.shape[:2]
+        cols = slice(c0 * TILE, min(width, (c1 + 1) * TILE))
+        changed_rows = []
+        for row in range(r0, r1 + 1):
+            if not tiles[row, c0 : c1 + 1].any():
+                continue
+            band = slice(row * TILE, min(height, (row + 1) * TILE))
+            old, new = pixel_words(self._shown[band, cols]), pixel_words(pixels[band, cols])
+            changed = (old != new).any(axis=1)
+            changed_rows.append(old[changed])
+        if not changed_rows:
+            return False
+        old_rows = np.concatenate(changed_rows)
+        if old_rows.shape[0] == 0:
+            return False
+        blank = (old_rows == old_rows[:, :1]).all(axis=1)
+        return bool(blank.mean() >= APPEARING_SHARE)
 
     def _refresh_tiles(self, tiles: TileMap | None, now: float) -> TileMap:
         """Lossy tiles that rested long enough and lie in no video region."""

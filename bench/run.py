@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import functools
 import json
 import os
@@ -304,7 +305,8 @@ def xdotool(screen: VirtualScreen, *args: str) -> None:
 
 
 def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, browser: Chromium,
-            options: Options, workloads: list[str], log: Callable[[str], None]) -> dict[str, Any]:
+            options: Options, workloads: list[str], log: Callable[[str], None],
+            latency: bool = True) -> dict[str, Any]:
     page = stack.start(PROBE)
     page.evaluate(
         f"window.__bench.barcode = {json.dumps([*LAYOUT['barcode'][:2], 16, 12])}")
@@ -316,7 +318,7 @@ def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, brow
     rng = random.Random(7)
     result: dict[str, Any] = {"label": stack.label, "clock_offset_ms": round(offset, 3),
                               "latency": {}, "workloads": {}}
-    for kind in ("key", "click", "app"):
+    for kind in ("key", "click", "app") if latency else ():
         log(f"  {stack.label}: {kind} → pixel, {options.trials} trials")
         if kind == "key":
             page.evaluate("window.__bench.canvas().focus()")
@@ -328,6 +330,37 @@ def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, brow
         result["workloads"][workload] = run_workload(
             stack, page, app, screen, workload, options, clock_offset_ms(page), browser.pid)
     return result
+
+
+def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One stack's results over several rounds, as one result.
+
+    Latency comes from the first round (the others skip it). Each workload
+    figure is its median over the rounds, and sharpness at rest the worst
+    round's; every round's workloads are kept under ``workload_rounds``.
+    """
+    failed = next((r for r in rounds if "error" in r), None)
+    if failed is not None:
+        return failed
+    merged = copy.deepcopy(rounds[0])
+    if len(rounds) == 1:
+        return merged
+    merged["rounds"] = len(rounds)
+    merged["workload_rounds"] = {}
+    for name, first in rounds[0]["workloads"].items():
+        each = [r["workloads"][name] for r in rounds]
+        merged["workload_rounds"][name] = each
+        for key, value in first.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                median = statistics.median(work[key] for work in each)
+                merged["workloads"][name][key] = round(median, 3) if isinstance(median, float) \
+                    else median
+        sharp = [work["sharp"] for work in each if "sharp" in work]
+        if sharp:
+            # Exact at rest only if every round was, after the longest wait.
+            merged["workloads"][name]["sharp"] = max(
+                sharp, key=lambda s: (not s["exact"], s["mismatched_rows"], s["after_s"] or 0))
+    return merged
 
 
 # --- report -----------------------------------------------------------------------
@@ -477,6 +510,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"comma-separated, from {', '.join(STACKS)}")
     parser.add_argument("--workloads", default=",".join(WORKLOADS),
                         help=f"comma-separated, from {', '.join(WORKLOADS)}")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds over the stacks; workload figures are their medians (1)")
     parser.add_argument("--video", choices=("panning", "noise"), default="panning",
                         help="the video region's content (panning photograph)")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
@@ -488,8 +523,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         for item in value.split(","):
             if item not in known:
                 parser.error(f"unknown {what} {item!r}; choose from {', '.join(known)}")
-    if args.trials < 1 or args.seconds <= 0:
-        parser.error("--trials must be at least 1 and --seconds positive")
+    if args.trials < 1 or args.seconds <= 0 or args.rounds < 1:
+        parser.error("--trials and --rounds must be at least 1 and --seconds positive")
     return args
 
 
@@ -533,21 +568,29 @@ def main(argv: list[str] | None = None) -> int:
         app = App(vscreen, args.video)
         screen = Screen(vscreen)
         browser = Chromium()
-        for name in args.stacks.split(","):
-            workdir = make_workdir()
-            stack: Stack = (CoupdemainStack(vscreen, browser, workdir) if name == "coupdemain"
-                            else PeerStack(vscreen, browser, workdir, tuned=name.endswith("tuned")))
-            log(f"{stack.label} (logs in {workdir})")
-            try:
-                results[name] = measure(stack, app, screen, vscreen, browser, options,
-                                        workloads, log)
-            except Exception as exc:  # noqa: BLE001 - one stack failing must not hide the others
-                log(f"  {stack.label} failed: {exc}")
-                results[name] = {"label": stack.label, "error": str(exc)}
-            finally:
-                stack.stop()
-                app.ask("mode idle")
-                time.sleep(1.0)
+        rounds: dict[str, list[dict[str, Any]]] = {}
+        # Round after round over the stacks, so that a slow stretch of the
+        # machine (a shared VM's neighbours) weighs on every stack alike.
+        for round_index in range(args.rounds):
+            for name in args.stacks.split(","):
+                workdir = make_workdir()
+                stack: Stack = (
+                    CoupdemainStack(vscreen, browser, workdir) if name == "coupdemain"
+                    else PeerStack(vscreen, browser, workdir, tuned=name.endswith("tuned")))
+                log(f"{stack.label}, round {round_index + 1} of {args.rounds} "
+                    f"(logs in {workdir})")
+                try:
+                    result = measure(stack, app, screen, vscreen, browser, options,
+                                     workloads, log, latency=round_index == 0)
+                except Exception as exc:  # noqa: BLE001 - one stack failing must not hide others
+                    log(f"  {stack.label} failed: {exc}")
+                    result = {"label": stack.label, "error": str(exc)}
+                finally:
+                    stack.stop()
+                    app.ask("mode idle")
+                    time.sleep(1.0)
+                rounds.setdefault(name, []).append(result)
+        results = {name: merge_rounds(each) for name, each in rounds.items()}
     finally:
         if browser is not None:
             browser.close()
@@ -569,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
             "versions": _versions(),
             "options": {"trials": args.trials, "seconds": args.seconds, "warmup": args.warmup,
                         "rest_timeout": args.rest_timeout, "video": args.video,
+                        "rounds": args.rounds,
                         "quick": args.quick, "workloads": workloads},
             "layout": LAYOUT,
         },

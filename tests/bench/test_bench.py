@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -69,6 +70,31 @@ def test_goals_are_judged_against_the_stock_peer() -> None:
     assert run.goal_cells("idle fps", ours, peer) == ["", ""]
 
 
+def test_rounds_merge_into_medians_and_the_worst_sharpness() -> None:
+    def round_of(cpu: float, sharp: dict[str, Any]) -> dict[str, Any]:
+        stack = fake_stack("coupdemain", 20.0, 500_000)
+        stack["workloads"]["video"].update(server_cpu_s=cpu, sharp=sharp)
+        return stack
+
+    exact = {"exact": True, "after_s": 0.5, "mismatched_rows": 0}
+    later = {"exact": True, "after_s": 0.9, "mismatched_rows": 0}
+    rounds = [round_of(2.0, exact), round_of(1.0, later), round_of(9.0, exact)]
+    merged = run.merge_rounds(rounds)
+    video = merged["workloads"]["video"]
+    assert video["server_cpu_s"] == 2.0  # the median: one slow round does not count
+    assert video["fps"] == 30.0
+    assert video["sharp"] == later
+    assert merged["rounds"] == 3
+    assert [w["server_cpu_s"] for w in merged["workload_rounds"]["video"]] == [2.0, 1.0, 9.0]
+    assert merged["latency"] == rounds[0]["latency"]
+    never = {"exact": False, "after_s": None, "mismatched_rows": 12}
+    assert run.merge_rounds([round_of(1.0, exact), round_of(1.0, never)])[
+        "workloads"]["video"]["sharp"] == never
+    failed = {"label": "coupdemain", "error": "the server did not start"}
+    assert run.merge_rounds([rounds[0], failed]) == failed
+    assert run.merge_rounds([rounds[0]]) == rounds[0]
+
+
 def test_a_failed_stack_is_named_in_the_table() -> None:
     results = {"coupdemain": {"label": "coupdemain", "error": "the server did not start"}}
     assert "the server did not start" in run.table(results, run.ratios(results))
@@ -92,7 +118,7 @@ def test_a_short_run_writes_every_figure(tmp_path: Path) -> None:
     output = tmp_path / "result.json"
     run.main(["--stacks", "coupdemain,x11vnc_stock", "--workloads", "idle,typing",
               "--trials", "2", "--seconds", "1", "--warmup", "0.3", "--rest-timeout", "2",
-              "--output", str(output)])
+              "--rounds", "2", "--output", str(output)])
     report = json.loads(output.read_text())
     assert set(report["stacks"]) == {"coupdemain", "x11vnc_stock"}
     for name, stack in report["stacks"].items():
@@ -100,6 +126,7 @@ def test_a_short_run_writes_every_figure(tmp_path: Path) -> None:
         assert set(stack["latency"]) == {"key", "click", "app"}
         assert stack["latency"]["key"]["trials"] == 2
         assert set(stack["workloads"]) == {"idle", "typing"}
+        assert [len(each) for each in stack["workload_rounds"].values()] == [2, 2]
         typing = stack["workloads"]["typing"]
         for key in ("bytes_per_s", "fps", "server_cpu_s", "browser_cpu_s", "sharp"):
             assert key in typing, (name, key)

@@ -358,8 +358,8 @@ def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         sharp = [work["sharp"] for work in each if "sharp" in work]
         if sharp:
             # Exact at rest only if every round was, after the longest wait.
-            merged["workloads"][name]["sharp"] = max(
-                sharp, key=lambda s: (not s["exact"], s["mismatched_rows"], s["after_s"] or 0))
+            merged["workloads"][name]["sharp"] = max(sharp, key=lambda s: (
+                not s["exact"], s.get("mismatched_rows", 0), s["after_s"] or 0))
     return merged
 
 

@@ -17,13 +17,14 @@ from coupdemain.agent.changes import (
 from tests.agent.images import bgra, photo_like
 
 
+@pytest.mark.parametrize("drawn", [False, True])  # every row, or sampled rows first
 @pytest.mark.parametrize("width", [320, 321])  # uint64 words, and the odd-width path
 @pytest.mark.parametrize(("x", "y"), [(0, 0), (63, 63), (64, 0), (300, 130), (319, 199)])
-def test_one_pixel_marks_exactly_its_tile(width: int, x: int, y: int) -> None:
+def test_one_pixel_marks_exactly_its_tile(drawn: bool, width: int, x: int, y: int) -> None:
     before = bgra(200, width)
     after = before.copy()
     after[y, x, 1] ^= 1
-    tiles = dirty_tiles(before, after)
+    tiles = dirty_tiles(before, after, drawn=drawn)
     assert tiles.shape == (4, (width + TILE - 1) // TILE)
     expected = np.zeros_like(tiles)
     expected[y // TILE, x // TILE] = True
@@ -41,6 +42,27 @@ def test_last_partial_tile_is_covered() -> None:
     after = before.copy()
     after[99, 129, 0] = 7
     assert changed_rects(before, after) == [Rect(128, 64, 2, 36)]
+
+
+def test_sampled_rows_miss_no_change() -> None:
+    # Motion everywhere but in two tiles, where one pixel changes on a row
+    # the sample skips: the answer is the full comparison's.
+    rng = np.random.default_rng(5)
+    before = photo_like(300, 450)
+    after = np.roll(before, 3, axis=1)  # panned 3 pixels
+    after[64:128, 128:192] = before[64:128, 128:192]
+    after[256:300, 0:64] = before[256:300, 0:64]
+    after[101, 150, 0] ^= 1
+    full = dirty_tiles(before, after)
+    assert full.sum() == full.size - 1 and not full[4, 0]
+    assert np.array_equal(dirty_tiles(before, after, drawn=True), full)
+    for _ in range(50):
+        still = before.copy()
+        for _ in range(int(rng.integers(0, 4))):
+            y, x = int(rng.integers(0, 300)), int(rng.integers(0, 450))
+            still[y, x, int(rng.integers(0, 3))] ^= 0x10
+        assert np.array_equal(dirty_tiles(before, still, drawn=True),
+                              dirty_tiles(before, still))
 
 
 def test_sizes_must_match() -> None:

@@ -392,6 +392,19 @@ async def test_damage_that_fills_its_box_is_grabbed_as_one_box_else_as_bands(
     assert screen.area_captures == [Rect(0, 0, 64, 64), Rect(256, 128, 64, 64)]
     paint(canvas, output.update)
     assert np.array_equal(canvas, screen.pixels[..., 2::-1])
+    # The shape moves on while a counter far from it ticks: each is its own
+    # box, not the bands of the area between them.
+    screen.area_captures.clear()
+    screen.fill(10, 10, 100, 40, (3, 3, 3))
+    screen.fill(70, 70, 100, 40, (4, 4, 4))
+    screen.fill(300, 180, 4, 4, (6, 6, 6))
+    output = await damaged_step(
+        damaged, [Rect(10, 10, 100, 40), Rect(70, 70, 100, 40), Rect(300, 180, 4, 4)]
+    )
+    assert output is not None
+    assert screen.area_captures == [Rect(0, 0, 192, 128), Rect(256, 128, 64, 64)]
+    paint(canvas, output.update)
+    assert np.array_equal(canvas, screen.pixels[..., 2::-1])
 
 
 async def test_unknown_damage_diffs_the_whole_screen(

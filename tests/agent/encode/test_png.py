@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from coupdemain.agent.encode.png import PngEncoder
@@ -57,3 +58,26 @@ def test_exactly_256_colours_keep_a_palette_and_257_do_not() -> None:
     with Image.open(io.BytesIO(payload)) as image:
         assert image.mode == "P"
     assert np.array_equal(decode_rgb(payload), small[..., 2::-1])
+
+
+@pytest.mark.parametrize("colours", [2, 3, 4, 5, 16, 17, 256])
+@pytest.mark.parametrize("width", [1, 7, 9, 64])
+def test_every_palette_depth_and_row_length_decodes_exactly(colours: int, width: int) -> None:
+    rng = np.random.default_rng(colours * 100 + width)
+    height = 5
+    palette = rng.integers(0, 256, (colours, 4), dtype=np.uint8)
+    # Every colour appears at least once when the region is big enough.
+    picks = np.arange(height * width) % colours
+    pixels = palette[rng.permutation(picks)].reshape(height, width, 4)
+    payload = PngEncoder().encode(pixels)
+    distinct = len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0))
+    with Image.open(io.BytesIO(payload)) as image:
+        assert image.mode == "P"
+        depth = {2: 1, 4: 2, 16: 4, 256: 8}[min(n for n in (2, 4, 16, 256) if n >= distinct)]
+        assert payload[24] == depth  # IHDR's bit depth
+    assert np.array_equal(decode_rgb(payload), pixels[..., 2::-1])
+
+
+def test_the_same_picture_gives_the_same_bytes() -> None:
+    pixels = text_like(40, 90)
+    assert PngEncoder().encode(pixels) == PngEncoder().encode(pixels.copy())

@@ -294,9 +294,11 @@ class DamageTracker:
             if self.pending:
                 break
             self._changed.clear()
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._changed.wait(), MAX_EVENT_WAIT_SECONDS)
-            self._read_events()
+            except TimeoutError:
+                # Only then: the reader that set the event has just read.
+                self._read_events()
         now = time.monotonic()
         delay = max(SETTLE_SECONDS, self._last + self.min_interval - now)
         await asyncio.sleep(delay)

@@ -161,3 +161,37 @@ def test_audit_log_detects_tampering(server: ServerProcess) -> None:
     assert broken.returncode == 1
     assert "was changed after it was written" in broken.stdout
     assert "The audit log was tampered with." in broken.stdout
+
+
+async def test_frame_acks_reach_the_agent_only_while_the_person_shares(
+    server: ServerProcess,
+) -> None:
+    with signed_in_client(server, "alice") as client:
+        issued = issue_code(client)
+        cookie = f"cdm_session={client.cookies['cdm_session']}"
+    viewer_url = f"{server.ws_url}/ws/viewer/{issued['session_id']}"
+    headers = {"Cookie": cookie, "Origin": server.url}
+    viewer_hello = json.dumps({"type": "hello", "protocol": 1, "role": "viewer"})
+    async with websockets.connect(server.ws_url + "/ws/agent") as agent:
+        await agent.send(hello(issued["code"], hostname="pc"))
+        assert json.loads(await agent.recv())["type"] == "welcome"
+        async with websockets.connect(viewer_url, additional_headers=headers) as viewer:
+            await viewer.send(viewer_hello)
+            # The person has not answered yet: this ack goes nowhere. The
+            # broken message after it closes the viewer, which proves the
+            # server read the ack first.
+            await viewer.send(json.dumps({"type": "frame_ack", "frame_id": 1}))
+            await viewer.send("not json")
+            with pytest.raises(websockets.ConnectionClosed):
+                for _ in range(20):
+                    await asyncio.wait_for(viewer.recv(), 10)
+        await agent.send(json.dumps({"type": "consent", "decision": "allow_view"}))
+        async with websockets.connect(viewer_url, additional_headers=headers) as viewer:
+            await viewer.send(viewer_hello)
+            await viewer.send(json.dumps({"type": "frame_ack", "frame_id": 2, "extra": "x"}))
+            for _ in range(20):
+                message = json.loads(await asyncio.wait_for(agent.recv(), 10))
+                if message["type"] == "frame_ack":
+                    break
+    # Re-written by the server: what reaches the agent is the ack alone.
+    assert message == {"type": "frame_ack", "frame_id": 2}

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Route
 
 from coupdemain.demo.xvfb import VirtualScreen
 from tests.e2e.conftest import Technician
@@ -301,3 +302,34 @@ def test_either_side_cancels_and_nothing_is_left_behind(
     agent.window_saying("files", "You cancelled this transfer.")
     downloads = home / "Downloads"
     wait_for(lambda: list(downloads.iterdir()) == [], "the .part file to be deleted")
+
+
+def test_leaving_the_console_during_an_upload_asks_first(
+    technician: Technician, agents: list[Agent], screen: VirtualScreen, proxy: CuttingProxy,
+    tmp_path: Path, home: Path,
+) -> None:
+    page = technician.page
+    join_through(proxy, technician, agents, screen, tmp_path, home)
+    source = tmp_path / "photos.zip"
+    source.write_bytes(os.urandom(256 * 1024))
+    held: list[Route] = []
+    # The upload's first piece never gets an answer: it is in flight for as long as needed.
+    page.route(re.compile(r"/files/[0-9a-f]{32}\?offset="), lambda route: held.append(route))
+    with page.expect_request(re.compile(r"/files/[0-9a-f]{32}\?offset=0")):
+        page.set_input_files("#files-input", str(source))
+    page.locator("#files-list").click()  # the browser asks only a page that was used
+
+    with page.expect_event("dialog") as asked:
+        page.close(run_before_unload=True)
+    dialog = asked.value
+    assert dialog.type == "beforeunload"
+    dialog.dismiss()  # stay
+    assert not page.is_closed()
+    assert held, "the upload was in flight"
+
+    # Once the transfer is cancelled there is nothing to lose: no question.
+    page.on("dialog", lambda extra: pytest.fail(f"asked again: {extra.type}"))
+    page.locator("#files-list li", has_text="photos.zip").locator(".files-cancel").click()
+    page.locator("#files-list li[data-state=cancelled]").wait_for()
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)

@@ -168,3 +168,25 @@ test("after a reload, a file the page can no longer upload is cancelled; a compl
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(sent.length, 1);
 });
+
+test("the page holds unsent files from its offer until the server has every byte", async () => {
+    const server = fakeServer();
+    const { files } = transfers(server);
+    assert.equal(files.holdsUnsentFiles(), false);
+    const blob = Object.assign(new Blob([new Uint8Array(UPLOAD_PIECE_BYTES + 10)]), { name: "a.bin" });
+    const sending = files.offer(blob);
+    assert.equal(files.holdsUnsentFiles(), true); // offered, not uploaded yet
+    files.receive({ type: "file_status", id: sending.id, state: "offered", by: "", reason: "" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(server.received, UPLOAD_PIECE_BYTES + 10);
+    assert.equal(files.holdsUnsentFiles(), false); // the server has it all, the person may still answer
+
+    const dropped = files.offer(Object.assign(new Blob([new Uint8Array(10)]), { name: "b.bin" }));
+    assert.equal(files.holdsUnsentFiles(), true);
+    files.cancel(dropped.id);
+    assert.equal(files.holdsUnsentFiles(), false);
+    // One the server refuses at once holds nothing either.
+    const { files: limited } = transfers(fakeServer(), { maxBytes: 5 });
+    limited.offer(Object.assign(new Blob([new Uint8Array(10)]), { name: "c.bin" }));
+    assert.equal(limited.holdsUnsentFiles(), false);
+});

@@ -166,6 +166,20 @@ export class FileTransfers {
     }
 
     /**
+     * Whether this page holds files it has not finished sending to the server.
+     * Leaving the page (a reload, a closed tab) loses them, and their
+     * transfers are cancelled.
+     * @returns {boolean}
+     */
+    holdsUnsentFiles() {
+        for (const transfer of this.transfers.values()) {
+            if (transfer.ownOffer && transfer.file !== null && !FINAL.has(transfer.state)
+                && transfer.uploaded < transfer.size) return true;
+        }
+        return false;
+    }
+
+    /**
      * Stops a transfer: the server tells both sides and deletes its bytes.
      * @param {string} id
      */

@@ -193,6 +193,13 @@ async function main() {
         onChange: () => filesPanel.render(),
     });
     const filesPanel = new FilesPanel(files, t, data.lang || "en");
+    // Leaving would cancel an upload this page has not finished: the browser
+    // asks first, in its own words (a page cannot choose them).
+    window.addEventListener("beforeunload", (event) => {
+        if (!files.holdsUnsentFiles()) return;
+        event.preventDefault();
+        event.returnValue = "";
+    });
     ui.clipboard.after(filesPanel.root);
     const sink = { send: (message) => session.sendInput(message), isActive: () => session.inputAllowed };
     const keyboard = new KeyboardInput(canvas, sink);

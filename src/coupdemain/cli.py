@@ -45,6 +45,9 @@ def _serve(args: argparse.Namespace) -> int:
         # Pings every 5 s let each side learn of a silent drop within seconds.
         ws_ping_interval=5.0,
         ws_ping_timeout=5.0,
+        # Frames are PNG, JPEG or H.264 already: deflating them again cost
+        # the server CPU on every frame to the browser and saved nothing.
+        ws_per_message_deflate=False,
     )
     return 0
 

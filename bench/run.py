@@ -33,6 +33,7 @@ import psutil  # type: ignore[import-untyped]
 from coupdemain.demo.xvfb import VirtualScreen
 
 from .browser import Chromium, Page
+from .proxy import Link
 from .stacks import CoupdemainStack, PeerStack, Stack, make_workdir
 from .workload_app import LAYOUT
 
@@ -45,6 +46,11 @@ WORKLOAD_REGION = {"typing": "terminal", "scroll": "terminal", "shapes": "shapes
                    "video": "video"}
 STACKS = ("coupdemain", "x11vnc_stock", "x11vnc_tuned")
 TRIAL_TIMEOUT_MS = 3000
+# The slow link: a modest home line (2 Mbit/s down, 1 up, 40 ms round trip).
+SLOW_LINK = Link(down_mbit=2.0, up_mbit=1.0, rtt_ms=40.0)
+# Seconds the video plays on the slow link before the trials: long enough
+# for a stack that adapts to have adapted.
+SLOW_LINK_SETTLE_S = 4.0
 # The X pointer rests here during the workloads, outside every region.
 POINTER_REST = (1900, 1060)
 
@@ -221,6 +227,8 @@ class Options:
     seconds: float
     warmup: float
     rest_timeout: float
+    link_trials: int = 0
+    link: Link = SLOW_LINK
 
 
 def run_workload(stack: Stack, page: Page, app: App, screen: Screen, workload: str,
@@ -262,6 +270,36 @@ def run_workload(stack: Stack, page: Page, app: App, screen: Screen, workload: s
         result["sharp"] = sharpness(page, screen, LAYOUT[region_name], stopped,
                                     options.rest_timeout)
     return result
+
+
+def run_slow_link(stack: Stack, page: Page, app: App, screen: Screen, options: Options,
+                  offset_ms: float, rng: random.Random) -> dict[str, Any]:
+    """Key → pixel while the video plays, on a slow link; then the video's sharpness at rest.
+
+    The link stays slow until the picture is exact (or the wait times out):
+    a stack that lags behind shows it in both figures.
+    """
+    assert stack.proxy is not None
+    stack.proxy.shape(options.link)
+    try:
+        app.ask("mode video")
+        time.sleep(SLOW_LINK_SETTLE_S)
+        page.evaluate("window.__bench.canvas().focus()")
+        bytes0, t0 = stack.proxy.snapshot(), time.time()
+        latency = latency_trials(page, app, "key", options.link_trials, offset_ms, rng)
+        t1, bytes1 = time.time(), stack.proxy.snapshot()
+        app.ask("mode idle")
+        stopped = time.time()
+        frames = page.evaluate(
+            f"window.__bench.framesBetween({t0 * 1000 + offset_ms}, {t1 * 1000 + offset_ms})")
+        sharp = sharpness(page, screen, LAYOUT["video"], stopped, options.rest_timeout)
+    finally:
+        stack.proxy.shape(None)
+    elapsed = t1 - t0
+    down = bytes1.to_browser - bytes0.to_browser
+    return {"link": options.link.describe(), "key": latency, "seconds": round(elapsed, 3),
+            "mbit_per_s": round(down * 8 / elapsed / 1e6, 3),
+            "fps": round(frames / elapsed, 2), "sharp": sharp}
 
 
 def sharpness(page: Page, screen: Screen, region: tuple[int, int, int, int], stopped: float,
@@ -329,6 +367,11 @@ def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, brow
         log(f"  {stack.label}: workload {workload}, {options.seconds:.0f} s")
         result["workloads"][workload] = run_workload(
             stack, page, app, screen, workload, options, clock_offset_ms(page), browser.pid)
+    if latency and options.link_trials:
+        log(f"  {stack.label}: slow link, key → pixel while the video plays, "
+            f"{options.link_trials} trials")
+        result["slow_link"] = run_slow_link(stack, page, app, screen, options,
+                                            clock_offset_ms(page), rng)
     return result
 
 
@@ -388,6 +431,14 @@ def metrics(stack: dict[str, Any]) -> dict[str, float | None]:
         shown = stack.get("latency", {}).get(kind, {}).get("to_next_frame", {})
         out[f"{label} median ms"] = shown.get("median_ms")
         out[f"{label} p95 ms"] = shown.get("p95_ms")
+    slow = stack.get("slow_link")
+    if slow is not None:
+        out["slow link key→pixel median ms"] = slow["key"].get("median_ms")
+        out["slow link key→pixel p95 ms"] = slow["key"].get("p95_ms")
+        out["slow link trials missed"] = float(slow["key"].get("missed", 0))
+        out["slow link video fps"] = slow["fps"]
+        out["slow link Mbit/s"] = slow["mbit_per_s"]
+        out["slow link video exact at rest after s"] = slow["sharp"]["after_s"]
     for name, work in stack.get("workloads", {}).items():
         out[f"{name} kB/s"] = round(work["bytes_per_s"] / 1000, 2)
         out[f"{name} Mbit/s"] = work["mbit_per_s"]
@@ -434,6 +485,8 @@ GOALS: dict[str, Goal] = {
     "video kB/s": ("≤ 500", lambda v, peer: v <= 500),
     "video Mbit/s": ("≤ 4", lambda v, peer: v <= 4),
     **{f"{w} server CPU s": _AT_MOST_PEER for w in WORKLOADS},
+    "slow link key→pixel median ms": _AT_MOST_PEER,
+    "slow link key→pixel p95 ms": _AT_MOST_PEER,
     **{f"{w} exact at rest after s": _EXACT_WITHIN_1S for w in WORKLOAD_REGION},
 }
 
@@ -512,19 +565,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"comma-separated, from {', '.join(WORKLOADS)}")
     parser.add_argument("--rounds", type=int, default=1,
                         help="rounds over the stacks; workload figures are their medians (1)")
+    parser.add_argument("--link-trials", type=int, default=20,
+                        help="key → pixel trials on the slow link while the video plays "
+                             "(20; 0 skips the slow link)")
     parser.add_argument("--video", choices=("panning", "noise"), default="panning",
                         help="the video region's content (panning photograph)")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
     args = parser.parse_args(argv)
     if args.quick:
         args.trials, args.seconds, args.warmup, args.rest_timeout = 5, 2.0, 0.5, 2.0
+        args.link_trials = min(args.link_trials, 3)
     for value, known, what in ((args.stacks, STACKS, "stack"),
                                (args.workloads, WORKLOADS, "workload")):
         for item in value.split(","):
             if item not in known:
                 parser.error(f"unknown {what} {item!r}; choose from {', '.join(known)}")
-    if args.trials < 1 or args.seconds <= 0 or args.rounds < 1:
-        parser.error("--trials and --rounds must be at least 1 and --seconds positive")
+    if args.trials < 1 or args.seconds <= 0 or args.rounds < 1 or args.link_trials < 0:
+        parser.error("--trials and --rounds must be at least 1, --seconds positive "
+                     "and --link-trials not negative")
     return args
 
 
@@ -551,7 +609,8 @@ def _versions() -> dict[str, str | bool]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    options = Options(args.trials, args.seconds, args.warmup, args.rest_timeout)
+    options = Options(args.trials, args.seconds, args.warmup, args.rest_timeout,
+                      link_trials=args.link_trials)
     workloads = args.workloads.split(",")
 
     def log(line: str) -> None:
@@ -612,7 +671,8 @@ def main(argv: list[str] | None = None) -> int:
             "versions": _versions(),
             "options": {"trials": args.trials, "seconds": args.seconds, "warmup": args.warmup,
                         "rest_timeout": args.rest_timeout, "video": args.video,
-                        "rounds": args.rounds,
+                        "rounds": args.rounds, "link_trials": args.link_trials,
+                        "link": SLOW_LINK.describe(),
                         "quick": args.quick, "workloads": workloads},
             "layout": LAYOUT,
         },

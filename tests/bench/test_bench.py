@@ -95,6 +95,26 @@ def test_rounds_merge_into_medians_and_the_worst_sharpness() -> None:
     assert run.merge_rounds([rounds[0]]) == rounds[0]
 
 
+def test_the_slow_link_has_its_rows_and_is_judged_against_the_peer() -> None:
+    def with_slow_link(label: str, key_ms: float) -> dict[str, Any]:
+        stack = fake_stack(label, 20.0, 500_000)
+        stack["slow_link"] = {"key": {"median_ms": key_ms, "p95_ms": key_ms * 2, "missed": 1},
+                              "fps": 25.0, "mbit_per_s": 0.8,
+                              "sharp": {"exact": True, "after_s": 2.5}}
+        return stack
+
+    results = {"coupdemain": with_slow_link("coupdemain", 80.0),
+               "x11vnc_stock": with_slow_link("x11vnc stock", 320.0)}
+    ours = run.metrics(results["coupdemain"])
+    assert ours["slow link key→pixel median ms"] == 80.0
+    assert ours["slow link trials missed"] == 1.0
+    assert ours["slow link video exact at rest after s"] == 2.5
+    assert run.ratios(results)["coupdemain/x11vnc_stock"]["slow link key→pixel median ms"] == 0.25
+    assert run.goal_cells("slow link key→pixel median ms", ours,
+                          run.metrics(results["x11vnc_stock"])) == ["≤ peer", "yes"]
+    assert "slow link video fps" in run.table(results, run.ratios(results))
+
+
 def test_a_failed_stack_is_named_in_the_table() -> None:
     results = {"coupdemain": {"label": "coupdemain", "error": "the server did not start"}}
     assert "the server did not start" in run.table(results, run.ratios(results))
@@ -118,7 +138,7 @@ def test_a_short_run_writes_every_figure(tmp_path: Path) -> None:
     output = tmp_path / "result.json"
     run.main(["--stacks", "coupdemain,x11vnc_stock", "--workloads", "idle,typing",
               "--trials", "2", "--seconds", "1", "--warmup", "0.3", "--rest-timeout", "2",
-              "--rounds", "2", "--output", str(output)])
+              "--rounds", "2", "--link-trials", "2", "--output", str(output)])
     report = json.loads(output.read_text())
     assert set(report["stacks"]) == {"coupdemain", "x11vnc_stock"}
     for name, stack in report["stacks"].items():
@@ -130,4 +150,9 @@ def test_a_short_run_writes_every_figure(tmp_path: Path) -> None:
         typing = stack["workloads"]["typing"]
         for key in ("bytes_per_s", "fps", "server_cpu_s", "browser_cpu_s", "sharp"):
             assert key in typing, (name, key)
+        slow = stack["slow_link"]
+        assert slow["key"]["trials"] == 2
+        assert slow["link"] == run.SLOW_LINK.describe()
+        for key in ("mbit_per_s", "fps", "sharp"):
+            assert key in slow, (name, key)
     assert "key→pixel median ms" in report["ratios"]["coupdemain/x11vnc_stock"]

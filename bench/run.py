@@ -46,8 +46,10 @@ WORKLOAD_REGION = {"typing": "terminal", "scroll": "terminal", "shapes": "shapes
                    "video": "video"}
 STACKS = ("coupdemain", "x11vnc_stock", "x11vnc_tuned")
 TRIAL_TIMEOUT_MS = 3000
-# The slow link: a modest home line (2 Mbit/s down, 1 up, 40 ms round trip).
-SLOW_LINK = Link(down_mbit=2.0, up_mbit=1.0, rtt_ms=40.0)
+# The slow link: a poor line (rural ADSL, a weak mobile signal): 1 Mbit/s
+# down, half that up, 40 ms round trip. ``--link-mbit`` changes the rates.
+SLOW_LINK_MBIT = 1.0
+SLOW_LINK_RTT_MS = 40.0
 # Seconds the video plays on the slow link before the trials: long enough
 # for a stack that adapts to have adapted.
 SLOW_LINK_SETTLE_S = 4.0
@@ -228,7 +230,7 @@ class Options:
     warmup: float
     rest_timeout: float
     link_trials: int = 0
-    link: Link = SLOW_LINK
+    link: Link = Link(SLOW_LINK_MBIT, SLOW_LINK_MBIT / 2, SLOW_LINK_RTT_MS)
 
 
 def run_workload(stack: Stack, page: Page, app: App, screen: Screen, workload: str,
@@ -568,6 +570,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--link-trials", type=int, default=20,
                         help="key → pixel trials on the slow link while the video plays "
                              "(20; 0 skips the slow link)")
+    parser.add_argument("--link-mbit", type=float, default=SLOW_LINK_MBIT,
+                        help=f"the slow link's rate towards the browser, Mbit/s; half that "
+                             f"the other way ({SLOW_LINK_MBIT:g})")
     parser.add_argument("--video", choices=("panning", "noise"), default="panning",
                         help="the video region's content (panning photograph)")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
@@ -580,9 +585,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         for item in value.split(","):
             if item not in known:
                 parser.error(f"unknown {what} {item!r}; choose from {', '.join(known)}")
-    if args.trials < 1 or args.seconds <= 0 or args.rounds < 1 or args.link_trials < 0:
-        parser.error("--trials and --rounds must be at least 1, --seconds positive "
-                     "and --link-trials not negative")
+    if args.trials < 1 or args.seconds <= 0 or args.rounds < 1 or args.link_trials < 0 \
+            or args.link_mbit <= 0:
+        parser.error("--trials and --rounds must be at least 1, --seconds and --link-mbit "
+                     "positive, and --link-trials not negative")
     return args
 
 
@@ -610,7 +616,8 @@ def _versions() -> dict[str, str | bool]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     options = Options(args.trials, args.seconds, args.warmup, args.rest_timeout,
-                      link_trials=args.link_trials)
+                      link_trials=args.link_trials,
+                      link=Link(args.link_mbit, args.link_mbit / 2, SLOW_LINK_RTT_MS))
     workloads = args.workloads.split(",")
 
     def log(line: str) -> None:
@@ -672,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
             "options": {"trials": args.trials, "seconds": args.seconds, "warmup": args.warmup,
                         "rest_timeout": args.rest_timeout, "video": args.video,
                         "rounds": args.rounds, "link_trials": args.link_trials,
-                        "link": SLOW_LINK.describe(),
+                        "link": options.link.describe(),
                         "quick": args.quick, "workloads": workloads},
             "layout": LAYOUT,
         },

@@ -127,6 +127,9 @@ def test_unknown_stack_or_workload_is_refused(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         run.parse_args(["--workloads", "idle,gaming"])
     assert "unknown workload 'gaming'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run.parse_args(["--link-mbit", "0"])
+    assert "--link-mbit positive" in capsys.readouterr().err
 
 
 @pytest.mark.e2e
@@ -152,7 +155,7 @@ def test_a_short_run_writes_every_figure(tmp_path: Path) -> None:
             assert key in typing, (name, key)
         slow = stack["slow_link"]
         assert slow["key"]["trials"] == 2
-        assert slow["link"] == run.SLOW_LINK.describe()
+        assert slow["link"] == run.Options(1, 1, 1, 1).link.describe()
         for key in ("mbit_per_s", "fps", "sharp"):
             assert key in slow, (name, key)
     assert "key→pixel median ms" in report["ratios"]["coupdemain/x11vnc_stock"]

@@ -235,7 +235,7 @@ class FramePipeline:
         # What to encode how (encode/policy.py): motion as video, rest as
         # lossless refresh, quality and frame rate from the measured delay.
         self._clock = clock
-        self.quality = QualityController()
+        self.quality = QualityController(frames_in_flight=max_unacked)
         self._encoder = FrameEncoder(self.quality)
         self._last_output_at = -1e9
         self._held = False  # a change waits for the frame rate's next slot

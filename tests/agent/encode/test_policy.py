@@ -6,17 +6,21 @@ import io
 
 import av
 import numpy as np
+import pytest
 from PIL import Image
 
 from coupdemain.agent.changes import TILE, all_tiles, dirty_tiles
 from coupdemain.agent.encode.copy import unpack_payload as unpack_copy
 from coupdemain.agent.encode.h264 import unpack_payload
 from coupdemain.agent.encode.policy import (
+    CAP_GROWTH,
     DELAY_HIGH_SECONDS,
     MAX_REFRESH_TILES,
+    MAX_VIDEO_BITRATE,
     QUALITY_LEVELS,
     REFRESH_AFTER_SECONDS,
     REST_SECONDS,
+    RTT_SMOOTHING,
     START_LEVEL,
     FrameEncoder,
     MotionDetector,
@@ -208,6 +212,52 @@ def test_a_screen_refreshed_once_a_second_never_becomes_video() -> None:
         assert bool(regions) is video
 
 
+def test_a_video_on_a_slow_link_is_still_a_video() -> None:
+    # Five frames a second get through: the link, not the screen, sets the pace.
+    pace = 0.2
+    tiles = np.zeros((12, 20), np.bool_)
+    tiles[2:6, 3:12] = True
+    for told, video in ((0.0, False), (pace, True)):
+        motion = MotionDetector()
+        now, regions = 0.0, []
+        for _ in range(6):
+            regions = motion.observe(tiles, now, pace=told)
+            now += pace
+        assert bool(regions) is video
+        if video:
+            # Between two frames of that video the region does not rest.
+            last = now - pace
+            assert motion.observe(np.zeros_like(tiles), last + 1.5 * pace, pace=pace) != []
+
+
+def test_the_pace_is_the_level_s_frame_rate_or_the_round_trip_shared_by_the_frames_in_flight(
+) -> None:
+    quality = QualityController(frames_in_flight=2)
+    assert quality.frame_interval() == 1 / quality.quality.fps  # no round trip measured yet
+    quality.frame_sent(1, 10_000, 0.0)
+    quality.frame_acked(1, 0.02)
+    assert quality.frame_interval() == 1 / quality.quality.fps  # a fast link
+    quality.frame_sent(2, 10_000, 1.0)
+    quality.frame_acked(2, 1.0 + 0.02 + 0.6 / RTT_SMOOTHING)  # srtt now 0.62 s
+    assert quality.frame_interval() == pytest.approx(0.31)
+
+
+def test_lossy_tiles_wait_for_a_slow_link_s_next_frame_before_their_refresh() -> None:
+    quality = QualityController(frames_in_flight=1)
+    encoder = FrameEncoder(quality)
+    encoder.set_encodings([0, 1, 2, 3])  # no H.264: the photo goes as JPEG
+    photo = photo_like(256, 384)
+    changed = np.ones((4, 6), np.bool_)
+    assert {r.encoding for r in encoder.encode(photo, changed, 1.0)} == {Encoding.JPEG}
+    quality.frame_sent(1, 50_000, 1.0)
+    quality.frame_acked(1, 2.0)  # one frame a second gets through
+    nothing = np.zeros_like(changed)
+    # Past the usual wait, but before three frames of this link: not yet.
+    assert encoder.encode(photo, nothing, 1.0 + 2 * REFRESH_AFTER_SECONDS) == []
+    rects = encoder.encode(photo, nothing, 1.0 + 3.0)
+    assert rects and {r.encoding for r in rects} <= {Encoding.PNG, Encoding.SOLID}
+
+
 def test_text_printed_line_after_line_into_an_empty_window_stays_lossless() -> None:
     lines = terminal_text(20, 832)
     encoder = FrameEncoder()
@@ -271,14 +321,26 @@ def test_delay_lowers_the_level_and_calm_raises_it() -> None:
     assert quality.level < START_LEVEL
     assert quality.bandwidth_cap is not None
     assert quality.video_bitrate(640 * 360) <= quality.bandwidth_cap
-    low = quality.level
-    # The link drains: back to 20 ms, and after calm seconds the level climbs.
-    for _ in range(int(8 / STEP)):
-        frame_id += 1
-        quality.frame_sent(frame_id, 10_000, now)
-        quality.frame_acked(frame_id, now + 0.02)
-        now += STEP
+    low, capped = quality.level, quality.bandwidth_cap
+
+    def calm(seconds: float) -> None:
+        nonlocal frame_id, now
+        for _ in range(int(seconds / STEP)):
+            frame_id += 1
+            quality.frame_sent(frame_id, 10_000, now)
+            quality.frame_acked(frame_id, now + 0.02)
+            now += STEP
+
+    # The link drains: back to 20 ms, and after calm seconds the level
+    # climbs. The cap grows a step at a time: what the link carried is all
+    # that is known of it.
+    calm(8)
     assert quality.level > low
+    assert quality.bandwidth_cap is not None
+    assert capped < quality.bandwidth_cap <= capped * CAP_GROWTH ** 4
+    # Calm for long: the cap grows past the highest bitrate, and goes.
+    calm(60)
+    assert capped * CAP_GROWTH ** 5 < MAX_VIDEO_BITRATE
     assert quality.bandwidth_cap is None
 
 

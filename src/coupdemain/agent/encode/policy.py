@@ -31,6 +31,13 @@ JPEG):
   and moves along ``QUALITY_LEVELS`` (JPEG quality, video bits, frame
   rate); see its docstring for the rule.
 
+The times above are for frames that come as fast as the screen changes.
+On a slow link frames come further apart (``QualityController.frame_interval``):
+a video sent 5 times a second is still a video, so the motion window, the
+rest and the refresh delay stretch to hold as many frames
+(``PACE_WINDOW_FRAMES``, ``PACE_REST_FRAMES``). Without that, a video on a
+slow link never became one, and went as JPEG frames twice its size.
+
 Everything here takes the time as an argument (``now``), so that tests
 drive it with a fake clock; ``FrameEncoder`` runs in the pipeline's worker
 thread, ``QualityController`` is fed from the event loop.
@@ -74,6 +81,11 @@ MIN_VIDEO_AREA = 12 * TILE * TILE
 MAX_VIDEO_REGIONS = 2
 REST_SECONDS = 0.4
 REFRESH_AFTER_SECONDS = 0.4
+# Frames further apart than these times allow (a slow link): the motion
+# window holds at least this many frame intervals (MOTION_MIN_CHANGES and
+# room for jitter), and rest and refresh wait at least that many.
+PACE_WINDOW_FRAMES = 6
+PACE_REST_FRAMES = 3
 # A group of changed tiles one tile wide (a clock, a counter, a narrow
 # list) is not searched for a scroll: a copy would spare at most 64
 # pixels a row, and the search ran on every frame of a ticking counter.
@@ -134,6 +146,10 @@ THROUGHPUT_WINDOW_SECONDS = 1.0
 # When delay forces a step down, the video bitrate is also capped at this
 # share of what the link delivered meanwhile.
 BANDWIDTH_SHARE = 0.8
+# A step up raises that cap by this factor rather than lifting it: lifted at
+# once, a 0.4 Mbit/s cap on a 0.5 Mbit/s link became the level's 2.8, and
+# the link's queue grew to 0.7 s before the next step down.
+CAP_GROWTH = 1.25
 
 
 class QualityController:
@@ -149,17 +165,21 @@ class QualityController:
       ``DOWN_AFTER_SECONDS``; the video bitrate is also capped at
       ``BANDWIDTH_SHARE`` of the bytes acknowledged over the last second.
     - Delay below ``DELAY_LOW_SECONDS`` for ``UP_AFTER_SECONDS`` since the
-      last change: one level up; the bandwidth cap is lifted.
+      last change: one level up, and the bandwidth cap, if any, grows by
+      ``CAP_GROWTH`` (it goes once above ``MAX_VIDEO_BITRATE``).
 
     Lower levels mean a lower JPEG quality, fewer video bits and a lower
     frame rate (``QUALITY_LEVELS``).
 
     Args:
         level: the starting level, an index into ``QUALITY_LEVELS``.
+        frames_in_flight: how many frames the pipeline sends before it
+            waits for an acknowledgement.
     """
 
-    def __init__(self, level: int = START_LEVEL) -> None:
+    def __init__(self, level: int = START_LEVEL, frames_in_flight: int = 1) -> None:
         self.level = max(0, min(len(QUALITY_LEVELS) - 1, level))
+        self.frames_in_flight = max(1, frames_in_flight)
         self.srtt: float | None = None
         self.bandwidth_cap: float | None = None
         self._base: collections.deque[float] = collections.deque(maxlen=BASE_RTT_SAMPLES)
@@ -184,6 +204,18 @@ class QualityController:
         while self._acked and now - self._acked[0][0] > THROUGHPUT_WINDOW_SECONDS:
             self._acked.popleft()
         return sum(size for _, size in self._acked) * 8 / THROUGHPUT_WINDOW_SECONDS
+
+    def frame_interval(self) -> float:
+        """The shortest time between two frames now, in seconds.
+
+        The level's frame rate sets it, or the link, if slower: a frame
+        leaves only when an acknowledgement makes room, and the round trip
+        is shared by the frames allowed in flight.
+        """
+        interval = 1.0 / self.quality.fps
+        if self.srtt is not None:
+            interval = max(interval, self.srtt / self.frames_in_flight)
+        return interval
 
     def video_bitrate(self, pixels: int) -> int:
         """The H.264 bitrate cap for a region of ``pixels`` pixels at this level."""
@@ -238,7 +270,10 @@ class QualityController:
             if calm_for >= UP_AFTER_SECONDS and (
                 self.level < len(QUALITY_LEVELS) - 1 or self.bandwidth_cap is not None
             ):
-                self.bandwidth_cap = None
+                if self.bandwidth_cap is not None:
+                    self.bandwidth_cap *= CAP_GROWTH
+                    if self.bandwidth_cap >= MAX_VIDEO_BITRATE:
+                        self.bandwidth_cap = None
                 self._move(min(self.level + 1, len(QUALITY_LEVELS) - 1), now, delay)
         else:
             self._calm_since = None
@@ -320,6 +355,8 @@ class MotionDetector:
         self.rest_seconds = rest_seconds
         self.max_regions = max_regions
         self.regions: list[VideoRegion] = []
+        # The shortest time between frames now (``observe`` is told).
+        self.pace = 0.0
         # Each remembered frame's changed tiles, with its time.
         self._past: collections.deque[tuple[float, TileMap]] = collections.deque()
         self._counts: npt.NDArray[np.int32] | None = None
@@ -330,16 +367,20 @@ class MotionDetector:
         self._past.clear()
         self._counts = None
 
+    @property
+    def rest_after(self) -> float:
+        """How long a region stays video after its last change, at the current pace."""
+        return max(self.rest_seconds, PACE_REST_FRAMES * self.pace)
+
     def active(self, now: float) -> list[VideoRegion]:
         """The regions that have not rested yet at ``now``."""
-        return [
-            r for r in self.regions
-            if now - r.last_change < self.rest_seconds - EPSILON_SECONDS
-        ]
+        rest = self.rest_after
+        return [r for r in self.regions if now - r.last_change < rest - EPSILON_SECONDS]
 
     def observe(
         self, tiles: TileMap, now: float,
         moving: Callable[[int, int, int, int], bool] | None = None,
+        pace: float = 0.0,
     ) -> list[VideoRegion]:
         """Takes one frame's dirty tiles; returns the video regions after it.
 
@@ -348,12 +389,15 @@ class MotionDetector:
             now: the frame's time in seconds.
             moving: asked, with a group's tile box (col0, row0, col1, row1),
                 before the group becomes a new region: False keeps it still.
+            pace: the shortest time between frames now; windows stretch to it.
         """
         if self._counts is None or self._counts.shape != tiles.shape:
             self.reset()
             self._counts = np.zeros(tiles.shape, np.int32)
+        self.pace = pace
+        window = max(self.window_seconds, PACE_WINDOW_FRAMES * pace)
         while self._past and (len(self._past) >= self.history
-                              or now - self._past[0][0] > self.window_seconds + EPSILON_SECONDS):
+                              or now - self._past[0][0] > window + EPSILON_SECONDS):
             self._counts -= self._past.popleft()[1]
         self._past.append((now, tiles.copy()))
         self._counts += tiles
@@ -457,11 +501,11 @@ class FrameEncoder:
         """
         if self._lossy is None or self._changed_at is None or not self._lossy.any():
             return None
-        due = self._changed_at + REFRESH_AFTER_SECONDS
+        due = self._changed_at + self._refresh_after()
         for region in self.motion.active(now):
             rows, cols = region.tile_slices()
             due[rows, cols] = np.maximum(due[rows, cols],
-                                         region.last_change + self.motion.rest_seconds)
+                                         region.last_change + self.motion.rest_after)
         return max(0.0, float(due[self._lossy].min()) - now)
 
     def encode(
@@ -504,6 +548,7 @@ class FrameEncoder:
         regions = self.motion.observe(
             np.zeros_like(tiles) if keyframe else moving, now,
             lambda c0, r0, c1, r1: not self._appearing(pixels, moving, c0, r0, c1, r1),
+            pace=self.quality.frame_interval(),
         )
         still = tiles.copy()
         if keyframe or not self.video:
@@ -597,12 +642,16 @@ class FrameEncoder:
     def _refresh_tiles(self, tiles: TileMap | None, now: float) -> TileMap:
         """Lossy tiles that rested long enough and lie in no video region."""
         assert self._lossy is not None and self._changed_at is not None
-        due = self._lossy & (now - self._changed_at >= REFRESH_AFTER_SECONDS - EPSILON_SECONDS)
+        due = self._lossy & (now - self._changed_at >= self._refresh_after() - EPSILON_SECONDS)
         if tiles is not None:
             due &= ~tiles
         for region in self.motion.active(now):
             due[region.tile_slices()] = False
         return due
+
+    def _refresh_after(self) -> float:
+        """How long a lossy tile rests before its lossless refresh, at the current pace."""
+        return max(REFRESH_AFTER_SECONDS, PACE_REST_FRAMES * self.motion.pace)
 
     def _mark(self, rect: Rect, lossy: bool) -> None:
         """Remembers whether the tiles under ``rect`` now hold exact pixels.

@@ -197,15 +197,15 @@ async def test_frame_acks_reach_the_agent_only_while_the_person_shares(
     assert message == {"type": "frame_ack", "frame_id": 2}
 
 
-async def test_frames_to_the_browser_are_not_deflated_again(server: ServerProcess) -> None:
+async def test_messages_to_the_browser_are_deflated(server: ServerProcess) -> None:
     with signed_in_client(server, "alice") as client:
         issued = issue_code(client)
         cookie = f"cdm_session={client.cookies['cdm_session']}"
-    # Browsers offer per-message deflate on every WebSocket; the server declines.
+    # Small frames repeat their PNG headers: the shared deflate window
+    # takes typing from about 1.6 to 0.37 kB/s (bench, typing workload).
     async with websockets.connect(
         f"{server.ws_url}/ws/viewer/{issued['session_id']}", compression="deflate",
         additional_headers={"Cookie": cookie, "Origin": server.url},
     ) as viewer:
-        assert viewer.request is not None and viewer.response is not None
-        assert "permessage-deflate" in viewer.request.headers["Sec-WebSocket-Extensions"]
-        assert "Sec-WebSocket-Extensions" not in viewer.response.headers
+        assert viewer.response is not None
+        assert "permessage-deflate" in viewer.response.headers["Sec-WebSocket-Extensions"]

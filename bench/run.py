@@ -1,6 +1,6 @@
 """Measures coupdemain against x11vnc + websockify + noVNC on the same screen and browser.
 
-    .venv/bin/python -m bench            # the full run (about 6 minutes)
+    .venv/bin/python -m bench            # the full run (about 7 minutes)
     .venv/bin/python -m bench --quick    # a smoke run: few trials, short workloads
 
 Prints one table (a column per stack, then ratios) and writes JSON to

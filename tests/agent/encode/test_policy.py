@@ -420,6 +420,21 @@ def test_a_small_change_is_cropped_to_its_pixels() -> None:
     assert encoder.encode(alpha, dirty_tiles(after, alpha), 2.0) == []
 
 
+def test_a_wide_band_across_two_rows_of_tiles_is_cropped_too() -> None:
+    # The lines a terminal scrolls into view: 50 rows across a tile boundary.
+    encoder = FrameEncoder()
+    canvas = Canvas(256, 1024)
+    before = bgra(256, 1024, (30, 30, 30))
+    canvas.paint(encoder.encode(before, all_tiles(1024, 256), 0.0, keyframe=True))
+    after = before.copy()
+    after[100:150, 40:1000] = text_like(50, 960)
+    rects = encoder.encode(after, dirty_tiles(before, after), 1.0)
+    assert [(r.encoding, r.y, r.height) for r in rects] == [(Encoding.PNG, 100, 50)]
+    assert rects[0].x >= 40 and rects[0].x + rects[0].width <= 1000
+    canvas.paint(rects)
+    assert canvas.error(after) == 0
+
+
 def test_a_lossless_crop_in_a_lossy_tile_leaves_the_tile_to_the_refresh() -> None:
     encoder = FrameEncoder()
     canvas = Canvas(64, 64)

@@ -96,9 +96,6 @@ MIN_SCROLL_TILES = 2
 MAX_REFRESH_TILES = 32
 # Clock readings are floats: a deadline reached to within this counts as reached.
 EPSILON_SECONDS = 1e-6
-# Small changed rects are cropped to the pixels that changed (a typed glyph
-# is 8x13 pixels of its 64x64 tile); above this size the diff is not worth it.
-CROP_MAX_PIXELS = 16 * TILE * TILE
 # Bytes each rect costs on the wire besides its payload (protocol.messages).
 RECT_OVERHEAD_BYTES = 13
 
@@ -668,13 +665,19 @@ class FrameEncoder:
     def _encode_still(
         self, pixels: Pixels, rect: Rect, *, lossless: bool, crop: bool = False
     ) -> EncodedRect | None:
-        """Encodes one still rect, cropped to what changed when ``crop`` and small.
+        """Encodes one still rect, cropped to what changed when ``crop``.
+
+        Whatever its size: finding the box costs a tenth of encoding the
+        pixels it leaves out (0.08 ms for 832x128). A typed glyph is 8x13
+        pixels of its 64x64 tile; the lines a terminal scrolls into view
+        straddle two rows of tiles, and went as both whole rows, seven
+        times the bytes, when only small rects were cropped.
 
         Returns None when no pixel of the rect changed (only the meaningless
         alpha byte did).
         """
         target = rect
-        if crop and rect.area <= CROP_MAX_PIXELS:
+        if crop:
             assert self._shown is not None
             box = _changed_box(self._shown, pixels, rect)
             if box is None:

@@ -45,6 +45,15 @@ def test_few_colours_take_a_palette_of_the_smallest_depth_and_stay_exact() -> No
     assert len(payload) < len(rgb.getvalue()) * 0.7
 
 
+def test_a_band_of_text_a_screen_wide_takes_a_palette_too() -> None:
+    # The lines a terminal scrolls into view, or a row of tiles of a page.
+    pixels = text_like(256, 1920)
+    payload = PngEncoder().encode(pixels)
+    with Image.open(io.BytesIO(payload)) as image:
+        assert image.mode == "P"
+    assert np.array_equal(decode_rgb(payload), pixels[..., 2::-1])
+
+
 def test_exactly_256_colours_keep_a_palette_and_257_do_not() -> None:
     pixels = np.zeros((16, 17, 4), np.uint8)
     values = np.arange(16 * 17)

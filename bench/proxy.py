@@ -131,8 +131,13 @@ class CountingProxy:
             client_w.close()
             return
         self._writers.update((client_w, server_w))
-        await asyncio.gather(self._pipe(client_r, server_w, down=False),
-                             self._pipe(server_r, client_w, down=True))
+        try:
+            await asyncio.gather(self._pipe(client_r, server_w, down=False),
+                                 self._pipe(server_r, client_w, down=True))
+        finally:
+            for writer in (client_w, server_w):
+                writer.close()
+                self._writers.discard(writer)
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                     down: bool) -> None:
@@ -160,15 +165,16 @@ class CountingProxy:
                 else:
                     outbox.put(0.0 if lane is None else lane.arrival(loop.time(), len(data)),
                                data)
-            # What the link still carries arrives before the end.
+            # What the link still carries arrives before the end, and the
+            # end is passed on as one: the other way may still carry bytes.
             while outbox.slices and not sending.done():
                 await asyncio.sleep(0.01)
+            if writer.can_write_eof():
+                writer.write_eof()
         except (ConnectionError, OSError):
-            pass
+            writer.close()  # the other way ends too
         finally:
             sending.cancel()
-            writer.close()
-            self._writers.discard(writer)
 
     @staticmethod
     async def _send(outbox: _Outbox, writer: asyncio.StreamWriter) -> None:

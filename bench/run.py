@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,11 @@ SLOW_LINK_RTT_MS = 40.0
 SLOW_LINK_SETTLE_S = 4.0
 # The X pointer rests here during the workloads, outside every region.
 POINTER_REST = (1900, 1060)
+
+
+def slow_link(mbit: float = SLOW_LINK_MBIT) -> Link:
+    """The slow link at ``mbit`` towards the browser, half that from it."""
+    return Link(mbit, mbit / 2, SLOW_LINK_RTT_MS)
 
 
 # --- the application on the virtual screen ----------------------------------------
@@ -230,7 +235,7 @@ class Options:
     warmup: float
     rest_timeout: float
     link_trials: int = 0
-    link: Link = Link(SLOW_LINK_MBIT, SLOW_LINK_MBIT / 2, SLOW_LINK_RTT_MS)
+    link: Link = field(default_factory=slow_link)
 
 
 def run_workload(stack: Stack, page: Page, app: App, screen: Screen, workload: str,
@@ -617,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     options = Options(args.trials, args.seconds, args.warmup, args.rest_timeout,
                       link_trials=args.link_trials,
-                      link=Link(args.link_mbit, args.link_mbit / 2, SLOW_LINK_RTT_MS))
+                      link=slow_link(args.link_mbit))
     workloads = args.workloads.split(",")
 
     def log(line: str) -> None:

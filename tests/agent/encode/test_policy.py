@@ -64,16 +64,18 @@ class Canvas:
         return int(np.abs(self.rgb.astype(int) - bgra_pixels[..., 2::-1].astype(int)).max())
 
 
-def screen_with_video(step: int, height: int = 256, width: int = 512) -> np.ndarray:
-    """Text on the left, a 320x192 "video" of changing grain at 192,0."""
+def screen_with_video(step: int, height: int = 256, width: int = 512,
+                      box: tuple[int, int, int, int] = (192, 0, 320, 192)) -> np.ndarray:
+    """Text on the left, a "video" of changing grain in ``box`` (x, y, width, height)."""
+    x, y, w, h = box
     pixels = bgra(height, width, (246, 247, 249))
     pixels[0:64, 0:128] = text_like(64, 128)
     rng = np.random.default_rng(step)
-    video = photo_like(192, 320, grain=0)
+    video = photo_like(h, w, grain=0)
     video[..., :3] = np.clip(video[..., :3].astype(int)
-                             + rng.integers(-20, 21, (192, 320, 3)), 0, 255).astype(np.uint8)
+                             + rng.integers(-20, 21, (h, w, 3)), 0, 255).astype(np.uint8)
     video[40:80, 10 + 8 * step % 200 : 50 + 8 * step % 200, :3] = (30, 30, 200)
-    pixels[0:192, 192:512] = video
+    pixels[y : y + h, x : x + w] = video
     return pixels
 
 
@@ -116,6 +118,56 @@ def test_a_region_in_sustained_motion_becomes_one_h264_stream() -> None:
         assert all(r.encoding is Encoding.H264 or r.x + r.width <= 192 or r.y >= 192
                    for r in rects)
     assert canvas.error(frames[-1]) < 80  # lossy, but the right picture
+
+
+def outside_tiles(rect: EncodedRect, tiles: tuple[int, int, int, int] = (192, 0, 320, 192)) -> bool:
+    x, y, w, h = tiles
+    return (rect.x + rect.width <= x or rect.x >= x + w
+            or rect.y + rect.height <= y or rect.y >= y + h)
+
+
+def test_a_video_off_the_tile_grid_streams_its_own_pixels_only() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3])
+    canvas = Canvas(256, 512)
+    box = (201, 11, 290, 170)  # within the tiles 192,0 320x192, on none of their edges
+    frames = [screen_with_video(step, box=box) for step in range(20)]
+    sent, _, _ = run(encoder, canvas, frames, 100.0, None)
+    video = [r for rects in sent for r in rects if r.encoding is Encoding.H264]
+    assert video, "the moving area became video"
+    assert {unpack_payload(r.payload)[0] for r in video} == {unpack_payload(video[0].payload)[0]}
+    # The box on even pixels (yuv420p), not the region's tiles.
+    assert {(r.x, r.y, r.width, r.height) for r in video} == {(200, 10, 292, 172)}
+    first = next(i for i, rects in enumerate(sent) if any(r in video for r in rects))
+    for rects in sent[first:]:
+        assert all(r.encoding is Encoding.H264 or outside_tiles(r) for r in rects), (
+            "the rest of the region's tiles did not change: nothing is sent there")
+    # Lossy, but the right picture in the right place: the moving square
+    # (its sharp edges blur a little, its grain a lot) lands where it is.
+    def square(rgb: np.ndarray) -> np.ndarray:
+        return np.abs(rgb.astype(int) - (200, 30, 30)).max(axis=2) < 40
+
+    shown, real = square(canvas.rgb), square(frames[-1][..., 2::-1])
+    assert (shown & real).sum() / (shown | real).sum() > 0.8
+
+
+def test_a_change_beside_the_video_widens_its_stream_to_the_tiles_once() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3])
+    canvas = Canvas(256, 512)
+    box = (200, 10, 290, 170)
+    frames = [screen_with_video(step, box=box) for step in range(20)]
+    for step in range(12, 20):
+        # A progress bar under the video, in the same tiles, grows.
+        frames[step][182:186, 200 : 210 + 8 * step, :3] = (200, 60, 30)
+    sent, _, _ = run(encoder, canvas, frames, 100.0, None)
+    video = [r for rects in sent[12:] for r in rects if r.encoding is Encoding.H264]
+    assert (video[0].x, video[0].y, video[0].width, video[0].height) == (192, 0, 320, 192)
+    assert unpack_payload(video[0].payload)[1], "a new stream starts with a keyframe"
+    assert len({unpack_payload(r.payload)[0] for r in video}) == 1, "and is not restarted"
+    assert all(r.encoding is Encoding.H264 or outside_tiles(r)
+               for rects in sent[12:] for r in rects)
+    assert canvas.error(frames[-1]) < 80
 
 
 def test_without_h264_the_region_goes_as_jpeg() -> None:

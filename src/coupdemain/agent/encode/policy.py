@@ -17,7 +17,9 @@ JPEG):
   covering at least ``MIN_VIDEO_AREA`` pixels, whose changed rows held a
   picture before (not text printed onto a blank window), becomes a
   *video region*: its bounding box, sent as one H.264 stream
-  (``h264.py``) when the viewer decodes H.264; otherwise its dirty tiles
+  (``h264.py``) when the viewer decodes H.264 (the stream covers only the
+  pixels that move in it, when that is the case: ``_stream_box``);
+  otherwise its dirty tiles
   go as stills (JPEG for video-like content). A region only grows (a new
   stream, with a keyframe); it ends once none of its tiles changed for
   ``REST_SECONDS``.
@@ -94,6 +96,9 @@ MIN_SCROLL_TILES = 2
 # a photograph's PNG is large, and one huge frame would hold back the
 # frames behind it on a slow link. The rest goes with the next frames.
 MAX_REFRESH_TILES = 32
+# A stream covers what changed in its first frame only when that is at
+# least this share of its region's tiles (``FrameEncoder._stream_box``).
+MIN_STREAM_BOX_SHARE = 0.5
 # Clock readings are floats: a deadline reached to within this counts as reached.
 EPSILON_SECONDS = 1e-6
 # Bytes each rect costs on the wire besides its payload (protocol.messages).
@@ -118,8 +123,8 @@ class Quality:
     fps: float
 
 
-# A 640x360 video covers 704x448 pixels of tiles: at the top level
-# 315,392 px x 11 = 3.5 Mbit/s at most (CRF 23 spends less when it can).
+# A 640x360 video streams its 230,400 pixels: at the top level 2.5 Mbit/s
+# at most (CRF 23 spends less when it can).
 QUALITY_LEVELS: tuple[Quality, ...] = (
     Quality(jpeg_quality=35, video_bits=2.5, fps=10.0),
     Quality(jpeg_quality=50, video_bits=4.0, fps=15.0),
@@ -723,18 +728,20 @@ class FrameEncoder:
             r1, c1 = (rect.y + rect.height) // TILE, (rect.x + rect.width) // TILE
             if not tiles[region.tile_slices()].any():
                 continue  # nothing moved in it this frame
-            region_pixels = pixels[rect.y : rect.y + rect.height, rect.x : rect.x + rect.width]
+            box = self._stream_box(pixels, rect, self._streams.get(key))
+            box_pixels = pixels[box.y : box.y + box.height, box.x : box.x + box.width]
             try:
-                out.append(self._encode_stream(key, rect, region, region_pixels))
+                out.append(self._encode_stream(key, box, region, box_pixels))
             except (VideoEncodeError, ValueError):
                 logger.warning("video encoding failed; sending the region as stills",
                                exc_info=True)
                 self._streams.pop(key, None)
                 continue
-            self._mark(rect, lossy=True)
-            self._show(pixels, rect)
-            # Whole tiles the region covers leave the still path; a partly
-            # covered edge tile (odd screen sizes) stays in it.
+            self._mark(box, lossy=True)
+            self._show(pixels, box)
+            # Whole tiles the region covers leave the still path: what lies
+            # outside the stream's box did not change (``_stream_box``). A
+            # partly covered edge tile (odd screen sizes) stays in it.
             if rect.y + rect.height == height:
                 r1 = (height + TILE - 1) // TILE
             if rect.x + rect.width == width:
@@ -742,11 +749,37 @@ class FrameEncoder:
             still[r0:r1, c0:c1] = False
         return out
 
+    def _stream_box(self, pixels: Pixels, rect: Rect, stream: _Stream | None) -> Rect:
+        """The part of a video region's ``rect`` its stream covers.
+
+        A video seldom lies on tile boundaries: a 640x360 one spans 704x440
+        pixels of tiles, a third more to convert and encode every frame. The
+        stream covers what changed in its first frame (on even pixels, as
+        yuv420p wants); while nothing outside that box changes, the tiles'
+        other pixels need nothing. When something does, the stream covers
+        the region's whole tiles from then on: one new stream at most.
+        """
+        assert self._shown is not None
+        if stream is not None:
+            if stream.rect == rect or not _changed_outside(self._shown, pixels, rect, stream.rect):
+                return stream.rect
+            return rect
+        box = _changed_box(self._shown, pixels, rect)
+        if box is None or box.area < MIN_STREAM_BOX_SHARE * rect.area:
+            return rect  # a part of the video changed: the rest soon will
+        left, top = box.x & ~1, box.y & ~1
+        right = min(rect.x + rect.width, (box.x + box.width + 1) & ~1)
+        bottom = min(rect.y + rect.height, (box.y + box.height + 1) & ~1)
+        return Rect(left, top, right - left, bottom - top)
+
     def _encode_stream(
         self, key: tuple[int, int, int, int], rect: Rect, region: VideoRegion, pixels: Pixels
     ) -> EncodedRect:
         bitrate = self.quality.video_bitrate(rect.area)
         stream = self._streams.get(key)
+        if stream is not None and stream.rect != rect:
+            stream.encoder.close()  # the stream grew to the region's whole tiles
+            stream = None
         if stream is not None and not 0.75 <= stream.bitrate / bitrate <= 1.33:
             # The level moved: a new stream at the new bitrate (libx264
             # cannot change its VBV through PyAV).
@@ -786,6 +819,18 @@ def _changed_box(old: Pixels, new: Pixels, rect: Rect) -> Rect | None:
     cols = np.flatnonzero(changed.any(axis=0))
     top, left = int(rows[0]), int(cols[0])
     return Rect(rect.x + left, rect.y + top, int(cols[-1]) - left + 1, int(rows[-1]) - top + 1)
+
+
+def _changed_outside(old: Pixels, new: Pixels, outer: Rect, inner: Rect) -> bool:
+    """Whether a pixel of ``outer`` that lies outside ``inner`` differs (alpha aside)."""
+    left, top = inner.x - outer.x, inner.y - outer.y
+    right, bottom = left + inner.width, top + inner.height
+    area = (slice(outer.y, outer.y + outer.height), slice(outer.x, outer.x + outer.width))
+    a, b = pixel_words(old[area]), pixel_words(new[area])
+    strips = ((slice(0, top), slice(None)), (slice(bottom, None), slice(None)),
+              (slice(top, bottom), slice(0, left)), (slice(top, bottom), slice(right, None)))
+    mask = np.uint32(0x00FFFFFF)
+    return any(bool(((a[strip] ^ b[strip]) & mask).any()) for strip in strips)
 
 
 def frame_size(rects: Iterable[EncodedRect]) -> int:

@@ -822,15 +822,14 @@ def _changed_box(old: Pixels, new: Pixels, rect: Rect) -> Rect | None:
 
 
 def _changed_outside(old: Pixels, new: Pixels, outer: Rect, inner: Rect) -> bool:
-    """Whether a pixel of ``outer`` that lies outside ``inner`` differs (alpha aside)."""
+    """Whether a pixel of ``outer`` outside ``inner`` differs (alpha too, as in ``dirty_tiles``)."""
     left, top = inner.x - outer.x, inner.y - outer.y
     right, bottom = left + inner.width, top + inner.height
     area = (slice(outer.y, outer.y + outer.height), slice(outer.x, outer.x + outer.width))
     a, b = pixel_words(old[area]), pixel_words(new[area])
     strips = ((slice(0, top), slice(None)), (slice(bottom, None), slice(None)),
               (slice(top, bottom), slice(0, left)), (slice(top, bottom), slice(right, None)))
-    mask = np.uint32(0x00FFFFFF)
-    return any(bool(((a[strip] ^ b[strip]) & mask).any()) for strip in strips)
+    return any(not np.array_equal(a[strip], b[strip]) for strip in strips)
 
 
 def frame_size(rects: Iterable[EncodedRect]) -> int:

@@ -151,6 +151,42 @@ def test_a_video_off_the_tile_grid_streams_its_own_pixels_only() -> None:
     assert (shown & real).sum() / (shown | real).sum() > 0.8
 
 
+def test_a_frame_caught_half_drawn_does_not_shrink_the_stream() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3])
+    canvas = Canvas(256, 512)
+    box = (201, 11, 290, 170)
+    frames = [screen_with_video(step, box=box) for step in range(20)]
+    # The first frame of the stream, captured while the application drew
+    # it: only the picture's top rows are new.
+    frames[4][150:] = frames[3][150:]
+    sent, _, _ = run(encoder, canvas, frames, 100.0, None)
+    video = [r for rects in sent for r in rects if r.encoding is Encoding.H264]
+    assert {(r.x, r.y, r.width, r.height) for r in video} == {(200, 10, 292, 172)}
+    assert len({unpack_payload(r.payload)[0] for r in video}) == 1
+
+
+def test_shapes_moving_over_a_picture_stream_the_region_s_tiles_once() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3])
+    canvas = Canvas(256, 512)
+    background = bgra(256, 512, (246, 247, 249))
+    background[0:192, 192:512] = photo_like(192, 320)
+    frames = []
+    for step in range(20):
+        pixels = background.copy()
+        for i in range(6):  # each square goes its own way, bouncing off the area's edges
+            x = 192 + (37 * i + 11 * step * (i + 1)) % 280
+            y = (23 * i + 7 * step * (6 - i)) % 152
+            pixels[y : y + 40, x : x + 40, :3] = (40 * i, 200 - 30 * i, 90)
+        frames.append(pixels)
+    sent, _, _ = run(encoder, canvas, frames, 100.0, None)
+    video = [r for rects in sent for r in rects if r.encoding is Encoding.H264]
+    assert video, "the shapes became video"
+    assert len({unpack_payload(r.payload)[0] for r in video}) <= 2
+    assert (video[-1].x, video[-1].y, video[-1].width, video[-1].height) == (192, 0, 320, 192)
+
+
 def test_a_change_beside_the_video_widens_its_stream_to_the_tiles_once() -> None:
     encoder = FrameEncoder()
     encoder.set_encodings([0, 1, 2, 3])

@@ -96,9 +96,12 @@ MIN_SCROLL_TILES = 2
 # a photograph's PNG is large, and one huge frame would hold back the
 # frames behind it on a slow link. The rest goes with the next frames.
 MAX_REFRESH_TILES = 32
-# A stream covers what changed in its first frame only when that is at
-# least this share of its region's tiles (``FrameEncoder._stream_box``).
-MIN_STREAM_BOX_SHARE = 0.5
+# A stream covers only the pixels that change (``FrameEncoder._stream_box``)
+# when, in most of the last frames that changed its region, what changed
+# filled at least this share of their union: a video's picture does, moving
+# shapes do not (they change a different part each time), and a picture
+# the capture caught half drawn fills part of it once.
+BOX_FILL_SHARE = 0.9
 # Clock readings are floats: a deadline reached to within this counts as reached.
 EPSILON_SECONDS = 1e-6
 # Bytes each rect costs on the wire besides its payload (protocol.messages).
@@ -468,6 +471,10 @@ class FrameEncoder:
         self._changed_at: npt.NDArray[np.float64] | None = None
         # The picture as the viewer has it once it paints what was sent.
         self._shown: Pixels | None = None
+        # What changed in each of the last frames, as boxes (the crops of
+        # still rects, the streams' rects): where a new stream's video lies.
+        self._changed_boxes: collections.deque[list[Rect]] = collections.deque(
+            maxlen=MOTION_HISTORY)
 
     # --- settings (any thread) ---
 
@@ -535,6 +542,8 @@ class FrameEncoder:
         crop = not keyframe and self._shown is not None and self._shown.shape == pixels.shape
         if not crop:
             self._shown = pixels.copy()
+            self._changed_boxes.clear()
+        self._changed_boxes.append([])
         self._changed_at[tiles] = now
         self.rects.jpeg_quality = self.quality.quality.jpeg_quality
         out: list[EncodedRect] = []
@@ -688,6 +697,7 @@ class FrameEncoder:
             if box is None:
                 return None
             target = box
+            self._changed_boxes[-1].append(box)
         encoded = self.rects.encode_rect(pixels, target, lossless=lossless)
         if encoded.encoding not in LOSSLESS:
             self._mark(target, lossy=True)
@@ -739,6 +749,7 @@ class FrameEncoder:
                 continue
             self._mark(box, lossy=True)
             self._show(pixels, box)
+            self._changed_boxes[-1].append(box)
             # Whole tiles the region covers leave the still path: what lies
             # outside the stream's box did not change (``_stream_box``). A
             # partly covered edge tile (odd screen sizes) stays in it.
@@ -753,23 +764,33 @@ class FrameEncoder:
         """The part of a video region's ``rect`` its stream covers.
 
         A video seldom lies on tile boundaries: a 640x360 one spans 704x440
-        pixels of tiles, a third more to convert and encode every frame. The
-        stream covers what changed in its first frame (on even pixels, as
-        yuv420p wants); while nothing outside that box changes, the tiles'
-        other pixels need nothing. When something does, the stream covers
-        the region's whole tiles from then on: one new stream at most.
+        pixels of tiles, a third more to convert and encode every frame, and
+        x264 spends bits on the blocks across its edge. A new stream covers
+        the union of what changed in the region over the last frames (on
+        even pixels, as yuv420p wants) when what changed in most of them
+        filled it (``BOX_FILL_SHARE``); else the region's whole tiles. While
+        nothing outside the box changes, the tiles' other pixels need
+        nothing; when something does, the stream covers the whole tiles from
+        then on: one new stream at most.
         """
         assert self._shown is not None
         if stream is not None:
             if stream.rect == rect or not _changed_outside(self._shown, pixels, rect, stream.rect):
                 return stream.rect
             return rect
-        box = _changed_box(self._shown, pixels, rect)
-        if box is None or box.area < MIN_STREAM_BOX_SHARE * rect.area:
-            return rect  # a part of the video changed: the rest soon will
-        left, top = box.x & ~1, box.y & ~1
-        right = min(rect.x + rect.width, (box.x + box.width + 1) & ~1)
-        bottom = min(rect.y + rect.height, (box.y + box.height + 1) & ~1)
+        frames = [_union(_intersection(box, rect) for box in boxes)
+                  for boxes in list(self._changed_boxes)[:-1]]
+        frames.append(_changed_box(self._shown, pixels, rect))
+        changed = [box for box in frames if box is not None]
+        union = _union(changed)
+        if union is None:
+            return rect
+        filled = sum(box.area >= BOX_FILL_SHARE * union.area for box in changed)
+        if filled * 2 <= len(changed):
+            return rect
+        left, top = union.x & ~1, union.y & ~1
+        right = min(rect.x + rect.width, (union.x + union.width + 1) & ~1)
+        bottom = min(rect.y + rect.height, (union.y + union.height + 1) & ~1)
         return Rect(left, top, right - left, bottom - top)
 
     def _encode_stream(
@@ -819,6 +840,23 @@ def _changed_box(old: Pixels, new: Pixels, rect: Rect) -> Rect | None:
     cols = np.flatnonzero(changed.any(axis=0))
     top, left = int(rows[0]), int(cols[0])
     return Rect(rect.x + left, rect.y + top, int(cols[-1]) - left + 1, int(rows[-1]) - top + 1)
+
+
+def _intersection(a: Rect, b: Rect) -> Rect | None:
+    left, top = max(a.x, b.x), max(a.y, b.y)
+    right, bottom = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
+    return Rect(left, top, right - left, bottom - top) if right > left and bottom > top else None
+
+
+def _union(rects: Iterable[Rect | None]) -> Rect | None:
+    """The smallest rect holding every one of ``rects`` (None: there was none)."""
+    boxes = [r for r in rects if r is not None]
+    if not boxes:
+        return None
+    left, top = min(r.x for r in boxes), min(r.y for r in boxes)
+    right = max(r.x + r.width for r in boxes)
+    bottom = max(r.y + r.height for r in boxes)
+    return Rect(left, top, right - left, bottom - top)
 
 
 def _changed_outside(old: Pixels, new: Pixels, outer: Rect, inner: Rect) -> bool:

@@ -191,7 +191,7 @@ class X11InputSink:
             keycode = self._held_keys.pop(ident, 0)
             if keycode:
                 self._fake(X.KeyRelease, keycode)
-                self._sync()
+                self._flush()
             return
         keysym = keysym_for(code, key)
         if not keysym:
@@ -210,7 +210,7 @@ class X11InputSink:
             return
         self._press_with_level(keycode, level, is_modifier=code in MODIFIER_CODES)
         self._held_keys[ident] = keycode
-        self._sync()
+        self._flush()
 
     def _press_with_level(self, keycode: int, level: int, *, is_modifier: bool) -> None:
         """Presses ``keycode`` with Shift set as ``level`` needs, then restores Shift.
@@ -252,7 +252,7 @@ class X11InputSink:
             if changed & bit:
                 self._fake(X.ButtonPress if buttons & bit else X.ButtonRelease, number)
         self._buttons = buttons & sum(BUTTONS)
-        self._sync()
+        self._flush()
 
     def wheel(self, x: int, y: int, dx: int, dy: int) -> None:
         x, y = self._clamp(x, y)
@@ -263,7 +263,7 @@ class X11InputSink:
             for _ in range(min(abs(amount), MAX_WHEEL_NOTCHES)):
                 self._fake(X.ButtonPress, button)
                 self._fake(X.ButtonRelease, button)
-        self._sync()
+        self._flush()
 
     # --- ending --------------------------------------------------------------
 
@@ -275,7 +275,7 @@ class X11InputSink:
             if self._buttons & bit:
                 self._fake(X.ButtonRelease, number)
         self._buttons = 0
-        self._sync()
+        self._flush()
 
     def close(self) -> None:
         try:
@@ -289,8 +289,16 @@ class X11InputSink:
         finally:
             self._display.close()
 
-    def _sync(self) -> None:
+    def _flush(self) -> None:
+        """Sends the events now, without waiting for the server to answer.
+
+        The X server runs one client's requests in order, so events sent
+        now come before whatever this connection sends next. A round trip
+        (``sync``) after each event cost 77 µs of CPU against 13, and held
+        the event loop until the server answered: milliseconds while it
+        drew a video.
+        """
         try:
-            self._display.sync()
+            self._display.flush()
         except (xerror.ConnectionClosedError, OSError) as exc:
             raise InjectError(f"the X display went away: {exc}") from exc

@@ -132,7 +132,7 @@ def encode_with_h264(
     """Each frame's rects, the H.264 ones of them all, and the viewer's canvas after."""
     encoder = FrameEncoder()
     encoder.set_encodings([0, 1, 2, 3])
-    canvas = Canvas(256, 512)
+    canvas = Canvas(*frames[0].shape[:2])
     sent, _, _ = run(encoder, canvas, frames, 100.0, None)
     return sent, [r for rects in sent for r in rects if r.encoding is Encoding.H264], canvas
 
@@ -166,6 +166,17 @@ def test_a_frame_caught_half_drawn_does_not_shrink_the_stream() -> None:
     _, video, _ = encode_with_h264(frames)
     assert {(r.x, r.y, r.width, r.height) for r in video} == {(200, 10, 292, 172)}
     assert len({unpack_payload(r.payload)[0] for r in video}) == 1
+
+
+def test_a_video_whose_lower_part_starts_late_streams_its_own_box() -> None:
+    box = (201, 11, 290, 300)
+    frames = [screen_with_video(step, height=384, box=box) for step in range(16)]
+    for step in range(1, 4):
+        # At first only the picture's top rows move: the region forms on
+        # them, then grows when the rows below have moved long enough.
+        frames[step][131:] = frames[0][131:]
+    _, video, _ = encode_with_h264(frames)
+    assert (video[-1].x, video[-1].y, video[-1].width, video[-1].height) == (200, 10, 292, 302)
 
 
 def test_shapes_moving_over_a_picture_stream_the_region_s_tiles() -> None:

@@ -97,10 +97,11 @@ MIN_SCROLL_TILES = 2
 # frames behind it on a slow link. The rest goes with the next frames.
 MAX_REFRESH_TILES = 32
 # A stream covers only the pixels that change (``FrameEncoder._stream_box``)
-# when, in most of the last frames that changed its region, what changed
-# filled at least this share of their union: a video's picture does, moving
-# shapes do not (they change a different part each time), and a picture
-# the capture caught half drawn fills part of it once.
+# when, in its first frame or in most of the last frames that changed its
+# region, what changed filled at least this share of their union: a
+# video's picture does, moving shapes seldom do (they change a different
+# part each time), and a picture the capture caught half drawn fills part
+# of it once.
 BOX_FILL_SHARE = 0.9
 # Clock readings are floats: a deadline reached to within this counts as reached.
 EPSILON_SECONDS = 1e-6
@@ -767,8 +768,9 @@ class FrameEncoder:
         pixels of tiles, a third more to convert and encode every frame, and
         x264 spends bits on the blocks across its edge. A new stream covers
         the union of what changed in the region over the last frames (on
-        even pixels, as yuv420p wants) when what changed in most of them
-        filled it (``BOX_FILL_SHARE``); else the region's whole tiles. While
+        even pixels, as yuv420p wants) when what changed in this frame, or
+        in most of them, filled it (``BOX_FILL_SHARE``); else the region's
+        whole tiles. While
         nothing outside the box changes, the tiles' other pixels need
         nothing; when something does, the stream covers the whole tiles from
         then on: one new stream at most.
@@ -778,15 +780,21 @@ class FrameEncoder:
             if stream.rect == rect or not _changed_outside(self._shown, pixels, rect, stream.rect):
                 return stream.rect
             return rect
-        frames = [_union(_intersection(box, rect) for box in boxes)
-                  for boxes in list(self._changed_boxes)[:-1]]
-        frames.append(_changed_box(self._shown, pixels, rect))
-        changed = [box for box in frames if box is not None]
-        union = _union(changed)
-        if union is None:
+        current = _changed_box(self._shown, pixels, rect)
+        if current is None:
             return rect
-        filled = sum(box.area >= BOX_FILL_SHARE * union.area for box in changed)
-        if filled * 2 <= len(changed):
+        before = [_union(_intersection(box, rect) for box in boxes)
+                  for boxes in list(self._changed_boxes)[:-1]]
+        changed = [box for box in before if box is not None] + [current]
+        union = _union(changed)
+        assert union is not None
+
+        def fills(box: Rect) -> bool:
+            return box.area >= BOX_FILL_SHARE * union.area
+
+        # This frame fills it (a video whose first frames the capture
+        # caught half drawn), or most of the last ones did (this one was).
+        if not fills(current) and sum(map(fills, changed)) * 2 <= len(changed):
             return rect
         left, top = union.x & ~1, union.y & ~1
         right = min(rect.x + rect.width, (union.x + union.width + 1) & ~1)

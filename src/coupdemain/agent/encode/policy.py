@@ -770,10 +770,9 @@ class FrameEncoder:
         the union of what changed in the region over the last frames (on
         even pixels, as yuv420p wants) when what changed in this frame, or
         in most of them, filled it (``BOX_FILL_SHARE``); else the region's
-        whole tiles. While
-        nothing outside the box changes, the tiles' other pixels need
-        nothing; when something does, the stream covers the whole tiles from
-        then on: one new stream at most.
+        whole tiles. While nothing outside the box changes, the tiles' other
+        pixels need nothing; when something does, the stream covers the
+        whole tiles from then on: one new stream at most.
         """
         assert self._shown is not None
         if stream is not None:
@@ -792,8 +791,8 @@ class FrameEncoder:
         def fills(box: Rect) -> bool:
             return box.area >= BOX_FILL_SHARE * union.area
 
-        # This frame fills it (a video whose first frames the capture
-        # caught half drawn), or most of the last ones did (this one was).
+        # Either this frame fills the union (the frames before it were caught
+        # half drawn), or most of the recent ones do (this one was).
         if not fills(current) and sum(map(fills, changed)) * 2 <= len(changed):
             return rect
         left, top = union.x & ~1, union.y & ~1

@@ -144,8 +144,9 @@ class H264Encoder:
         frame = self._to_yuv.convert(pixels)
         frame.pts = self.frames
         keyframe = keyframe or self._needs_keyframe
-        if keyframe:
-            frame.pict_type = av.video.frame.PictureType.I
+        # Set on every frame: the converter hands back the same frame each time.
+        frame.pict_type = (av.video.frame.PictureType.I if keyframe
+                           else av.video.frame.PictureType.NONE)
         try:
             packets = self._context.encode(frame)
         except av.FFmpegError as exc:

@@ -85,9 +85,11 @@ class ToYuv420:
         self.width = width
         self.height = height
         self._convert = _argb_to_i420() if use_libyuv else None
-        # One buffer for the stream's life, planes one after the other as
-        # yuv420p lays them out: libx264 copies each picture it is given.
-        self._planes = np.empty((height * 3 // 2, width), np.uint8)
+        # One frame for the stream's life: libx264 copies each picture it is
+        # given. Allocated by PyAV, not wrapped around an array: PyAV reads
+        # a yuv420p array's height in steps of 4 rows, and a 302-row region
+        # became a 300-row frame, scaled back up by the encoder.
+        self._frame = av.VideoFrame(width, height, "yuv420p")
         # swscale's context, kept: a fresh one per frame costs 3 ms more.
         self._reformatter = VideoReformatter() if self._convert is None else None
 
@@ -116,17 +118,14 @@ class ToYuv420:
             bgra = av.VideoFrame.from_numpy_buffer(pixels, format="bgra")
             # One thread: slices of a small region cost more in wake-ups than they save.
             return self._reformatter.reformat(bgra, format="yuv420p", threads=1)
-        width, height = self.width, self.height
-        planes = self._planes
-        y_size, c_size = width * height, (width // 2) * (height // 2)
-        base = planes.ctypes.data
+        y, u, v = self._frame.planes
         status = convert(
             pixels.ctypes.data, pixels.strides[0],
-            base, width,
-            base + y_size, width // 2,
-            base + y_size + c_size, width // 2,
-            width, height,
+            y.buffer_ptr, y.line_size,
+            u.buffer_ptr, u.line_size,
+            v.buffer_ptr, v.line_size,
+            self.width, self.height,
         )
         if status != 0:
-            raise ValueError(f"libyuv could not convert a {width}x{height} region")
-        return av.VideoFrame.from_numpy_buffer(planes, format="yuv420p")
+            raise ValueError(f"libyuv could not convert a {self.width}x{self.height} region")
+        return self._frame

@@ -126,6 +126,19 @@ def outside_tiles(rect: EncodedRect, tiles: tuple[int, int, int, int] = (192, 0,
             or rect.y + rect.height <= y or rect.y >= y + h)
 
 
+def shows_the_square(canvas: Canvas, screen: np.ndarray) -> bool:
+    """Whether the video's moving square is painted where it is on ``screen``.
+
+    Lossy, but the right picture in the right place: its sharp edges blur
+    a little, the grain around it a lot.
+    """
+    def square(rgb: np.ndarray) -> np.ndarray:
+        return np.abs(rgb.astype(int) - (200, 30, 30)).max(axis=2) < 40
+
+    shown, real = square(canvas.rgb), square(screen[..., 2::-1])
+    return bool((shown & real).sum() / (shown | real).sum() > 0.8)
+
+
 def encode_with_h264(
     frames: list[np.ndarray],
 ) -> tuple[list[list[EncodedRect]], list[EncodedRect], Canvas]:
@@ -149,13 +162,7 @@ def test_a_video_off_the_tile_grid_streams_its_own_pixels_only() -> None:
     for rects in sent[first:]:
         assert all(r.encoding is Encoding.H264 or outside_tiles(r) for r in rects), (
             "the rest of the region's tiles did not change: nothing is sent there")
-    # Lossy, but the right picture in the right place: the moving square
-    # (its sharp edges blur a little, its grain a lot) lands where it is.
-    def square(rgb: np.ndarray) -> np.ndarray:
-        return np.abs(rgb.astype(int) - (200, 30, 30)).max(axis=2) < 40
-
-    shown, real = square(canvas.rgb), square(frames[-1][..., 2::-1])
-    assert (shown & real).sum() / (shown | real).sum() > 0.8
+    assert shows_the_square(canvas, frames[-1])
 
 
 def test_a_frame_caught_half_drawn_does_not_shrink_the_stream() -> None:
@@ -177,6 +184,54 @@ def test_a_video_whose_lower_part_starts_late_streams_its_own_box() -> None:
         frames[step][131:] = frames[0][131:]
     _, video, _ = encode_with_h264(frames)
     assert (video[-1].x, video[-1].y, video[-1].width, video[-1].height) == (200, 10, 292, 302)
+
+
+def drawn_in_parts(pictures: list[np.ndarray], top: int, height: int,
+                   cuts: list[float]) -> list[np.ndarray]:
+    """The screens a capture takes of pictures drawn in strips from the top.
+
+    Screen ``i`` (from 1) holds picture ``i`` down to its cut (a share of
+    the video's ``height`` under ``top``) and what was there before below
+    it; the pictures after the cuts are whole.
+    """
+    screens = [pictures[0]]
+    for step, cut in enumerate(cuts, start=1):
+        screen = screens[-1].copy()
+        rows = top + int(height * cut)
+        screen[:rows] = pictures[step][:rows]
+        screens.append(screen)
+    return screens + pictures[len(screens):]
+
+
+def test_a_stream_started_on_whole_tiles_moves_to_its_picture_s_box_once() -> None:
+    box = (201, 11, 290, 170)
+    pictures = [screen_with_video(step, box=box) for step in range(30)]
+    # Each picture caught at another stage of its drawing: none, nor most,
+    # fill the box the video's changes span, when its stream starts.
+    frames = drawn_in_parts(pictures, 11, 170, [0.5, 1.0, 0.3, 0.9, 0.6, 1.0, 0.4, 0.8, 0.5, 0.7])
+    _, video, canvas = encode_with_h264(frames)
+    rects = [(r.x, r.y, r.width, r.height) for r in video]
+    assert rects[0] == (192, 0, 320, 192)
+    assert rects[-1] == (200, 10, 292, 172), "the stream moved to the picture's box"
+    streams = [unpack_payload(r.payload)[0] for r in video]
+    assert len(set(streams)) == 2 and streams.count(streams[-1]) > len(streams) // 2
+    assert shows_the_square(canvas, frames[-1])
+
+
+def test_a_video_whose_region_formed_while_it_was_drawn_streams_its_own_box() -> None:
+    box = (201, 11, 420, 300)
+    pictures = [screen_with_video(step, height=384, width=640, box=box) for step in range(40)]
+    # At first the capture catches each picture with only its top third
+    # drawn: the region forms on the top rows of tiles, its stream takes the
+    # third's box, then the whole tiles when the rows below change, before
+    # the region grows to the whole picture.
+    frames = drawn_in_parts(
+        pictures, 11, 300, [0.25, 0.38, 0.3, 0.2, 0.35, 0.28, 0.33, 0.22, 0.37, 0.26, 0.31, 0.36])
+    _, video, canvas = encode_with_h264(frames)
+    last = video[-1]
+    assert (last.x, last.y, last.width, last.height) == (200, 10, 422, 302)
+    assert sum(r.width * r.height == 422 * 302 for r in video) >= 20
+    assert shows_the_square(canvas, frames[-1])
 
 
 def test_shapes_moving_over_a_picture_stream_the_region_s_tiles() -> None:

@@ -103,6 +103,14 @@ MAX_REFRESH_TILES = 32
 # part each time), and a picture the capture caught half drawn fills part
 # of it once.
 BOX_FILL_SHARE = 0.9
+# A stream that started on its region's whole tiles (its first frames
+# filled no box: a region formed while the picture was drawn in parts)
+# looks for its picture's box over this many frames, then stops looking.
+BOX_SEARCH_FRAMES = 2 * MOTION_HISTORY
+# ...and moves to it (a new stream, so a keyframe) only when the box spares
+# at least a tenth of the tiles' pixels: moving shapes spread over a
+# region fill its tiles but for a few pixels.
+BOX_MOVE_SHARE = 0.9
 # Clock readings are floats: a deadline reached to within this counts as reached.
 EPSILON_SECONDS = 1e-6
 # Bytes each rect costs on the wire besides its payload (protocol.messages).
@@ -449,6 +457,10 @@ class _Stream:
     rect: Rect
     bitrate: int
     encoder: H264Encoder
+    frames: int = 0
+    # It left its picture's box for the whole tiles (something beside the
+    # picture changed): it keeps them, rather than go back and forth.
+    tiles_for_good: bool = False
 
 
 class FrameEncoder:
@@ -473,7 +485,8 @@ class FrameEncoder:
         # The picture as the viewer has it once it paints what was sent.
         self._shown: Pixels | None = None
         # What changed in each of the last frames, as boxes (the crops of
-        # still rects, the streams' rects): where a new stream's video lies.
+        # still rects, the streams' boxes or what changed in their tiles):
+        # where a new stream's video lies.
         self._changed_boxes: collections.deque[list[Rect]] = collections.deque(
             maxlen=MOTION_HISTORY)
 
@@ -739,7 +752,7 @@ class FrameEncoder:
             r1, c1 = (rect.y + rect.height) // TILE, (rect.x + rect.width) // TILE
             if not tiles[region.tile_slices()].any():
                 continue  # nothing moved in it this frame
-            box = self._stream_box(pixels, rect, self._streams.get(key))
+            box, changed = self._stream_box(pixels, rect, self._streams.get(key))
             box_pixels = pixels[box.y : box.y + box.height, box.x : box.x + box.width]
             try:
                 out.append(self._encode_stream(key, box, region, box_pixels))
@@ -750,7 +763,8 @@ class FrameEncoder:
                 continue
             self._mark(box, lossy=True)
             self._show(pixels, box)
-            self._changed_boxes[-1].append(box)
+            if changed is not None:
+                self._changed_boxes[-1].append(changed)
             # Whole tiles the region covers leave the still path: what lies
             # outside the stream's box did not change (``_stream_box``). A
             # partly covered edge tile (odd screen sizes) stays in it.
@@ -761,27 +775,46 @@ class FrameEncoder:
             still[r0:r1, c0:c1] = False
         return out
 
-    def _stream_box(self, pixels: Pixels, rect: Rect, stream: _Stream | None) -> Rect:
-        """The part of a video region's ``rect`` its stream covers.
+    def _stream_box(
+        self, pixels: Pixels, rect: Rect, stream: _Stream | None
+    ) -> tuple[Rect, Rect | None]:
+        """The part of a video region's ``rect`` its stream covers, and what changed in it.
 
         A video seldom lies on tile boundaries: a 640x360 one spans 704x440
         pixels of tiles, a third more to convert and encode every frame, and
-        x264 spends bits on the blocks across its edge. A new stream covers
-        the union of what changed in the region over the last frames (on
-        even pixels, as yuv420p wants) when what changed in this frame, or
-        in most of them, filled it (``BOX_FILL_SHARE``); else the region's
-        whole tiles. While nothing outside the box changes, the tiles' other
-        pixels need nothing; when something does, the stream covers the
-        whole tiles from then on: one new stream at most.
+        x264 spends bits on the blocks across its edge. A stream covers the
+        union of what changed in the region over the last frames (on even
+        pixels, as yuv420p wants) when what changed in this frame, or in
+        most of them, filled it (``BOX_FILL_SHARE``); else the region's
+        whole tiles. A stream on whole tiles goes on looking for that box
+        over its first frames (``BOX_SEARCH_FRAMES``), and moves to it once.
+        While nothing outside the box changes, the tiles' other pixels need
+        nothing; when something does, the stream covers the whole tiles for
+        good: two new streams at most.
+
+        The second rect returned is what changed, for the streams to come
+        (None: nothing visible): the box while the stream keeps to it, and
+        what really changed over a stream's first frames on whole tiles.
+        Its whole tiles would hide the picture's box from the stream that
+        follows it when the region grows, as it does while a video starts.
         """
         assert self._shown is not None
-        if stream is not None:
-            if stream.rect == rect or not _changed_outside(self._shown, pixels, rect, stream.rect):
-                return stream.rect
-            return rect
+        if stream is not None and stream.rect != rect:
+            if not _changed_outside(self._shown, pixels, rect, stream.rect):
+                return stream.rect, stream.rect
+            return rect, _changed_box(self._shown, pixels, rect)
+        if stream is not None and stream.frames >= BOX_SEARCH_FRAMES:
+            return rect, rect
         current = _changed_box(self._shown, pixels, rect)
-        if current is None:
-            return rect
+        if current is None or (stream is not None and stream.tiles_for_good):
+            return rect, current
+        box = self._picture_box(rect, current)
+        if box is None or (stream is not None and box.area > BOX_MOVE_SHARE * rect.area):
+            return rect, current
+        return box, current
+
+    def _picture_box(self, rect: Rect, current: Rect) -> Rect | None:
+        """The box in ``rect`` of the recent changes, if they fill it; on even pixels."""
         before = [_union(_intersection(box, rect) for box in boxes)
                   for boxes in list(self._changed_boxes)[:-1]]
         changed = [box for box in before if box is not None] + [current]
@@ -794,7 +827,7 @@ class FrameEncoder:
         # Either this frame fills the union (the frames before it were caught
         # half drawn), or most of the recent ones do (this one was).
         if not fills(current) and sum(map(fills, changed)) * 2 <= len(changed):
-            return rect
+            return None
         left, top = union.x & ~1, union.y & ~1
         right = min(rect.x + rect.width, (union.x + union.width + 1) & ~1)
         bottom = min(rect.y + rect.height, (union.y + union.height + 1) & ~1)
@@ -804,9 +837,9 @@ class FrameEncoder:
         self, key: tuple[int, int, int, int], rect: Rect, region: VideoRegion, pixels: Pixels
     ) -> EncodedRect:
         bitrate = self.quality.video_bitrate(rect.area)
-        stream = self._streams.get(key)
+        stream = previous = self._streams.get(key)
         if stream is not None and stream.rect != rect:
-            stream.encoder.close()  # the stream grew to the region's whole tiles
+            stream.encoder.close()  # it moves to its picture's box, or to the whole tiles
             stream = None
         if stream is not None and not 0.75 <= stream.bitrate / bitrate <= 1.33:
             # The level moved: a new stream at the new bitrate (libx264
@@ -818,11 +851,15 @@ class FrameEncoder:
             self._next_stream_id = self._next_stream_id % 0xFFFF + 1
             encoder = H264Encoder(stream_id, rect.width, rect.height, bitrate=bitrate,
                                   fps=self.quality.quality.fps)
-            stream = _Stream(region, rect, bitrate, encoder)
+            # On the whole tiles after its box, now or at an earlier restart.
+            for_good = previous is not None and rect == Rect(*key) and (
+                previous.tiles_for_good or previous.rect != rect)
+            stream = _Stream(region, rect, bitrate, encoder, tiles_for_good=for_good)
             self._streams[key] = stream
             logger.info("video stream %d: %dx%d at %d,%d, %d kbit/s", stream_id,
                         rect.width, rect.height, rect.x, rect.y, bitrate // 1000)
         payload = stream.encoder.encode(pixels)
+        stream.frames += 1
         return EncodedRect(rect.x, rect.y, rect.width, rect.height, Encoding.H264, payload)
 
     def _end_streams(self) -> None:

@@ -232,3 +232,48 @@ async def test_growing_delay_lowers_quality_and_frame_rate(
     assert slot is not None and 0 < slot <= 1 / fps
     clock.now += slot
     assert await pipeline.next_output() is not None
+
+
+def type_glyph(screen: FakeScreen, column: int) -> None:
+    """An application's echo of a key, in the text under the video."""
+    screen.pixels[210:223, 10 + 9 * column : 18 + 9 * column, :3] = 20
+
+
+async def test_a_key_s_answer_goes_before_the_video_s_next_picture(
+    pipeline: FramePipeline, screen: FakeScreen, clock: Clock
+) -> None:
+    pipeline.set_encodings([0, 1, 2, 3])
+    viewer = Viewer()
+    await frames_of_video(pipeline, screen, clock, viewer, 12)
+
+    async def frame() -> FrameUpdate:
+        output = await pipeline.next_output()
+        assert output is not None
+        pipeline.receive_ack(output.update.frame_id)
+        viewer.paint(output.update, screen.width, screen.height)
+        clock.now += STEP
+        return output.update
+
+    # A key is injected; the application echoes it while the video plays on.
+    pipeline.nudge(answer_first=True)
+    play_video(screen, 12)
+    type_glyph(screen, 0)
+    answer = await frame()
+    assert answer.rects and all(r.encoding is not Encoding.H264 and r.y >= 192
+                                for r in answer.rects), "the echo alone"
+    # The video's picture follows at once, though nothing new was drawn.
+    follow = await frame()
+    assert [r.encoding for r in follow.rects] == [Encoding.H264]
+    assert viewer.rgb is not None
+    assert np.array_equal(viewer.rgb[210:223, 10:18], screen.pixels[210:223, 10:18, 2::-1])
+    # One answer per input: the next echo goes with the video's picture.
+    play_video(screen, 13)
+    type_glyph(screen, 1)
+    both = (await frame()).rects
+    assert Encoding.H264 in {r.encoding for r in both} and len(both) >= 2
+    # An answer that comes late is no answer: the frame is a whole one.
+    pipeline.nudge(answer_first=True)
+    clock.now += 0.5
+    play_video(screen, 14)
+    type_glyph(screen, 2)
+    assert Encoding.H264 in {r.encoding for r in (await frame()).rects}

@@ -261,11 +261,25 @@ async def test_closed_without_ended(
 
 async def test_injected_input_nudges_the_capture(parts: Parts) -> None:
     session, _, _, _ = parts
-    nudges: list[None] = []
-    session.pipeline.changes.nudge = lambda: nudges.append(None)  # type: ignore[method-assign]
+    nudges: list[bool] = []
+    captures: list[None] = []
+    pipeline_nudge = session.pipeline.nudge
+
+    def nudge(*, answer_first: bool = False) -> None:
+        nudges.append(answer_first)
+        pipeline_nudge(answer_first=answer_first)
+
+    session.pipeline.nudge = nudge  # type: ignore[method-assign]
+    session.pipeline.changes.nudge = lambda: captures.append(None)  # type: ignore[method-assign]
     await session.receive_message(KEY_A)  # not in control: nothing injected, no nudge
     assert nudges == []
     await sharing(session, "controlling")
     await session.receive_message(KEY_A)
-    await session.receive_message(m.Pointer(3, 4, 0))
-    assert len(nudges) == 2
+    await session.receive_message(m.Pointer(3, 4, 0))  # a move: no answer to wait for
+    await session.receive_message(m.Pointer(3, 4, 1))  # a press
+    await session.receive_message(m.Pointer(5, 6, 1))  # a drag
+    await session.receive_message(m.Pointer(5, 6, 0))  # the release
+    await session.receive_message(m.Wheel(5, 6, 0, 1))
+    assert len(captures) == 6, "each injection makes the capture come sooner"
+    # Keys, clicks and wheel turns are answered before any video's next picture.
+    assert nudges == [True, False, True, False, True, True]

@@ -62,6 +62,10 @@ ONE_BOX_SHARE = 0.5
 # the application's echo shows without waiting for the next tick.
 NUDGE_DELAY_SECONDS = 0.008
 MIN_NUDGED_INTERVAL_SECONDS = 1 / 60
+# A key, click or wheel turn is answered first (its frame goes without the
+# video's change) when its answer comes within this long: an application's
+# echo takes milliseconds; a change a second later is no answer to it.
+ANSWER_WITHIN_SECONDS = 0.25
 
 
 class ChangeSource(Protocol):
@@ -254,6 +258,11 @@ class FramePipeline:
         self._change_task: asyncio.Future[None] | None = None
         # A capture failed after taking the damage: the next one diffs everything.
         self._damage_lost = False
+        # When the last input that asks for an answer on screen came (set on
+        # the event loop's thread), and the last one a frame answered (set in
+        # the worker).
+        self._input_at = -1e9
+        self._answered_input_at = -1e9
 
     # --- flow control (event loop thread) ----------------------------------
 
@@ -285,8 +294,17 @@ class FramePipeline:
             # What changed while there was no credit goes now, not at the next change.
             self._kick.set()
 
-    def nudge(self) -> None:
-        """Input was just injected; the change source may capture sooner."""
+    def nudge(self, *, answer_first: bool = False) -> None:
+        """Input was just injected; the change source may capture sooner.
+
+        Args:
+            answer_first: the input asks for an answer (a key, a click, a
+                wheel turn; not a mere move): the next frame that has
+                changes outside video carries them alone, for
+                ``ANSWER_WITHIN_SECONDS`` (``FrameEncoder.encode``).
+        """
+        if answer_first:
+            self._input_at = self._clock()
         self.changes.nudge()
 
     def request_keyframe(self) -> None:
@@ -423,7 +441,13 @@ class FramePipeline:
     ) -> PipelineOutput | None:
         """Encodes the tiles marked of ``pixels`` (and what is due for a lossless
         refresh) into the next frame update; None when there is nothing to send."""
-        encoded = tuple(self._encoder.encode(pixels, tiles, self._clock(), keyframe=keyframe))
+        now, input_at = self._clock(), self._input_at
+        unanswered = (input_at > self._answered_input_at
+                      and now - input_at <= ANSWER_WITHIN_SECONDS)
+        encoded = tuple(self._encoder.encode(pixels, tiles, now, keyframe=keyframe,
+                                             input_first=unanswered))
+        if unanswered and self._encoder.answered_input:
+            self._answered_input_at = input_at
         self._sent = pixels
         if not encoded and not keyframe:
             return None

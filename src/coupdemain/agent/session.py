@@ -78,6 +78,7 @@ class AssistedSession:
         self.viewer_connected = False
         self.viewer_dropped = False
         self.control_allowed = False
+        self._buttons = 0  # the pointer's buttons held down, as last injected
         self.ended = False
         self.exit_code = 0
         # Diagnostics: asking or reading now; which reading is the latest; how to read.
@@ -106,16 +107,17 @@ class AssistedSession:
                 self._receive_state(state, paused)
             case m.Key(code=code, key=key, down=down):
                 if self.control_allowed:
-                    self._inject(self.sink.key, code, key, down)
+                    self._inject(self.sink.key, code, key, down, answer_first=True)
             case m.Pointer(x=x, y=y, buttons=buttons):
                 if self.control_allowed:
                     # The viewer's picture may be one monitor: its 0, 0 is that monitor's corner.
                     ox, oy = self.pipeline.origin
-                    self._inject(self.sink.pointer, x + ox, y + oy, buttons)
+                    clicked, self._buttons = buttons != self._buttons, buttons
+                    self._inject(self.sink.pointer, x + ox, y + oy, buttons, answer_first=clicked)
             case m.Wheel(x=x, y=y, dx=dx, dy=dy):
                 if self.control_allowed:
                     ox, oy = self.pipeline.origin
-                    self._inject(self.sink.wheel, x + ox, y + oy, dx, dy)
+                    self._inject(self.sink.wheel, x + ox, y + oy, dx, dy, answer_first=True)
             case m.SelectMonitor(monitor=monitor):
                 self.pipeline.select_monitor(monitor)
             case m.FrameAck(frame_id=frame_id):
@@ -320,18 +322,20 @@ class AssistedSession:
 
     # --- internals -----------------------------------------------------------
 
-    def _inject(self, method: Callable[..., None], *args: object) -> None:
+    def _inject(self, method: Callable[..., None], *args: object, answer_first: bool) -> None:
         try:
             method(*args)
         except Exception:  # an injection failure must not end the person's session
             logger.warning("input injection failed", exc_info=True)
             return
-        # The screen is about to answer: capture soon rather than at the next tick.
-        self.pipeline.nudge()
+        # The screen is about to answer: capture soon rather than at the next
+        # tick, and (for a key, a click, a wheel turn) send the answer first.
+        self.pipeline.nudge(answer_first=answer_first)
 
     def _revoke_input(self) -> None:
         was = self.control_allowed
         self.control_allowed = False
+        self._buttons = 0
         try:
             self.sink.release_all()
         except Exception:  # noqa: BLE001 - releasing is best effort

@@ -266,6 +266,34 @@ def test_a_change_beside_the_video_widens_its_stream_to_the_tiles_once() -> None
     assert canvas.error(frames[-1]) < 80
 
 
+def test_a_frame_that_answers_input_goes_without_the_video_s_change() -> None:
+    encoder = FrameEncoder()
+    encoder.set_encodings([0, 1, 2, 3])
+    canvas = Canvas(256, 512)
+    # Long enough for the text's refresh to be over: only the video changes.
+    _, now, previous = run(encoder, canvas, [screen_with_video(s) for s in range(20)], 100.0, None)
+    assert previous is not None
+    # A video's change alone answers no input: it goes as usual.
+    playing = screen_with_video(20)
+    rects = encoder.encode(playing, dirty_tiles(previous, playing), now, input_first=True)
+    canvas.paint(rects)
+    assert [r.encoding for r in rects] == [Encoding.H264] and not encoder.answered_input
+    # A key's echo lands in the text beside the video, which plays on.
+    typed = screen_with_video(21)
+    typed[100:113, 20:28, :3] = 20
+    rects = encoder.encode(typed, dirty_tiles(playing, typed), now + STEP, input_first=True)
+    canvas.paint(rects)
+    assert encoder.answered_input
+    assert rects and all(r.encoding is not Encoding.H264 and outside_tiles(r) for r in rects)
+    assert encoder.refresh_due(now + STEP) and encoder.seconds_until_due(now + STEP) == 0
+    # The next frame carries the video's picture, though nothing new changed.
+    rects = encoder.encode(typed, np.zeros_like(dirty_tiles(typed, typed)), now + 2 * STEP)
+    canvas.paint(rects)
+    assert [r.encoding for r in rects] == [Encoding.H264]
+    assert shows_the_square(canvas, typed)
+    assert not encoder.refresh_due(now + 2 * STEP)
+
+
 def test_without_h264_the_region_goes_as_jpeg() -> None:
     encoder = FrameEncoder()
     encoder.set_encodings([0, 1, 2, 9])  # 9: unknown, ignored

@@ -489,6 +489,11 @@ class FrameEncoder:
         # where a new stream's video lies.
         self._changed_boxes: collections.deque[list[Rect]] = collections.deque(
             maxlen=MOTION_HISTORY)
+        # Video tiles whose change waits for the next frame: the frame that
+        # answered an input went without them (``encode``'s ``input_first``).
+        self._held_video: TileMap | None = None
+        # Whether the last frame answered an input: it had changes outside video.
+        self.answered_input = False
 
     # --- settings (any thread) ---
 
@@ -513,15 +518,21 @@ class FrameEncoder:
     # --- encoding (worker thread) ---
 
     def refresh_due(self, now: float) -> bool:
-        """Whether a lossy part of the picture is due for its lossless refresh."""
+        """Whether a lossy part of the picture is due for its lossless refresh,
+        or a video's change waits to be sent."""
+        if self._held_video is not None:
+            return True
         return bool(self._refresh_tiles(None, now).any()) if self._lossy is not None else False
 
     def seconds_until_due(self, now: float) -> float | None:
         """How long until the next lossless refresh is due (None: the picture is exact).
 
         A lossy tile is due ``REFRESH_AFTER_SECONDS`` after its last change,
-        and not before the video region holding it has rested.
+        and not before the video region holding it has rested. A video's
+        change held back from the last frame is due at once.
         """
+        if self._held_video is not None:
+            return 0.0
         if self._lossy is None or self._changed_at is None or not self._lossy.any():
             return None
         due = self._changed_at + self._refresh_after()
@@ -532,7 +543,8 @@ class FrameEncoder:
         return max(0.0, float(due[self._lossy].min()) - now)
 
     def encode(
-        self, pixels: Pixels, tiles: TileMap, now: float, *, keyframe: bool = False
+        self, pixels: Pixels, tiles: TileMap, now: float, *, keyframe: bool = False,
+        input_first: bool = False,
     ) -> list[EncodedRect]:
         """Encodes the dirty ``tiles`` of ``pixels``, and what is due for a refresh.
 
@@ -542,6 +554,12 @@ class FrameEncoder:
                 for a keyframe).
             now: the frame's time in seconds.
             keyframe: the viewer repaints everything; video streams start over.
+            input_first: input was injected and not answered yet. If something
+                changed outside the video regions (the key's echo, a click's
+                effect), the frame carries that alone and the video's change
+                goes with the next frame: on a slow link the video's picture
+                would hold the answer back by its own size (``answered_input``
+                tells whether it was so).
 
         Returns:
             The frame's rects, in painting order; empty when nothing is to be sent.
@@ -550,8 +568,12 @@ class FrameEncoder:
         if self._lossy is None or self._lossy.shape != tiles.shape:
             self._lossy = np.zeros(tiles.shape, np.bool_)
             self._changed_at = np.zeros(tiles.shape, np.float64)
+            self._held_video = None
             self._end_streams()
             self.motion.reset()
+        if self._held_video is not None:
+            tiles = tiles | self._held_video
+            self._held_video = None
         assert self._changed_at is not None
         crop = not keyframe and self._shown is not None and self._shown.shape == pixels.shape
         if not crop:
@@ -575,6 +597,9 @@ class FrameEncoder:
             lambda c0, r0, c1, r1: not self._appearing(pixels, moving, c0, r0, c1, r1),
             pace=self.quality.frame_interval(),
         )
+        self.answered_input = False
+        if input_first and not keyframe:
+            tiles = self._hold_video(tiles, regions)
         still = tiles.copy()
         if keyframe or not self.video:
             # A viewer without H.264 gets the dirty tiles of a video region
@@ -597,6 +622,18 @@ class FrameEncoder:
             assert encoded is not None
             out.append(encoded)
         return out
+
+    def _hold_video(self, tiles: TileMap, regions: list[VideoRegion]) -> TileMap:
+        """The tiles to send in a frame that answers input: all, or none in video."""
+        in_video = np.zeros_like(tiles)
+        for region in regions:
+            in_video[region.tile_slices()] = True
+        self.answered_input = bool((tiles & ~in_video).any())
+        held = tiles & in_video
+        if not self.answered_input or not held.any():
+            return tiles
+        self._held_video = held
+        return tiles & ~in_video
 
     def _encode_scrolls(
         self, pixels: Pixels, tiles: TileMap, width: int, height: int, now: float,

@@ -277,3 +277,32 @@ async def test_a_key_s_answer_goes_before_the_video_s_next_picture(
     play_video(screen, 14)
     type_glyph(screen, 2)
     assert Encoding.H264 in {r.encoding for r in (await frame()).rects}
+
+
+async def test_at_a_lowered_frame_rate_what_is_due_waits_for_the_next_slot(
+    pipeline: FramePipeline, screen: FakeScreen, clock: Clock
+) -> None:
+    pipeline.set_encodings([0, 1, 2, 3])
+    pipeline.quality.level = 1  # a slow link: 15 frames a second
+    interval = 1 / QUALITY_LEVELS[1].fps
+    for step in range(1, 13):
+        play_video(screen, step)
+        output = await pipeline.next_output()
+        assert output is not None
+        pipeline.receive_ack(output.update.frame_id)
+        clock.now += interval
+    assert pipeline._encoder.motion.regions, "the video is a video"
+    pipeline.nudge(answer_first=True)
+    play_video(screen, 13)
+    type_glyph(screen, 0)
+    answer = await pipeline.next_output()
+    assert answer is not None and Encoding.H264 not in {r.encoding for r in answer.update.rects}
+    pipeline.receive_ack(answer.update.frame_id)
+    # The video's picture is due at once, but not before the next slot: the
+    # loop sleeps until then, it does not spin.
+    assert await pipeline.next_output() is None
+    slot = pipeline._seconds_until_due()
+    assert slot is not None and 0 < slot <= interval
+    clock.now += slot
+    follow = await pipeline.next_output()
+    assert follow is not None and [r.encoding for r in follow.update.rects] == [Encoding.H264]

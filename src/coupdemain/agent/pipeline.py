@@ -532,11 +532,12 @@ class FramePipeline:
     def _seconds_until_due(self) -> float | None:
         """How long until a held change or a lossless refresh must go out, if any."""
         now = self._clock()
-        due = self._encoder.seconds_until_due(now)
         if self._held:
-            slot = max(0.0, self._last_output_at + self._frame_interval() - now)
-            due = slot if due is None else min(due, slot)
-        return due
+            # Nothing goes before the frame rate's next slot: a refresh (or a
+            # video's change held back for an answer) due sooner waits for it
+            # too, rather than wake the loop again and again until then.
+            return max(0.0, self._last_output_at + self._frame_interval() - now)
+        return self._encoder.seconds_until_due(now)
 
     async def _wait_for_work(self) -> None:
         """Waits for a possible change on screen, or for a kick (keyframe, activation, ack).

@@ -85,11 +85,11 @@ class ToYuv420:
         self.width = width
         self.height = height
         self._convert = _argb_to_i420() if use_libyuv else None
-        # One frame for the stream's life: libx264 copies each picture it is
-        # given. Allocated by PyAV, not wrapped around an array: PyAV reads
-        # a yuv420p array's height in steps of 4 rows, and a 302-row region
-        # became a 300-row frame, scaled back up by the encoder.
-        self._frame = av.VideoFrame(width, height, "yuv420p")
+        # libyuv's output: one frame for the stream's life (libx264 copies
+        # each picture it is given). Allocated by PyAV, not wrapped around an
+        # array: PyAV reads a yuv420p array's height in steps of 4 rows, and
+        # a 302-row region became a 300-row frame, scaled back up by the encoder.
+        self._frame = av.VideoFrame(width, height, "yuv420p") if self._convert else None
         # swscale's context, kept: a fresh one per frame costs 3 ms more.
         self._reformatter = VideoReformatter() if self._convert is None else None
 
@@ -118,6 +118,7 @@ class ToYuv420:
             bgra = av.VideoFrame.from_numpy_buffer(pixels, format="bgra")
             # One thread: slices of a small region cost more in wake-ups than they save.
             return self._reformatter.reformat(bgra, format="yuv420p", threads=1)
+        assert self._frame is not None
         y, u, v = self._frame.planes
         status = convert(
             pixels.ctypes.data, pixels.strides[0],

@@ -70,6 +70,24 @@ def test_goals_are_judged_against_the_stock_peer() -> None:
     assert run.goal_cells("idle fps", ours, peer) == ["", ""]
 
 
+def test_server_cpu_is_judged_at_equal_work_per_frame_shown() -> None:
+    ours = fake_stack("coupdemain", 20.0, 500_000)
+    peer = fake_stack("x11vnc stock", 50.0, 5_000_000)
+    # Twice the frames for one and a half times the CPU: less per frame.
+    ours["workloads"]["video"].update(fps=60.0, server_cpu_s=1.5, server_cpu_ms_per_frame=2.5)
+    peer["workloads"]["video"].update(fps=30.0, server_cpu_s=1.0, server_cpu_ms_per_frame=3.33)
+    mine, theirs = run.metrics(ours), run.metrics(peer)
+    assert run.goal_cells("video server CPU ms/frame", mine, theirs) == ["≤ peer", "yes"]
+    assert run.goal_cells("video server CPU s", mine, theirs) == ["", ""]
+    ours["workloads"]["video"]["server_cpu_ms_per_frame"] = 3.5
+    assert run.goal_cells("video server CPU ms/frame", run.metrics(ours), theirs) == [
+        "≤ peer", "NO"]
+    # Nothing shown: no figure, and the goal is not met.
+    ours["workloads"]["video"]["server_cpu_ms_per_frame"] = None
+    assert run.goal_cells("video server CPU ms/frame", run.metrics(ours), theirs) == [
+        "≤ peer", "NO"]
+
+
 def test_rounds_merge_into_medians_and_the_worst_sharpness() -> None:
     def round_of(cpu: float, sharp: dict[str, Any]) -> dict[str, Any]:
         stack = fake_stack("coupdemain", 20.0, 500_000)
@@ -87,6 +105,11 @@ def test_rounds_merge_into_medians_and_the_worst_sharpness() -> None:
     assert merged["rounds"] == 3
     assert [w["server_cpu_s"] for w in merged["workload_rounds"]["video"]] == [2.0, 1.0, 9.0]
     assert merged["latency"] == rounds[0]["latency"]
+    # A round that showed no frame has no CPU per frame: the others make the median.
+    per_frame = [round_of(1.0, exact) for _ in range(3)]
+    for stack, value in zip(per_frame, (None, 4.0, 2.0), strict=True):
+        stack["workloads"]["video"]["server_cpu_ms_per_frame"] = value
+    assert run.merge_rounds(per_frame)["workloads"]["video"]["server_cpu_ms_per_frame"] == 3.0
     never = {"exact": False, "after_s": None, "mismatched_rows": 12}
     assert run.merge_rounds([round_of(1.0, exact), round_of(1.0, never)])[
         "workloads"]["video"]["sharp"] == never
@@ -151,7 +174,8 @@ def test_a_short_run_writes_every_figure(tmp_path: Path) -> None:
         assert set(stack["workloads"]) == {"idle", "typing"}
         assert [len(each) for each in stack["workload_rounds"].values()] == [2, 2]
         typing = stack["workloads"]["typing"]
-        for key in ("bytes_per_s", "fps", "server_cpu_s", "browser_cpu_s", "sharp"):
+        for key in ("bytes_per_s", "fps", "server_cpu_s", "server_cpu_ms_per_frame",
+                    "browser_cpu_s", "sharp"):
             assert key in typing, (name, key)
         slow = stack["slow_link"]
         assert slow["key"]["trials"] == 2

@@ -59,7 +59,7 @@ def load_secret(data_dir: Path) -> bytes:
     """The server's secret key (keys the code digests), made once with mode 0600."""
     path = data_dir / "secret.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(secrets.token_bytes(32))
@@ -80,8 +80,12 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Builds the application; the database is opened and migrated at start-up."""
+def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
+    """Builds the application; the database is opened and migrated at start-up.
+
+    Args:
+        sign_in_hint: print where to sign in at start-up; the demo prints its own.
+    """
     data_dir = settings.resolved_data_dir
     engine = create_engine(settings.resolved_database_url)
     db = session_factory(engine)
@@ -108,7 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
         await asyncio.to_thread(spool.clear)  # files of sessions that are over
         if await accounts.count_users(db) == 0:
             await _create_first_admin()
-        else:
+        elif sign_in_hint:
             print(f"  Sign in at {settings.resolved_public_url}/ with your account "
                   "(new accounts: coupdemain admin create-user).", flush=True)
         sweeper = asyncio.create_task(rendezvous.run_sweeper())
@@ -130,7 +134,11 @@ def create_app(settings: Settings) -> FastAPI:
         print(
             "\n  First start: an admin account was created.\n"
             f"    username: admin\n    password: {password}\n"
-            "  Sign in and keep this password safe; it is not shown again.\n",
+            "  Sign in and keep this password safe; it is not shown again.\n"
+            "  The people you help see your organisation's name, now \"My organisation\",\n"
+            "  and your name, now \"Administrator\". Give the real ones:\n"
+            "    coupdemain admin rename-organisation \"My organisation\" \"Your organisation\"\n"
+            "    coupdemain admin rename admin \"Your name\"\n",
             flush=True,
         )
 
@@ -247,7 +255,11 @@ def create_app(settings: Settings) -> FastAPI:
         if login_limiter.is_blocked(address):
             return render(request, "login.html", status=429, csrf=csrf_token,
                           error=t("login.error.rate_limited"))
-        user = await accounts.authenticate(db, username, password)
+        try:
+            user = await accounts.authenticate(db, username, password)
+        except accounts.AccountDisabled:
+            return render(request, "login.html", status=403, csrf=csrf_token,
+                          error=t("login.error.disabled"))
         if user is None:
             login_limiter.record_failure(address)
             return render(request, "login.html", status=401, csrf=csrf_token,

@@ -149,7 +149,6 @@ class Rendezvous:
         live.machine.issue_code(code.masked())
         self._live[row.id] = live
         await self._commit(live)
-        logger.info("code %s issued for session %s", code.masked(), row.id)
         return IssuedCode(row.id, code, expires)
 
     async def redeem_code(self, text: str, address: str, person: Person) -> LiveSession:
@@ -250,6 +249,8 @@ class Rendezvous:
             except Exception:  # noqa: BLE001 - that side's handler sees the loss itself
                 logger.debug("could not send %s to %s", out.message.type, out.to.value)
         for record in machine.audit_records():
+            # The server's log: one line per session event (details stay in the audit log).
+            logger.info("session %s: %s by %s", live.session_id, record.action, record.actor)
             await self._audit.append(
                 record.action, actor=record.actor, actor_name=self._actor_name(live, record.actor),
                 session_id=live.session_id, detail=record.detail,

@@ -144,6 +144,17 @@ def sign_in(server: ServerProcess, username: str, password: str) -> httpx.Respon
                                            "csrf_token": form})
 
 
+def test_disabling_the_last_admin_says_so(data: Path) -> None:
+    assert ok(coupdemain(data, "admin", "disable", "alice")) == (
+        "Disabled 'alice' (Alice Martin): they cannot sign in, and their open console "
+        "sign-ins have ended.\n"
+        "Note: 'Entraide Numérique' has no enabled admin now; "
+        "`coupdemain admin set-role USERNAME admin` makes one.\n")
+    assert ok(coupdemain(data, "admin", "list")).splitlines()[1] == (
+        "alice     Alice Martin  Entraide Numérique  admin       no       never")
+    ok(coupdemain(data, "admin", "enable", "alice"))
+
+
 def test_a_disabled_user_cannot_sign_in_and_is_signed_out(running: ServerProcess) -> None:
     with signed_in_client(running, "bob") as bob:
         assert bob.get("/").status_code == 200

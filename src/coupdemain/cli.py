@@ -219,7 +219,8 @@ def _set_enabled(args: argparse.Namespace) -> int:
         else:
             print(f"Disabled {user.username!r} ({user.display_name}): they cannot sign in, "
                   "and their open console sign-ins have ended.")
-            await _admin_note(db, user)
+            if user.role == "admin":
+                await _admin_note(db, user)
         return 0
 
     return _run_admin(args, change)
@@ -260,7 +261,8 @@ def _set_role(args: argparse.Namespace) -> int:
     async def change(db: async_sessionmaker[AsyncSession]) -> int:
         user = await accounts.set_role(db, args.username, args.role)
         print(f"{user.username!r} is now {'an admin' if user.role == 'admin' else 'a technician'}.")
-        await _admin_note(db, user)
+        if user.role != "admin":
+            await _admin_note(db, user)
         return 0
 
     return _run_admin(args, change)

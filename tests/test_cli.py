@@ -219,3 +219,18 @@ def test_every_option_with_a_default_says_it() -> None:
 
 def test_the_roles_match_the_server() -> None:
     assert sorted(cli.ROLES) == sorted(accounts.ROLES)
+
+
+def test_the_first_start_says_how_to_name_the_organisation(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data").start()
+    try:
+        log = server.log()
+    finally:
+        server.stop()
+    assert (
+        '  The people you help see your organisation\'s name, now "My organisation",\n'
+        '  and your name, now "Administrator". Give the real ones:\n'
+        '    coupdemain admin rename-organisation "My organisation" "Your organisation"\n'
+        '    coupdemain admin rename admin "Your name"\n'
+    ) in log
+    assert "with your account" not in log

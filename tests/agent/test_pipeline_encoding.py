@@ -18,13 +18,13 @@ from PIL import Image
 
 from coupdemain.agent.capture.base import Rect
 from coupdemain.agent.capture.fake import FakeScreen
-from coupdemain.agent.encode.h264 import unpack_payload
-from coupdemain.agent.encode.policy import (
+from coupdemain.agent.encode.frame import (
     QUALITY_LEVELS,
     REFRESH_AFTER_SECONDS,
     REST_SECONDS,
     START_LEVEL,
 )
+from coupdemain.agent.encode.h264 import unpack_payload
 from coupdemain.agent.pipeline import FramePipeline
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.messages import FrameUpdate, Screen

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..protocol.messages import ALL_MONITORS, CursorPosition, CursorShape, FrameUpdate, Screen
 from .capture.base import Monitor, Pixels, Rect, ScreenSource
-from .changes import (
+from .capture.changes import (
     TILE,
     TileMap,
     all_tiles,
@@ -41,7 +41,7 @@ from .changes import (
     merge_tiles,
     tile_groups,
 )
-from .encode.policy import FrameEncoder, QualityController, frame_size
+from .encode.frame import FrameEncoder, QualityController, frame_size
 
 logger = logging.getLogger("coupdemain.agent.pipeline")
 
@@ -236,7 +236,7 @@ class FramePipeline:
         self._executor: Executor = executor or ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="coupdemain-capture"
         )
-        # What to encode how (encode/policy.py): motion as video, rest as
+        # What to encode how (encode/frame.py): motion as video, rest as
         # lossless refresh, quality and frame rate from the measured delay.
         self._clock = clock
         self.quality = QualityController(frames_in_flight=max_unacked)

@@ -12,8 +12,7 @@ import numpy.typing as npt
 
 from ...protocol.encodings import Encoding
 from ...protocol.messages import EncodedRect
-from ..capture.base import Pixels
-from ..changes import Rect
+from ..capture.base import Pixels, Rect
 from .base import ENCODERS, Encoder
 from .jpeg import JpegEncoder
 

@@ -18,7 +18,7 @@ import struct
 
 from ...protocol.encodings import Encoding
 from ...protocol.messages import EncodedRect
-from ..changes import Rect
+from ..capture.base import Rect
 
 PAYLOAD = struct.Struct(">HH")
 

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ..capture.base import Pixels
-from ..changes import Rect
+from ..capture.base import Pixels, Rect
 
 # A band shorter than this is not worth a copy: its pixels cost little anyway.
 MIN_SCROLL_ROWS = 24

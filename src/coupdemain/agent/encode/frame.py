@@ -58,13 +58,21 @@ import numpy.typing as npt
 from ...protocol.encodings import BASELINE, LOSSLESS, Encoding
 from ...protocol.messages import EncodedRect
 from ..capture.base import Pixels
-from ..changes import TILE, Rect, TileMap, dirty_tiles, merge_tiles, pixel_words, tile_groups
+from ..capture.changes import (
+    TILE,
+    Rect,
+    TileMap,
+    dirty_tiles,
+    merge_tiles,
+    pixel_words,
+    tile_groups,
+)
 from .choose import RectEncoder
 from .copy import copy_rect
 from .h264 import H264Encoder, VideoEncodeError
 from .scroll import MIN_SCROLL_ROWS, find_scroll
 
-logger = logging.getLogger("coupdemain.agent.encode.policy")
+logger = logging.getLogger("coupdemain.agent.encode.frame")
 
 MOTION_HISTORY = 8
 # Four frames of motion (130 ms at 30 fps) before video: each frame before

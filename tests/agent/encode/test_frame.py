@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from coupdemain.agent.changes import TILE, all_tiles, dirty_tiles
+from coupdemain.agent.capture.changes import TILE, all_tiles, dirty_tiles
 from coupdemain.agent.encode.copy import unpack_payload as unpack_copy
-from coupdemain.agent.encode.h264 import unpack_payload
-from coupdemain.agent.encode.policy import (
+from coupdemain.agent.encode.frame import (
     CAP_GROWTH,
     DELAY_HIGH_SECONDS,
     MAX_REFRESH_TILES,
@@ -26,6 +25,7 @@ from coupdemain.agent.encode.policy import (
     MotionDetector,
     QualityController,
 )
+from coupdemain.agent.encode.h264 import unpack_payload
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.messages import EncodedRect
 from tests.agent.images import bgra, photo_like, terminal_text, text_like

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .capture.base import Pixels, Rect
+from .base import Pixels, Rect
 
 __all__ = ["Rect", "TileMap", "all_tiles", "changed_rects", "damage_tiles", "dirty_tiles",
            "merge_tiles", "pixel_words", "tile_groups"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coupdemain.agent.changes import (
+from coupdemain.agent.capture.changes import (
     TILE,
     Rect,
     all_tiles,

@@ -36,8 +36,10 @@ import numpy as np
 
 from coupdemain.agent.capture.base import Rect
 from coupdemain.agent.capture.fake import FakeScreen
-from coupdemain.agent.encode.frame import REFRESH_AFTER_SECONDS, REST_SECONDS, frame_size
+from coupdemain.agent.encode.frame import REFRESH_AFTER_SECONDS
+from coupdemain.agent.encode.motion import REST_SECONDS
 from coupdemain.agent.pipeline import FramePipeline, PipelineOutput
+from coupdemain.agent.rate import frame_size
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.messages import FrameUpdate
 

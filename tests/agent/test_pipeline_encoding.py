@@ -18,14 +18,11 @@ from PIL import Image
 
 from coupdemain.agent.capture.base import Rect
 from coupdemain.agent.capture.fake import FakeScreen
-from coupdemain.agent.encode.frame import (
-    QUALITY_LEVELS,
-    REFRESH_AFTER_SECONDS,
-    REST_SECONDS,
-    START_LEVEL,
-)
+from coupdemain.agent.encode.frame import REFRESH_AFTER_SECONDS
 from coupdemain.agent.encode.h264 import unpack_payload
+from coupdemain.agent.encode.motion import REST_SECONDS
 from coupdemain.agent.pipeline import FramePipeline
+from coupdemain.agent.rate import QUALITY_LEVELS, START_LEVEL
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.messages import FrameUpdate, Screen
 from tests.agent.images import photo_like

@@ -32,16 +32,10 @@ import numpy as np
 
 from ..protocol.messages import ALL_MONITORS, CursorPosition, CursorShape, FrameUpdate, Screen
 from .capture.base import Monitor, Pixels, Rect, ScreenSource
-from .capture.changes import (
-    TILE,
-    TileMap,
-    all_tiles,
-    damage_tiles,
-    dirty_tiles,
-    merge_tiles,
-    tile_groups,
-)
-from .encode.frame import FrameEncoder, QualityController, frame_size
+from .capture.changes import damage_tiles, dirty_tiles
+from .encode.frame import FrameEncoder
+from .rate import QualityController, frame_size
+from .tiles import TILE, TileMap, all_tiles, merge_tiles, tile_groups
 
 logger = logging.getLogger("coupdemain.agent.pipeline")
 

@@ -6,7 +6,7 @@ import numpy as np
 import simplejpeg
 from PIL import Image
 
-from coupdemain.agent.capture.changes import Rect
+from coupdemain.agent.capture.base import Rect
 from coupdemain.agent.encode.base import ENCODERS, STREAM_ENCODERS
 from coupdemain.agent.encode.choose import RectEncoder, choose_encoding
 from coupdemain.protocol.encodings import Encoding

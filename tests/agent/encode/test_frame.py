@@ -1,4 +1,4 @@
-"""The encoding policy, driven by a fake clock: motion → video, rest → lossless, delay → quality."""
+"""The frame encoder, driven by a fake clock: scroll → copy, motion → video, rest → lossless."""
 
 from __future__ import annotations
 
@@ -6,26 +6,15 @@ import io
 
 import av
 import numpy as np
-import pytest
 from PIL import Image
 
-from coupdemain.agent.capture.changes import TILE, all_tiles, dirty_tiles
+from coupdemain.agent.capture.changes import dirty_tiles
 from coupdemain.agent.encode.copy import unpack_payload as unpack_copy
-from coupdemain.agent.encode.frame import (
-    CAP_GROWTH,
-    DELAY_HIGH_SECONDS,
-    MAX_REFRESH_TILES,
-    MAX_VIDEO_BITRATE,
-    QUALITY_LEVELS,
-    REFRESH_AFTER_SECONDS,
-    REST_SECONDS,
-    RTT_SMOOTHING,
-    START_LEVEL,
-    FrameEncoder,
-    MotionDetector,
-    QualityController,
-)
+from coupdemain.agent.encode.frame import MAX_REFRESH_TILES, REFRESH_AFTER_SECONDS, FrameEncoder
 from coupdemain.agent.encode.h264 import unpack_payload
+from coupdemain.agent.encode.motion import REST_SECONDS
+from coupdemain.agent.rate import QUALITY_LEVELS, QualityController
+from coupdemain.agent.tiles import TILE, all_tiles
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.messages import EncodedRect
 from tests.agent.images import bgra, photo_like, terminal_text, text_like
@@ -360,64 +349,6 @@ def test_the_jpeg_quality_follows_the_level() -> None:
     assert len(low.payload) < len(high.payload)
 
 
-# --- motion ---------------------------------------------------------------------
-
-
-def test_small_or_occasional_changes_never_become_video() -> None:
-    motion = MotionDetector()
-    now = 0.0
-    for step in range(30):
-        tiles = np.zeros((12, 20), np.bool_)
-        tiles[3, 4] = True                   # a blinking cursor, every frame
-        tiles[5:9, 6:12] = step % 3 == 0     # a big area, one frame in three
-        assert motion.observe(tiles, now) == []
-        now += STEP
-
-
-def test_a_screen_refreshed_once_a_second_never_becomes_video() -> None:
-    # top, htop, a clock: every frame changes the same tiles, but frames
-    # come a second apart. At 30 frames a second the same changes are motion.
-    for step_seconds, video in ((1.0, False), (STEP, True)):
-        motion = MotionDetector()
-        now, regions = 0.0, []
-        for _ in range(12):
-            tiles = np.zeros((12, 20), np.bool_)
-            tiles[2:6, 3:12] = True
-            regions = motion.observe(tiles, now)
-            now += step_seconds
-        assert bool(regions) is video
-
-
-def test_a_video_on_a_slow_link_is_still_a_video() -> None:
-    # Five frames a second get through: the link, not the screen, sets the pace.
-    pace = 0.2
-    tiles = np.zeros((12, 20), np.bool_)
-    tiles[2:6, 3:12] = True
-    for told, video in ((0.0, False), (pace, True)):
-        motion = MotionDetector()
-        now, regions = 0.0, []
-        for _ in range(6):
-            regions = motion.observe(tiles, now, pace=told)
-            now += pace
-        assert bool(regions) is video
-        if video:
-            # Between two frames of that video the region does not rest.
-            last = now - pace
-            assert motion.observe(np.zeros_like(tiles), last + 1.5 * pace, pace=pace) != []
-
-
-def test_the_pace_is_the_level_s_frame_rate_or_the_round_trip_shared_by_the_frames_in_flight(
-) -> None:
-    quality = QualityController(frames_in_flight=2)
-    assert quality.frame_interval() == 1 / quality.quality.fps  # no round trip measured yet
-    quality.frame_sent(1, 10_000, 0.0)
-    quality.frame_acked(1, 0.02)
-    assert quality.frame_interval() == 1 / quality.quality.fps  # a fast link
-    quality.frame_sent(2, 10_000, 1.0)
-    quality.frame_acked(2, 1.0 + 0.02 + 0.6 / RTT_SMOOTHING)  # srtt now 0.62 s
-    assert quality.frame_interval() == pytest.approx(0.31)
-
-
 def test_lossy_tiles_wait_for_a_slow_link_s_next_frame_before_their_refresh() -> None:
     quality = QualityController(frames_in_flight=1)
     encoder = FrameEncoder(quality)
@@ -449,98 +380,6 @@ def test_text_printed_line_after_line_into_an_empty_window_stays_lossless() -> N
     assert canvas.error(frames[-1]) == 0
 
 
-def test_a_region_starts_grows_and_ends_after_rest() -> None:
-    motion = MotionDetector()
-    tiles = np.zeros((12, 20), np.bool_)
-    tiles[2:6, 2:6] = True
-    now = 0.0
-    regions = []
-    for _ in range(6):
-        regions = motion.observe(tiles, now)
-        now += STEP
-    assert [(r.col0, r.row0, r.col1, r.row1) for r in regions] == [(2, 2, 5, 5)]
-    tiles[2:6, 2:9] = True
-    for _ in range(6):
-        regions = motion.observe(tiles, now)
-        now += STEP
-    assert [(r.col0, r.row0, r.col1, r.row1) for r in regions] == [(2, 2, 8, 5)]
-    still = np.zeros_like(tiles)
-    last_change = now - STEP
-    assert motion.observe(still, last_change + REST_SECONDS - 0.01) != []
-    assert motion.observe(still, last_change + REST_SECONDS) == []
-
-
-# --- quality ---------------------------------------------------------------------
-
-
-def test_delay_lowers_the_level_and_calm_raises_it() -> None:
-    quality = QualityController()
-    assert quality.level == START_LEVEL
-    now = 0.0
-    frame_id = 0
-    rtt = 0.02
-    # A calm link: 20 ms round trips.
-    for _ in range(30):
-        frame_id += 1
-        quality.frame_sent(frame_id, 10_000, now)
-        quality.frame_acked(frame_id, now + rtt)
-        now += STEP
-    assert quality.level == START_LEVEL
-    # The link fills up: round trips grow by 20 ms per frame.
-    for _ in range(40):
-        frame_id += 1
-        rtt += 0.02
-        quality.frame_sent(frame_id, 10_000, now)
-        quality.frame_acked(frame_id, now + rtt)
-        now += STEP
-    assert quality.delay > DELAY_HIGH_SECONDS
-    assert quality.level < START_LEVEL
-    assert quality.bandwidth_cap is not None
-    assert quality.video_bitrate(640 * 360) <= quality.bandwidth_cap
-    low, capped = quality.level, quality.bandwidth_cap
-
-    def calm(seconds: float) -> None:
-        nonlocal frame_id, now
-        for _ in range(int(seconds / STEP)):
-            frame_id += 1
-            quality.frame_sent(frame_id, 10_000, now)
-            quality.frame_acked(frame_id, now + 0.02)
-            now += STEP
-
-    # The link drains: back to 20 ms, and after calm seconds the level
-    # climbs. The cap grows a step at a time: what the link carried is all
-    # that is known of it.
-    calm(8)
-    assert quality.level > low
-    assert quality.bandwidth_cap is not None
-    assert capped < quality.bandwidth_cap <= capped * CAP_GROWTH ** 4
-    # Calm for long: the cap grows past the highest bitrate, and goes.
-    calm(60)
-    assert capped * CAP_GROWTH ** 5 < MAX_VIDEO_BITRATE
-    assert quality.bandwidth_cap is None
-
-
-def test_acks_are_cumulative_and_unknown_ones_ignored() -> None:
-    quality = QualityController()
-    for frame_id in (1, 2, 3):
-        quality.frame_sent(frame_id, 1000, 0.0)
-    quality.frame_acked(99, 0.1)
-    assert quality.srtt is None
-    quality.frame_acked(2, 0.1)
-    assert quality.srtt is not None and abs(quality.srtt - 0.1) < 1e-9
-    assert quality.throughput(0.1) == 2000 * 8
-    quality.frame_acked(3, 0.2)
-    assert quality.throughput(5.0) == 0
-
-
-def test_video_bitrate_scales_with_area_within_bounds() -> None:
-    quality = QualityController()
-    small, big = quality.video_bitrate(TILE * TILE), quality.video_bitrate(640 * 360)
-    huge = quality.video_bitrate(3840 * 2160)
-    assert small < big < huge
-    assert big <= 4_000_000
-
-
 def test_a_viewer_that_drops_h264_ends_the_streams_and_gets_jpeg() -> None:
     encoder = FrameEncoder()
     encoder.set_encodings([0, 1, 2, 3])
@@ -553,7 +392,7 @@ def test_a_viewer_that_drops_h264_ends_the_streams_and_gets_jpeg() -> None:
                      last)
     assert all(r.encoding is not Encoding.H264 for rects in sent for r in rects)
     assert any(r.encoding is Encoding.JPEG for r in sent[0])
-    assert encoder._streams == {}
+    assert len(encoder.streams) == 0
 
 
 def test_a_large_refresh_is_spread_over_frames() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coupdemain.agent.capture.changes import Rect
+from coupdemain.agent.capture.base import Rect
 from coupdemain.agent.encode.copy import copy_rect, unpack_payload
 from coupdemain.agent.encode.scroll import MIN_SCROLL_ROWS, find_scroll, row_hashes
 from coupdemain.protocol.encodings import Encoding

@@ -1,15 +1,19 @@
-"""Which parts of the screen changed: a tile diff, merged into rectangles.
+"""Which parts of the screen changed: a tile diff, and the boxes of changed pixels.
 
 Damage reports (XDamage) say where the screen may have changed; they are
 turned into the same tile map (``damage_tiles``), so that only those tiles
 are grabbed, and the grabbed tiles are diffed all the same: a redraw that
 paints the same pixels costs no bytes.
 
-The screen is cut into 64x64 tiles. Comparing two frames as uint64 words
-and summing per tile with ``np.add.reduceat`` takes about 3 ms at 1080p,
-against 50 ms for the naive per-pixel comparison (research/perf-limits.md
-§2.2). Dirty tiles are then merged, so that the encoders see few, larger
-rectangles: a 64x64 JPEG spends a third of its bytes on headers.
+The screen is cut into 64x64 tiles (``agent/tiles.py``). Comparing two
+frames as uint64 words and summing per tile with ``np.add.reduceat`` takes
+about 3 ms at 1080p, against 50 ms for the naive per-pixel comparison
+(research/perf-limits.md §2.2). Dirty tiles are then merged, so that the
+encoders see few, larger rectangles: a 64x64 JPEG spends a third of its
+bytes on headers.
+
+Inside the tiles, ``changed_box`` and ``changed_outside`` say which pixels
+changed: the encoders crop still rects and video streams to them.
 """
 
 from __future__ import annotations
@@ -20,20 +24,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..tiles import TILE, TileMap, merge_tiles
 from .base import Pixels, Rect
 
-__all__ = ["Rect", "TileMap", "all_tiles", "changed_rects", "damage_tiles", "dirty_tiles",
-           "merge_tiles", "pixel_words", "tile_groups"]
+__all__ = ["changed_box", "changed_outside", "changed_rects", "damage_tiles", "dirty_tiles",
+           "pixel_words"]
 
-TILE = 64
-# Vertical merging stops at this height, so that one rectangle's encoding
-# choice (solid, lossless, photo) fits a band of the screen, not all of it.
-MAX_MERGED_HEIGHT = 4 * TILE
 
 # dirty_tiles(drawn=True) first compares every this many rows (see there).
 SAMPLE_STEP = 8
-
-TileMap = npt.NDArray[np.bool_]
 
 
 def dirty_tiles(
@@ -108,11 +107,6 @@ def pixel_words(
     return pixels.reshape(height, width * 4).view(word)
 
 
-def all_tiles(width: int, height: int, tile: int = TILE) -> TileMap:
-    """A map with every tile marked, for a keyframe."""
-    return np.ones(((height + tile - 1) // tile, (width + tile - 1) // tile), dtype=np.bool_)
-
-
 def damage_tiles(
     rects: Iterable[Rect], width: int, height: int, tile: int = TILE
 ) -> TileMap:
@@ -132,117 +126,32 @@ def damage_tiles(
     return tiles
 
 
-def merge_tiles(
-    tiles: TileMap,
-    width: int,
-    height: int,
-    tile: int = TILE,
-    max_height: int = MAX_MERGED_HEIGHT,
-) -> list[Rect]:
-    """Turns a map of dirty tiles into rectangles that cover exactly those tiles.
-
-    Runs of dirty tiles in a tile row become one rectangle; a run with the
-    same horizontal span in the next tile row extends it downwards, up to
-    ``max_height`` pixels. Rectangles are clipped to the screen.
-
-    Returns:
-        Rectangles in top-to-bottom, left-to-right order, none overlapping.
-    """
-    rows, cols = tiles.shape
-    finished: list[Rect] = []
-    # Open rectangles by their column span: (first col, last col) -> [top row, bottom row].
-    open_spans: dict[tuple[int, int], list[int]] = {}
-    for row in range(rows):
-        spans: list[tuple[int, int]] = []
-        col = 0
-        line = tiles[row]
-        while col < cols:
-            if line[col]:
-                start = col
-                while col < cols and line[col]:
-                    col += 1
-                spans.append((start, col - 1))
-            else:
-                col += 1
-        next_open: dict[tuple[int, int], list[int]] = {}
-        for span in spans:
-            rows_of = open_spans.pop(span, None)
-            if rows_of is not None and (row - rows_of[0] + 1) * tile <= max_height:
-                rows_of[1] = row
-                next_open[span] = rows_of
-            else:
-                if rows_of is not None:
-                    finished.append(_to_rect(span, rows_of, width, height, tile))
-                next_open[span] = [row, row]
-        for span, rows_of in open_spans.items():
-            finished.append(_to_rect(span, rows_of, width, height, tile))
-        open_spans = next_open
-    for span, rows_of in open_spans.items():
-        finished.append(_to_rect(span, rows_of, width, height, tile))
-    finished.sort(key=lambda r: (r.y, r.x))
-    return finished
-
-
-def tile_groups(tiles: TileMap) -> list[tuple[int, int, int, int, int]]:
-    """Bounding boxes of the 8-connected groups of marked tiles: (col0, row0, col1, row1, count).
-
-    Groups come in the reading order of their first tile. The map is read as
-    runs of marked tiles per row, joined to the runs they touch in the row
-    above (diagonals too): Python work per run, not per tile, so a screen
-    full of changes costs a few dozen steps.
-    """
-    rows, cols = tiles.shape
-    padded = np.zeros((rows, cols + 2), np.int8)
-    padded[:, 1:-1] = tiles
-    edges = np.diff(padded, axis=1)
-    # Row-major order for both: the n-th start and the n-th end make one run.
-    run_rows, starts = np.nonzero(edges == 1)
-    ends = np.nonzero(edges == -1)[1] - 1
-    runs = list(zip(run_rows.tolist(), starts.tolist(), ends.tolist(), strict=True))
-    parent = list(range(len(runs)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    above_first = above_end = 0  # the runs of the previous row: runs[above_first:above_end]
-    for i, (row, start, end) in enumerate(runs):
-        if i == 0 or runs[i - 1][0] != row:
-            above_first, above_end = above_end, i
-            if above_first < above_end and runs[above_first][0] != row - 1:
-                above_first = above_end  # the row above has no run
-        for j in range(above_first, above_end):
-            _, other_start, other_end = runs[j]
-            if other_start <= end + 1 and start <= other_end + 1:
-                a, b = root(i), root(j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    boxes: dict[int, list[int]] = {}
-    for i, (row, start, end) in enumerate(runs):
-        box = boxes.get(root(i))
-        if box is None:
-            boxes[root(i)] = [start, row, end, row, end - start + 1]
-        else:
-            box[0], box[2] = min(box[0], start), max(box[2], end)
-            box[3] = row
-            box[4] += end - start + 1
-    # The smallest run index of a group is its first tile in reading order.
-    return [(c0, r0, c1, r1, count) for _, (c0, r0, c1, r1, count) in sorted(boxes.items())]
-
-
-def _to_rect(
-    span: tuple[int, int], rows_of: list[int], width: int, height: int, tile: int
-) -> Rect:
-    x = span[0] * tile
-    y = rows_of[0] * tile
-    right = min(width, (span[1] + 1) * tile)
-    bottom = min(height, (rows_of[1] + 1) * tile)
-    return Rect(x, y, right - x, bottom - y)
-
-
 def changed_rects(previous: Pixels, current: Pixels) -> list[Rect]:
     """The rectangles that cover every pixel that differs between two frames."""
     height, width = current.shape[:2]
     return merge_tiles(dirty_tiles(previous, current), width, height)
+
+
+def changed_box(old: Pixels, new: Pixels, rect: Rect) -> Rect | None:
+    """The smallest rect inside ``rect`` holding every pixel that differs (alpha aside)."""
+    area = (slice(rect.y, rect.y + rect.height), slice(rect.x, rect.x + rect.width))
+    a = pixel_words(old[area])
+    b = pixel_words(new[area])
+    changed = ((a ^ b) & np.uint32(0x00FFFFFF)) != 0
+    rows = np.flatnonzero(changed.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(changed.any(axis=0))
+    top, left = int(rows[0]), int(cols[0])
+    return Rect(rect.x + left, rect.y + top, int(cols[-1]) - left + 1, int(rows[-1]) - top + 1)
+
+
+def changed_outside(old: Pixels, new: Pixels, outer: Rect, inner: Rect) -> bool:
+    """Whether a pixel of ``outer`` outside ``inner`` differs (alpha too, as in ``dirty_tiles``)."""
+    left, top = inner.x - outer.x, inner.y - outer.y
+    right, bottom = left + inner.width, top + inner.height
+    area = (slice(outer.y, outer.y + outer.height), slice(outer.x, outer.x + outer.width))
+    a, b = pixel_words(old[area]), pixel_words(new[area])
+    strips = ((slice(0, top), slice(None)), (slice(bottom, None), slice(None)),
+              (slice(top, bottom), slice(0, left)), (slice(top, bottom), slice(right, None)))
+    return any(not np.array_equal(a[strip], b[strip]) for strip in strips)

@@ -25,16 +25,33 @@ class Encoder(Protocol):
         ...
 
 
+class VideoEncodeError(Exception):
+    """A stream encoder gave no picture for a frame; the caller sends the region another way."""
+
+
 class StreamEncoder(Protocol):
-    """Encodes the successive pictures of one fixed rectangle as a video stream."""
+    """Encodes the successive pictures of one fixed rectangle as a video stream.
+
+    Made with the stream's id (which the viewer keys its decoder by), its
+    even size, its bitrate cap in bits per second and its nominal frame rate.
+    """
 
     encoding: ClassVar[Encoding]
     stream_id: int
     width: int
     height: int
 
+    def __init__(
+        self, stream_id: int, width: int, height: int, *, bitrate: int, fps: float = 30.0
+    ) -> None: ...
+
     def encode(self, pixels: Pixels, *, keyframe: bool = False) -> bytes:
-        """Encodes the stream's next picture; ``keyframe`` starts over with an IDR."""
+        """Encodes the stream's next picture; ``keyframe`` starts over with an IDR.
+
+        Raises:
+            ValueError: the region's size is not the stream's.
+            VideoEncodeError: the encoder produced no picture.
+        """
         ...
 
     def close(self) -> None:

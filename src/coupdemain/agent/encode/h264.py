@@ -32,6 +32,7 @@ import av
 
 from ...protocol.encodings import Encoding
 from ..capture.base import Pixels
+from .base import VideoEncodeError
 from .yuv import ToYuv420
 
 logger = logging.getLogger("coupdemain.agent.encode.h264")
@@ -44,10 +45,6 @@ CRF = 23
 # frame may not delay the next ones by more than about this many frame times.
 VBV_FRAMES = 2
 MIN_BITRATE = 100_000
-
-
-class VideoEncodeError(Exception):
-    """libx264 gave no picture for a frame; the caller sends the region another way."""
 
 
 def pack_payload(stream_id: int, keyframe: bool, access_unit: bytes) -> bytes:

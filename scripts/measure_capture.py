@@ -33,8 +33,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coupdemain.agent.capture.base import ChangeSource
+from coupdemain.agent.capture.timer import FrameTimer
 from coupdemain.agent.capture.x11 import X11Screen
-from coupdemain.agent.pipeline import ChangeSource, FramePipeline, FrameTimer
+from coupdemain.agent.pipeline import FramePipeline
 from coupdemain.demo.xvfb import VirtualScreen
 
 IDLE_SECONDS = 10.0

@@ -8,7 +8,7 @@ import pytest
 
 from coupdemain.agent.capture.base import Monitor, Rect
 from coupdemain.agent.capture.fake import FakeScreen
-from coupdemain.agent.pipeline import FramePipeline, FrameTimer, PipelineOutput
+from coupdemain.agent.pipeline import FramePipeline, PipelineOutput
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.messages import (
     ALL_MONITORS,
@@ -500,17 +500,6 @@ async def test_damage_drawn_without_credit_goes_once_an_ack_comes(screen: FakeSc
         await asyncio.gather(task, return_exceptions=True)
         pipeline.close()
     assert changes.closed
-
-
-async def test_a_nudge_brings_the_timer_forward() -> None:
-    timer = FrameTimer(fps=0.01)  # a tick every 100 s
-    await timer.wait_for_change()  # the first returns at once
-    waiting = asyncio.ensure_future(timer.wait_for_change())
-    await asyncio.sleep(0.01)
-    assert not waiting.done()
-    timer.nudge()
-    await asyncio.wait_for(waiting, 5)
-    assert timer.take_damage() is None
 
 
 # --- the pointer ----------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What every screen source gives: whole-screen frames, or parts of them, as BGRA pixels."""
+"""What capture gives: whole-screen frames or parts of them as BGRA pixels, when and where the
+screen changed, and the pointer."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from ...protocol.messages import CursorPosition, CursorShape
 
 Pixels = npt.NDArray[np.uint8]
 
@@ -110,3 +113,44 @@ class ScreenSource(Protocol):
     def close(self) -> None:
         """Frees the handles the source holds; ``capture`` is not called afterwards."""
         ...
+
+
+class ChangeSource(Protocol):
+    """Tells the pipeline when, and where, the screen may have changed.
+
+    XDamage where the X server has it (``damage.py``), which also says
+    *where*; else a blind timer (``timer.py``).
+    """
+
+    async def wait_for_change(self) -> None:
+        """Returns once the screen may have changed since the previous call returned."""
+        ...
+
+    def take_damage(self) -> list[Rect] | None:
+        """The rectangles drawn since the last call, in display coordinates.
+
+        None: unknown, compare the whole screen.
+        """
+        ...
+
+    def nudge(self) -> None:
+        """Input was just injected: the screen is about to change."""
+        ...
+
+    def close(self) -> None:
+        """Stops listening (called on the event loop's thread)."""
+        ...
+
+
+class CursorSource(Protocol):
+    """The pointer's shape and position, in display coordinates (``cursor.py``)."""
+
+    async def next_updates(self) -> list[CursorShape | CursorPosition]:
+        """Waits until the shape changes or the pointer moves; returns what changed."""
+        ...
+
+    def current(self) -> list[CursorShape | CursorPosition]:
+        """The shape and position known now."""
+        ...
+
+    def close(self) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from coupdemain.protocol.encodings import Encoding
@@ -23,4 +24,14 @@ def test_every_close_code_is_listed() -> None:
 
 def test_every_encoding_is_listed() -> None:
     missing = [e.name for e in Encoding if f"| {int(e)} | {e.name.lower()} |" not in PROTOCOL_DOC]
+    assert missing == []
+
+
+def test_every_python_file_the_architecture_names_exists() -> None:
+    root = Path(__file__).parents[1]
+    text = (root / "docs" / "topics" / "architecture.md").read_text()
+    named = set(re.findall(r"`([\w/]+\.py)`", text))
+    assert named
+    places = (root, root / "src" / "coupdemain", root / "src" / "coupdemain" / "agent")
+    missing = sorted(n for n in named if not any((place / n).is_file() for place in places))
     assert missing == []

@@ -15,6 +15,7 @@ The exception tree:
     - SupportCodeExpired
     - SupportCodeUsed
     - TooManyAttempts
+    - CodeChecksPaused
   - InvalidTransition
 
 On the wire a failure is a ``CloseReason``: a WebSocket close code in the
@@ -39,6 +40,7 @@ class CloseReason(enum.IntEnum):
     CODE_EXPIRED = 4011
     CODE_USED = 4012
     RATE_LIMITED = 4013
+    CODE_CHECKS_PAUSED = 4014    # too many wrong codes on the whole server just now
     MALFORMED_MESSAGE = 4020
     UNKNOWN_MESSAGE = 4021
     UNSUPPORTED_VERSION = 4022
@@ -126,6 +128,12 @@ class TooManyAttempts(SupportCodeError):
     """Too many wrong codes from this address: wait before trying again."""
 
     close_reason = CloseReason.RATE_LIMITED
+
+
+class CodeChecksPaused(SupportCodeError):
+    """Too many wrong codes on the whole server lately: no code is checked for a while."""
+
+    close_reason = CloseReason.CODE_CHECKS_PAUSED
 
 
 class InvalidTransition(LocalProtocolError):

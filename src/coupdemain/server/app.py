@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -30,11 +31,12 @@ from ..i18n.diagnostics import DiagnosticsTranslator
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import State
+from ..protocol.support_code import CODE_SPACE
 from ..protocol.transfer import FileLimits
 from . import accounts, auth
 from .audit import AuditLog
 from .connections import serve_agent, serve_viewer
-from .ratelimit import FailureLimiter
+from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .relay import Relay
 from .rendezvous import Rendezvous
 from .store.database import create_engine, migrate, session_factory
@@ -87,13 +89,19 @@ def create_app(settings: Settings) -> FastAPI:
     db = session_factory(engine)
     audit = AuditLog(db)
     relay = Relay(m.MAX_FRAME_MESSAGE_BYTES)
-    login_limiter = FailureLimiter(settings.code_attempts, settings.code_attempt_window)
+    secret = load_secret(data_dir)
+    sign_in_guard = auth.SignInGuard(
+        secret, FailureLimiter(settings.code_attempts, settings.code_attempt_window),
+        Backoff(settings.login_account_attempts, settings.login_backoff_seconds,
+                settings.login_backoff_max_seconds),
+    )
     rendezvous = Rendezvous(
         db, audit, relay,
-        secret=load_secret(data_dir),
+        secret=secret,
         code_ttl=timedelta(seconds=settings.code_ttl_seconds),
         code_limiter=FailureLimiter(settings.code_attempts, settings.code_attempt_window),
         viewer_grace_seconds=settings.viewer_grace_seconds,
+        guess_budget=GuessBudget(settings.code_guess_odds, CODE_SPACE, settings.code_ttl_seconds),
     )
     spool = FileSpool(data_dir / "spool")
     rendezvous.file_limits = FileLimits.from_settings(
@@ -244,14 +252,30 @@ def create_app(settings: Settings) -> FastAPI:
         if not auth.tokens_match(csrf_token, request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
             return render(request, "login.html", status=403, csrf=csrf_token,
                           error=t("login.error.expired_form"))
-        if login_limiter.is_blocked(address):
-            return render(request, "login.html", status=429, csrf=csrf_token,
-                          error=t("login.error.rate_limited"))
-        user = await accounts.authenticate(db, username, password)
-        if user is None:
-            login_limiter.record_failure(address)
-            return render(request, "login.html", status=401, csrf=csrf_token,
-                          error=t("login.error.wrong"))
+        device = request.cookies.get(auth.DEVICE_COOKIE)
+        refusal = sign_in_guard.check(address, username, device)
+        user: User | None = None
+        if refusal is None:
+            user = await accounts.authenticate(db, username, password)
+            if user is None:
+                sign_in_guard.failed(address, username, device)
+                # This failure may start the account's wait: say so now.
+                refusal = sign_in_guard.check(address, username, device)
+                if refusal is None or not refusal.by_account:
+                    return render(request, "login.html", status=401, csrf=csrf_token,
+                                  error=t("login.error.wrong"))
+        if refusal is not None:
+            if not refusal.by_account:
+                error = t("login.error.rate_limited")
+            elif refusal.minutes == 1:
+                error = t("login.error.account_wait_one")
+            else:
+                error = t("login.error.account_wait", minutes=refusal.minutes)
+            refused = render(request, "login.html", status=429, csrf=csrf_token, error=error)
+            refused.headers["Retry-After"] = str(math.ceil(refusal.retry_after))
+            return refused
+        assert user is not None
+        sign_in_guard.succeeded(username, device)
         token, _ = await auth.open_session(db, user, settings.login_session_hours)
         await audit.append("signed_in", actor="technician", actor_name=user.display_name,
                            detail={"address": address})
@@ -261,6 +285,12 @@ def create_app(settings: Settings) -> FastAPI:
             secure=secure_cookies(request), max_age=settings.login_session_hours * 3600,
         )
         response.delete_cookie(auth.LOGIN_CSRF_COOKIE)
+        # Spares this browser the account's backoff next time (auth.SignInGuard).
+        response.set_cookie(
+            auth.DEVICE_COOKIE, sign_in_guard.device_cookie(username), path="/login",
+            httponly=True, samesite="strict", secure=secure_cookies(request),
+            max_age=365 * 86400,
+        )
         return response
 
     @app.post("/logout")

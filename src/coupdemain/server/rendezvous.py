@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..protocol import messages as m
 from ..protocol.errors import (
     CloseReason,
+    CodeChecksPaused,
     SupportCodeExpired,
     SupportCodeInvalid,
     SupportCodeUsed,
@@ -33,14 +34,18 @@ from ..protocol.errors import (
 )
 from ..protocol.session import BY_PERSON, BY_TECHNICIAN, Person, Role, State
 from ..protocol.session import SupportSession as SessionMachine
-from ..protocol.support_code import SupportCode
+from ..protocol.support_code import CODE_SPACE, SupportCode
 from ..protocol.transfer import FileLimits
 from .audit import AuditLog
-from .ratelimit import FailureLimiter
+from .ratelimit import FailureLimiter, GuessBudget
 from .relay import Relay
 from .store.models import SupportSession, User, utcnow
 
 logger = logging.getLogger("coupdemain.rendezvous")
+
+# A guesser's chance of hitting any live code during its life stays under
+# one in this many (--code-guess-odds).
+DEFAULT_CODE_GUESS_ODDS = 1_000_000
 
 
 class Socket(Protocol):
@@ -94,6 +99,7 @@ class Rendezvous:
         code_ttl: timedelta,
         code_limiter: FailureLimiter,
         viewer_grace_seconds: float,
+        guess_budget: GuessBudget | None = None,
     ) -> None:
         self._db = sessions
         self._audit = audit
@@ -101,6 +107,9 @@ class Rendezvous:
         self._secret = secret
         self._code_ttl = code_ttl
         self.code_limiter = code_limiter
+        self.guess_budget = guess_budget or GuessBudget(
+            DEFAULT_CODE_GUESS_ODDS, CODE_SPACE, code_ttl.total_seconds())
+        self._paused_logged = False
         self._viewer_grace = viewer_grace_seconds
         self._live: dict[str, LiveSession] = {}
         self._load_lock = asyncio.Lock()
@@ -155,8 +164,14 @@ class Rendezvous:
     async def redeem_code(self, text: str, address: str, person: Person) -> LiveSession:
         """Matches a code typed by the person to its session and marks it used.
 
+        Two limits apply before a code is looked up: the address's own
+        (``code_limiter``), and the server's budget of wrong codes
+        (``guess_budget``, docs/topics/security.md), which holds however
+        many addresses the guesses come from.
+
         Raises:
             TooManyAttempts: this address failed too often lately.
+            CodeChecksPaused: the server's budget of wrong codes is spent.
             SupportCodeInvalid / SupportCodeExpired / SupportCodeUsed: as named.
         """
         if self.code_limiter.is_blocked(address):
@@ -167,6 +182,16 @@ class Rendezvous:
             self.code_limiter.record_failure(address)
             raise SupportCodeInvalid() from None
         now = utcnow()
+        live_codes, oldest_age = await self._live_codes(now)
+        charge = self.guess_budget.try_spend(live_codes, oldest_age)
+        if charge is None:
+            if not self._paused_logged:
+                logger.warning(
+                    "support codes are not checked for now: too many wrong codes lately "
+                    "(%d live codes); see docs/topics/security.md", live_codes)
+                self._paused_logged = True
+            raise CodeChecksPaused()
+        self._paused_logged = False
         async with self._db.begin() as db:
             row = await db.scalar(
                 select(SupportSession)
@@ -183,6 +208,8 @@ class Rendezvous:
             if row.code_expires_at <= now or row.state != State.WAITING_FOR_PERSON.value:
                 self.code_limiter.record_failure(address)
                 raise SupportCodeExpired()
+            # The code was live and right: it was no guess.
+            self.guess_budget.refund(charge)
             # The condition makes two agents racing for one code get one winner.
             result = await db.execute(
                 update(SupportSession)
@@ -201,6 +228,23 @@ class Rendezvous:
             raise SupportCodeExpired()
         live.code = None
         return live
+
+    async def _live_codes(self, now: datetime) -> tuple[int, float]:
+        """How many codes a lookup could match now, and the oldest one's age in seconds."""
+        async with self._db() as db:
+            count, oldest = (await db.execute(
+                select(func.count(SupportSession.id), func.min(SupportSession.created_at))
+                .where(
+                    SupportSession.code_used_at.is_(None),
+                    SupportSession.code_expires_at > now,
+                    SupportSession.state == State.WAITING_FOR_PERSON.value,
+                )
+            )).one()
+        if not count or oldest is None:
+            return 0, 0.0
+        if oldest.tzinfo is None:  # func.min() skips the column's type on some engines
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), (now - oldest).total_seconds()
 
     # --- live sessions -----------------------------------------------------
 

@@ -15,6 +15,7 @@ PROBLEM_INVALID = "invalid"
 PROBLEM_EXPIRED = "expired"
 PROBLEM_USED = "used"
 PROBLEM_RATE_LIMITED = "rate_limited"
+PROBLEM_CODE_CHECKS_PAUSED = "code_checks_paused"   # the server's budget of wrong codes
 PROBLEM_UNREACHABLE = "unreachable"
 PROBLEM_VERSION = "version"
 PROBLEM_REFUSED = "refused"          # any other refusal

@@ -1,4 +1,4 @@
-"""The real server against guesses spread over many loopback addresses."""
+"""The real server against guesses spread over many loopback addresses, and HSTS."""
 
 from __future__ import annotations
 
@@ -91,3 +91,8 @@ def test_an_account_waits_after_wrong_passwords_from_many_addresses(
     # Alice's own browser is not locked out by the guesses.
     assert sign_in_from(server, loopback(100), PASSWORD, cookies=device).status_code == 303
 
+
+def test_hsts_is_not_sent_over_plain_http(server: ServerProcess) -> None:
+    response = httpx.get(server.url + "/login")
+    assert response.status_code == 200
+    assert "strict-transport-security" not in response.headers

@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp
 
 from .. import i18n
 from ..config import Settings
@@ -69,8 +70,25 @@ def load_secret(data_dir: Path) -> bytes:
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
+    """The headers every response carries; HSTS only when this server speaks HTTPS itself.
+
+    Behind a reverse proxy, the proxy owns the TLS and sends its own HSTS
+    (docs/howto/deploy.md): over plain HTTP the header would be wrong, and
+    browsers ignore it there anyway.
+    """
+
+    # One year, the usual value; no includeSubDomains: other hosts of the
+    # domain are not ours to commit to HTTPS.
+    HSTS = "max-age=31536000"
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        super().__init__(app)
+        self.hsts = hsts
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
+        if self.hsts and request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", self.HSTS)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -143,7 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     app = FastAPI(title="coupdemain", version="1", lifespan=lifespan, docs_url="/api/docs")
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=bool(settings.tls_cert))
     app.state.settings = settings
     app.state.rendezvous = rendezvous
     app.state.db = db

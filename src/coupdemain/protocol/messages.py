@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import struct
 import types
 import typing
@@ -34,8 +35,13 @@ PROTOCOL_VERSION = 1
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
 MAX_FRAME_MESSAGE_BYTES = 32 * 1024 * 1024
 MAX_CHAT_CHARACTERS = 2000
+# JSON nested deeper is refused; the deepest message, diagnostics, nests a few levels.
+MAX_JSON_DEPTH = 32
 MAX_MONITORS = 16
 ALL_MONITORS = -1   # Screen.monitor / SelectMonitor.monitor: the whole desktop
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,6 +498,35 @@ def _check_value(name: str, value: object, expected: Any) -> object:
     )
 
 
+def _check_tree(obj: dict[str, Any]) -> None:
+    """Refuses what JSON can carry but nothing after the parser can use.
+
+    Nesting deeper than ``MAX_JSON_DEPTH``: serialising it again (to the
+    other side, to the audit log) would exhaust the stack. A lone UTF-16
+    surrogate (``"\\ud800"``, valid JSON): no UTF-8 string can hold it, so
+    neither the database nor the audit log's hash could. Iterative, so that
+    the check itself cannot recurse too deep.
+
+    Raises:
+        MalformedMessage: naming which of the two it is.
+    """
+    pending: list[tuple[object, int]] = [(obj, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise MalformedMessage("control message holds a lone UTF-16 surrogate")
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise MalformedMessage(
+                f"control message is nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            pending.extend((key, depth) for key in value)
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+
+
 def parse(text: str | bytes, allowed: frozenset[type[Message]]) -> Message:
     """Reads one control message.
 
@@ -501,7 +536,8 @@ def parse(text: str | bytes, allowed: frozenset[type[Message]]) -> Message:
 
     Raises:
         MessageTooLarge: over ``MAX_CONTROL_MESSAGE_BYTES``.
-        MalformedMessage: not a JSON object, or a field is missing or mistyped.
+        MalformedMessage: not a JSON object, nested too deep, a lone surrogate,
+            or a field is missing or mistyped.
         UnknownMessage: the ``type`` is not a message of this protocol.
         NotAllowed: the sender may not send this type.
     """
@@ -513,8 +549,14 @@ def parse(text: str | bytes, allowed: frozenset[type[Message]]) -> Message:
         obj = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessage("control message is not valid JSON") from exc
+    except RecursionError:
+        # json gives up at the interpreter's recursion limit; that is not
+        # our bug, but the sender's nesting.
+        raise MalformedMessage(
+            f"control message is nested deeper than {MAX_JSON_DEPTH} levels") from None
     if not isinstance(obj, dict):
         raise MalformedMessage("control message must be a JSON object")
+    _check_tree(obj)
     kind = obj.get("type")
     if not isinstance(kind, str):
         raise MalformedMessage("control message has no 'type'")

@@ -320,13 +320,18 @@ class FileTransfers:
         self.send("viewer", m.FileProgress(transfer.id, transfer.done))
 
     def result(self, message: m.FileResult) -> None:
-        """The agent has the file in the person's folder, verified; or could not."""
+        """The agent has the file in the person's folder, verified; or could not.
+
+        Only a file on its way to the person, whose ticket the agent holds
+        (``sending``), has a result. Any other (a file from the person, one
+        already over, ready, or not sent yet, an id made up) is refused on
+        its own: ignored like a late message, and the session goes on.
+        """
         transfer = self.transfers.get(message.id)
-        if transfer is None or transfer.final:
+        if (transfer is None or transfer.direction != TO_PERSON
+                or transfer.state is not TransferState.SENDING):
             return
-        if message.ok and transfer.direction == TO_PERSON and (
-            transfer.state is TransferState.SENDING and message.sha256 == transfer.sha256
-        ):
+        if message.ok and message.sha256 == transfer.sha256:
             self._finish(transfer, TransferState.DELIVERED, "person", "")
         elif not message.ok:
             reason = message.reason if message.reason in REASONS else REASON_WRITE
@@ -361,7 +366,8 @@ class FileTransfers:
     def upload_failed(self, transfer_id: str, reason: str) -> None:
         """The server could not store the bytes (its disk is full)."""
         transfer = self.transfers.get(transfer_id)
-        if transfer is not None and not transfer.final:
+        # A second upload racing one that completed: the file is whole already.
+        if transfer is not None and not transfer.final and not transfer.uploaded:
             self._finish(transfer, TransferState.FAILED, "server", reason)
 
     def downloaded(self, transfer_id: str) -> None:

@@ -255,3 +255,34 @@ def test_the_session_goes_on_after_a_result_for_a_complete_file() -> None:
     session.receive_from_agent(m.Chat("still here"))
     assert session.state is State.VIEWING
     assert [out.message.type for out in session.data_to_send()] == ["chat_message"] * 2
+
+
+@pytest.mark.parametrize(
+    "character",
+    # The bidirectional embeddings, overrides and isolates, the three marks,
+    # zero-width space, word joiner, BOM, soft hyphen, a C1 control, a line
+    # separator, and a surrogate (an undecodable byte of a Linux file name).
+    ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+     "\u200e", "\u200f", "\u061c", "\u200b", "\u2060", "\ufeff", "\u00ad", "\u0085", "\u2028",
+     "\udcff"],
+)
+def test_invisible_and_reordering_characters_are_refused(character: str) -> None:
+    with pytest.raises(UnsafeFileName) as refused:
+        check_file_name(f"report{character}txt.exe")
+    assert refused.value.reason == tr.REASON_NAME_CHARACTERS
+
+
+def test_the_classic_right_to_left_override_is_refused_by_the_server() -> None:
+    r = Recorder()
+    r.files.offer_from_person(m.FileOffer(ID, "report\u202etxt.exe", 5, SHA), "bob")
+    assert r.statuses("agent") == [("refused", tr.REASON_NAME_CHARACTERS)]
+    assert r.files.transfers == {}
+
+
+@pytest.mark.parametrize("name", ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.pdf",
+                                  "\U0001f469\u200d\U0001f4bb notes.txt",
+                                  "\u05d3\u05d5\u05d7.txt", "\u062a\u0642\u0631\u064a\u0631.pdf"])
+def test_joiners_and_right_to_left_scripts_still_pass(name: str) -> None:
+    # Persian "I want" with its zero-width non-joiner, an emoji sequence with
+    # its joiner, Hebrew and Arabic names.
+    assert check_file_name(name) == name

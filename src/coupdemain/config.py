@@ -67,6 +67,10 @@ class Settings:
         60, "How long a session waits for a technician whose connection dropped "
         "before it ends.", metavar="S",
     )
+    agent_grace_seconds: int = _setting(
+        60, "How long a session waits for the person's computer to reconnect after its "
+        "connection dropped or the server restarted, before it ends.", metavar="S",
+    )
     login_session_hours: int = _setting(12, "How long a console sign-in lasts.", metavar="H")
     file_transfer_max_bytes: int = _setting(
         4 * 1024**3, "The largest file that may be sent either way in a session, in bytes "

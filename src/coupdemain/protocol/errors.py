@@ -15,6 +15,7 @@ The exception tree:
     - SupportCodeExpired
     - SupportCodeUsed
     - TooManyAttempts
+  - ResumeRefused
   - InvalidTransition
 
 On the wire a failure is a ``CloseReason``: a WebSocket close code in the
@@ -49,6 +50,7 @@ class CloseReason(enum.IntEnum):
     PEER_LOST = 4040             # the other side's connection dropped
     SERVER_SHUTDOWN = 4041
     TIMED_OUT = 4042             # consent or code expired while waiting
+    SERVER_RESTARTED = 4043      # the server restarted and the agent did not come back in time
     INTERNAL_ERROR = 4500
 
 
@@ -126,6 +128,17 @@ class TooManyAttempts(SupportCodeError):
     """Too many wrong codes from this address: wait before trying again."""
 
     close_reason = CloseReason.RATE_LIMITED
+
+
+class ResumeRefused(CoupdemainError):
+    """An agent's resume secret opens no session that may resume.
+
+    ``close_reason`` says why: how the session ended, or ``SESSION_NOT_FOUND``.
+    """
+
+    def __init__(self, reason: CloseReason) -> None:
+        super().__init__(f"the session cannot resume ({reason.name.lower()})")
+        self.close_reason = reason
 
 
 class InvalidTransition(LocalProtocolError):

@@ -56,6 +56,8 @@ class Hello(Message):
     protocol: int
     role: str                # "agent" or "viewer"
     code: str = ""           # agent only: the support code the person typed
+    # agent only, instead of a code: the welcome's resume secret (kept out of reprs and logs)
+    resume: str = dataclasses.field(default="", repr=False)
     hostname: str = ""       # agent only: shown to the technician
     os: str = ""
     user: str = ""
@@ -283,6 +285,10 @@ class Welcome(Message):
     # Whether the server's settings let the person send files: the agent
     # offers "Send a file…" only then, rather than a button that is refused.
     files_to_technician: bool = True
+    # The secret that lets this agent resume the session after its connection
+    # drops (the network, a restarting server). Empty in the welcome that
+    # answers a resume: the agent keeps the one it has. Never in a repr or a log.
+    resume: str = dataclasses.field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         code_ttl=timedelta(seconds=settings.code_ttl_seconds),
         code_limiter=FailureLimiter(settings.code_attempts, settings.code_attempt_window),
         viewer_grace_seconds=settings.viewer_grace_seconds,
+        agent_grace_seconds=settings.agent_grace_seconds,
     )
     spool = FileSpool(data_dir / "spool")
     rendezvous.file_limits = FileLimits.from_settings(
@@ -104,7 +105,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(engine)
-        await rendezvous.end_orphans()
+        # Sessions the server was killed during: they resume if their agent comes back.
+        await rendezvous.recover()
         await asyncio.to_thread(spool.clear)  # files of sessions that are over
         if await accounts.count_users(db) == 0:
             await _create_first_admin()

@@ -44,6 +44,7 @@ class Banner(AgentWindow):
         self.status: SessionStatus | None = None
         self.unread_from = ""  # who wrote the chat message not read yet, if any
         self.reading = False  # the technician is reading the computer's settings
+        self.reconnecting = 0  # the attempt to reach the server again, while the link is down
         super().__init__(root, t, trace)
 
     def build(self) -> None:
@@ -94,9 +95,42 @@ class Banner(AgentWindow):
         if self.status is not None:
             self.update(self.status)
 
+    def set_reconnecting(self, attempt: int) -> None:
+        """Says the connection was lost and which attempt to resume it runs (0: it is back).
+
+        Nothing is shared meanwhile: only End session is offered. Once back,
+        the banner waits for the session's state (``update``), or hides if
+        the person had not allowed viewing yet.
+        """
+        self.reconnecting = attempt
+        if not attempt:
+            if self.status is None:
+                self.hide()
+            return
+        t = self.t
+        self.who.configure(text=t("banner.reconnecting", attempt=attempt))
+        self.detail.configure(text=t("banner.reconnecting_detail"))
+        for widget in (self.detail, self.demo, self.unread, self.reading_note, self.how_to_stop):
+            widget.pack_forget()
+        self.detail.pack(fill="x")
+        self.how_to_stop.pack(fill="x")
+        for button in self.buttons.values():
+            button.pack_forget()
+        self.buttons["end_session"].pack(side="left", padx=(8, 0))
+        self._shown()
+
+    def _shown(self) -> None:
+        if self.visible:
+            self.place()
+            self.changed()
+        else:
+            self.show()
+
     def update(self, status: SessionStatus) -> None:
         """Shows the session as the server last described it."""
         self.status = status
+        if self.reconnecting:
+            return  # the state of before the drop; the server sends the new one
         t = self.t
         names = {"technician": status.technician, "organisation": status.organisation}
         self.who.configure(text=t(f"banner.{status.state}", **names))
@@ -135,8 +169,4 @@ class Banner(AgentWindow):
             button.pack_forget()
         for ident in wanted:
             self.buttons[ident].pack(side="left", padx=(8, 0))
-        if self.visible:
-            self.place()
-            self.changed()
-        else:
-            self.show()
+        self._shown()

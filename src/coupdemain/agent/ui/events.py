@@ -156,6 +156,18 @@ class ConnectionLost:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconnecting:
+    """The connection to the server dropped: nothing is shared; attempt ``attempt`` (1, 2…) runs."""
+
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnected:
+    """The session resumed on a new connection; its state follows."""
+
+
+@dataclass(frozen=True, slots=True)
 class Quit:
     """Close every window and exit with ``exit_code`` now, telling ``problem`` if any."""
 
@@ -166,7 +178,8 @@ class Quit:
 UiEvent = (
     AskForCode | Connecting | AskConsent | AskControl | SessionStatus | ChatReceived
     | ClipboardReceived | SessionEnded | ConnectionLost | Quit | AskDiagnostics
-    | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate
+    | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate | Reconnecting
+    | Reconnected
 )
 
 

@@ -41,6 +41,7 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   diagnostics: Diagnostics,
  *   monitors: Monitor[],
  *   monitor: number,
+ *   agentConnected: boolean,
  * }} SessionView
  *
  * One of the person's monitors in desktop pixels; `monitor` in the view is
@@ -135,6 +136,8 @@ export class ViewerSession {
             chat: [], clipboard: { text: "", count: 0 },
             diagnostics: { status: "idle", report: null, at: 0 },
             monitors: [], monitor: protocol.ALL_MONITORS,
+            // False while the person's computer reconnects (server restart, network).
+            agentConnected: true,
         };
         /** @type {SocketLike | null} */
         this.socket = null;
@@ -363,7 +366,11 @@ export class ViewerSession {
                 this.update({ monitors: readMonitors(message.monitors), monitor: Number(message.monitor) });
                 break;
             case MessageType.PEER:
-                // The agent's loss ends the session (Ended follows); nothing to show.
+                // The person's computer dropped and may resume: the page says so;
+                // the picture comes back with the agent's keyframe.
+                if (message.role === "agent") {
+                    this.update({ agentConnected: Boolean(message.connected) });
+                }
                 break;
             case MessageType.CHAT_MESSAGE:
                 this.receiveChat(message);

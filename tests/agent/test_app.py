@@ -18,6 +18,7 @@ from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
 from tests.agent.conftest import NotesApp, read_json
 from tests.agent.fake_server import FakeServer
+from tests.support.server import ServerProcess
 
 
 class AgentProcess:
@@ -267,3 +268,23 @@ async def test_chat_is_announced_without_popping_up_and_answered(
         assert [(line["id"], line["author"]) for line in lines] == [
             (1, "technician"), (2, "person"), (3, "technician")
         ]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+async def test_a_server_whose_identity_cannot_be_verified_is_named_so(
+    xvfb: VirtualScreen, agents: list[AgentProcess], tmp_path: Path,
+    untrusted_server: tuple[ServerProcess, Path], monkeypatch: pytest.MonkeyPatch, lang: str,
+) -> None:
+    server, _cert = untrusted_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    sentence = {
+        "en": f"The identity of the server {server.url} could not be verified. Do not continue "
+              "unless your technician confirms that this is expected.",
+        "fr": f"L'identité du serveur {server.url} n'a pas pu être vérifiée. Ne continuez pas, "
+              "sauf si votre technicien vous confirme que c'est normal.",
+    }[lang]
+    agent = AgentProcess(xvfb, server.url, tmp_path / "trace.json", "482913705", lang=lang)
+    agents.append(agent)
+    prompt = await agent.window("code_prompt", server.url)
+    assert sentence in prompt["texts"]
+    assert not any("Internet" in text for text in prompt["texts"])

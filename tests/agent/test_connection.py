@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
-from coupdemain.agent.connection import AgentConnection, InsecureServer, websocket_url
+from coupdemain.agent.connection import (
+    AgentConnection,
+    CodeRefused,
+    InsecureServer,
+    ServerNotTrusted,
+    websocket_url,
+)
 from coupdemain.protocol import messages as m
+from coupdemain.protocol.errors import CloseReason
 from tests.agent.fake_server import FakeServer
+from tests.support.server import ServerProcess
 
 
 @pytest.mark.parametrize(
@@ -57,3 +66,26 @@ async def test_a_broken_proxy_does_not_keep_help_away(monkeypatch: pytest.Monkey
         connection, welcome = await AgentConnection.open(websocket_url(server.url), hello)
         await connection.close()
     assert welcome.technician_name == "Alice Martin"
+
+
+HELLO = m.Hello(protocol=m.PROTOCOL_VERSION, role="agent", code="482913705")
+
+
+async def test_a_certificate_this_computer_does_not_trust_is_not_a_network_problem(
+    untrusted_server: tuple[ServerProcess, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, _cert = untrusted_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with pytest.raises(ServerNotTrusted, match="certificate"):
+        await AgentConnection.open(websocket_url(server.url), HELLO)
+
+
+async def test_the_same_server_trusted_gets_to_the_code(
+    untrusted_server: tuple[ServerProcess, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, cert = untrusted_server
+    # The certificate as this computer's own authority: the code is what fails.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with pytest.raises(CodeRefused) as refused:
+        await AgentConnection.open(websocket_url(server.url), HELLO)
+    assert refused.value.reason == CloseReason.CODE_INVALID

@@ -31,6 +31,7 @@ from .connection import (
     AgentConnection,
     CodeRefused,
     InsecureServer,
+    ServerNotTrusted,
     ServerUnreachable,
     websocket_url,
 )
@@ -184,6 +185,9 @@ class AgentWorker:
             except CodeRefused as exc:
                 logger.info("code refused: %s", exc.reason)
                 problem = PROBLEMS.get(int(exc.reason or 0), ev.PROBLEM_REFUSED)
+            except ServerNotTrusted as exc:
+                logger.warning("%s", exc)
+                problem = ev.PROBLEM_UNTRUSTED
             except ServerUnreachable as exc:
                 logger.info("%s", exc)
                 problem = ev.PROBLEM_UNREACHABLE

@@ -16,6 +16,7 @@ PROBLEM_EXPIRED = "expired"
 PROBLEM_USED = "used"
 PROBLEM_RATE_LIMITED = "rate_limited"
 PROBLEM_UNREACHABLE = "unreachable"
+PROBLEM_UNTRUSTED = "untrusted"      # the server's certificate could not be verified
 PROBLEM_VERSION = "version"
 PROBLEM_REFUSED = "refused"          # any other refusal
 

@@ -99,7 +99,10 @@ class Banner(AgentWindow):
         self.status = status
         t = self.t
         names = {"technician": status.technician, "organisation": status.organisation}
-        self.who.configure(text=t(f"banner.{status.state}", **names))
+        who = t(f"banner.{status.state}", **names)
+        if status.took_over_from:  # another technician opened the session: say so
+            who += " " + t("banner.took_over", previous=status.took_over_from)
+        self.who.configure(text=who)
         if not status.viewer_connected:
             detail = t("banner.viewer_dropped", **names)
         elif status.paused:

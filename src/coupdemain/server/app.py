@@ -29,7 +29,7 @@ from ..config import Settings
 from ..i18n.diagnostics import DiagnosticsTranslator
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
-from ..protocol.session import State
+from ..protocol.session import State, Technician
 from ..protocol.transfer import FileLimits
 from . import accounts, auth
 from .audit import AuditLog
@@ -400,7 +400,9 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
             await ws.send_text(m.serialize(m.Ended(row.ended_by or "server", int(reason))))
             await ws.close(int(CloseReason.NORMAL))
             return
-        await serve_viewer(ws, rendezvous, live)
+        user = login.user
+        technician = Technician(user.id, user.display_name, user.organisation.name)
+        await serve_viewer(ws, rendezvous, live, technician)
 
     return app
 

@@ -134,6 +134,9 @@ class Banner(AgentWindow):
         """The text of each line of ``LINES`` for this status; "" hides a line."""
         t = self.t
         who = technician_name(t, status.technician, status.organisation, subject=True)
+        took_over = ""
+        if status.took_over_from:  # another technician opened the session: say so
+            took_over = " " + t("banner.took_over", previous=status.took_over_from)
         if not status.viewer_connected:
             detail = t("banner.viewer_dropped", technician=status.technician)
         elif status.paused:
@@ -141,7 +144,7 @@ class Banner(AgentWindow):
         else:
             detail = ""
         return {
-            "who": t(f"banner.{status.state}", who=who),
+            "who": t(f"banner.{status.state}", who=who) + took_over,
             "detail": detail,
             "demo": t("banner.consent_assumed") if status.consent_assumed else "",
             "unread": t("banner.unread", name=self.unread_from) if self.unread_from else "",

@@ -63,6 +63,7 @@ class SessionStatus:
     organisation: str
     consent_assumed: bool = False
     can_send_files: bool = True  # the server's settings let files go to the technician
+    took_over_from: str = ""     # the technician this one replaced, if another opened the session
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,7 +125,8 @@ function build(root, t, code) {
             [ui.requestControl, ui.releaseControl, ui.diagnose, ui.endSession]),
     ]);
     const body = element("div", { class: "viewer-body" }, [ui.stage, ui.diagnostics, ui.chat]);
-    root.replaceChildren(toolbar, ui.codePanel, body, ui.ended);
+    // Once over, the ending comes first and the transcript under it (viewer.css, .viewer-over).
+    root.replaceChildren(toolbar, ui.codePanel, ui.ended, body);
     return ui;
 }
 
@@ -296,6 +297,7 @@ async function main() {
         setText(ui.endedSentence, shown.finalSentence);
         // Chat opens with sharing and its transcript stays readable after the end.
         show(ui.chat, shown.showScreen || view.chat.length > 0);
+        root.classList.toggle("viewer-over", shown.finalSentence !== "");
         ui.chatInput.disabled = !shown.showScreen;
         ui.chatSend.disabled = !shown.showScreen;
         renderChat(view.chat);
@@ -384,7 +386,7 @@ async function main() {
             ui.diagnosticsSections.replaceChildren();
             return;
         }
-        const findings = presentFindings(report.findings, diagnosticsCatalog);
+        const findings = presentFindings(report.findings, diagnosticsCatalog, document.documentElement.lang || "en");
         ui.diagnosticsFindings.replaceChildren(...findings.map((finding) =>
             element("li", { class: `finding-${finding.severity}`, "data-code": finding.code,
                 "data-severity": finding.severity }, [finding.text])));

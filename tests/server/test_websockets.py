@@ -112,7 +112,12 @@ async def test_out_of_turn_message_closes_the_agent_and_ends_the_session(
                     await asyncio.wait_for(ws.recv(), 10)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == CloseReason.NOT_ALLOWED
-        events = client.get(f"/api/sessions/{issued['session_id']}/events").json()
+        # The close can reach us before the server has written the session's end.
+        for _ in range(100):
+            events = client.get(f"/api/sessions/{issued['session_id']}/events").json()
+            if events[-1]["action"] == "session_ended":
+                break
+            await asyncio.sleep(0.05)
     assert events[-1]["action"] == "session_ended"
     assert events[-1]["detail"] == {"reason": "peer_lost"}
 

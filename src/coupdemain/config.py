@@ -81,7 +81,8 @@ class Settings:
         "to_technician (person to technician) or none.", metavar="WAYS",
     )
     log_level: str = _setting(
-        "info", "Logging level: debug, info, warning, error.", metavar="LEVEL"
+        "info", "Logging level: debug (also every HTTP request), info (one line per "
+        "session event), warning, error.", metavar="LEVEL"
     )
 
     @property
@@ -114,17 +115,30 @@ def flag_name(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds one flag per setting; each defaults to "not given" so precedence can apply."""
+def add_arguments(
+    parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None
+) -> None:
+    """Adds one flag per setting (or per setting named in ``only``).
+
+    Each flag defaults to "not given" so that precedence can apply.
+    """
     for f in dataclasses.fields(Settings):
+        if only is not None and f.name not in only:
+            continue
         parser.add_argument(
             flag_name(f.name),
             dest=f.name,
             default=None,
             type=type(f.default),
             metavar=f.metadata["metavar"] or None,
-            help=f"{f.metadata['help']} [env {env_name(f.name)}]",
+            help=f"{f.metadata['help']}{_default_text(f.default)} [env {env_name(f.name)}]",
         )
+
+
+def _default_text(default: object) -> str:
+    # The flags default to None (so that precedence applies); say the real one.
+    # An empty default is explained in the setting's own help.
+    return f" (default: {default})" if default != "" else ""
 
 
 def load(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -10,6 +11,7 @@ from coupdemain.agent.connection import (
     Backoff,
     CodeRefused,
     InsecureServer,
+    ServerNotTrusted,
     ServerUnreachable,
     dropped,
     reconnect,
@@ -18,6 +20,7 @@ from coupdemain.agent.connection import (
 from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
 from tests.agent.fake_server import FakeServer
+from tests.support.server import ServerProcess
 
 
 @pytest.mark.parametrize(
@@ -139,3 +142,24 @@ async def test_the_server_saying_the_session_is_over_stops_the_attempts() -> Non
         await attempts.run()
     assert refused.value.reason == CloseReason.SERVER_RESTARTED
     assert attempts.told == [1, 2]
+HELLO = m.Hello(protocol=m.PROTOCOL_VERSION, role="agent", code="482913705")
+
+
+async def test_a_certificate_this_computer_does_not_trust_is_not_a_network_problem(
+    untrusted_server: tuple[ServerProcess, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, _cert = untrusted_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with pytest.raises(ServerNotTrusted, match="certificate"):
+        await AgentConnection.open(websocket_url(server.url), HELLO)
+
+
+async def test_the_same_server_trusted_gets_to_the_code(
+    untrusted_server: tuple[ServerProcess, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, cert = untrusted_server
+    # The certificate as this computer's own authority: the code is what fails.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with pytest.raises(CodeRefused) as refused:
+        await AgentConnection.open(websocket_url(server.url), HELLO)
+    assert refused.value.reason == CloseReason.CODE_INVALID

@@ -16,12 +16,17 @@ from coupdemain.protocol.session import (
     Role,
     State,
     SupportSession,
+    Technician,
 )
 from coupdemain.protocol.transfer import FileLimits
 
+ALICE = Technician(7, "Alice Martin", "Entraide")
+BOB = Technician(9, "Bob Durand", "Entraide")
+
 
 def new_session() -> SupportSession:
-    session = SupportSession("s1", "Alice Martin", "Entraide", code_expires_at=1000.0)
+    session = SupportSession("s1", "Alice Martin", "Entraide", code_expires_at=1000.0,
+                             technician_id=ALICE.id)
     session.viewer_joined()
     session.data_to_send()
     return session
@@ -50,14 +55,15 @@ def test_the_welcome_says_whether_the_person_may_send_files() -> None:
     session.files.limits = FileLimits.from_settings(1 << 30, "to_person")
     session.agent_joined(Person("pc", "Linux", "marie"))
     welcome = next(o.message for o in session.data_to_send() if o.to is Role.AGENT)
-    assert welcome == m.Welcome("s1", "Alice Martin", "Entraide", files_to_technician=False)
+    assert welcome == m.Welcome("s1", "Alice Martin", "Entraide", files_to_technician=False,
+                                technician_id=7)
 
 
 def test_agent_joining_shows_who_asks() -> None:
     session = new_session()
     session.agent_joined(Person("pc", "Linux", "marie"))
     out = session.data_to_send()
-    assert Outgoing(Role.AGENT, m.Welcome("s1", "Alice Martin", "Entraide")) in out
+    assert Outgoing(Role.AGENT, m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7)) in out
     assert session.state is State.WAITING_FOR_CONSENT
     assert [r.action for r in session.audit_records()] == ["code_used"]
 
@@ -80,7 +86,7 @@ def test_input_reaches_the_agent_only_under_control() -> None:
     session.receive_from_viewer(key)
     assert to(Role.AGENT, session) == []
     session.receive_from_viewer(m.RequestControl())
-    assert m.ControlRequest() in to(Role.AGENT, session)
+    assert m.ControlRequest(7, "Alice Martin", "Entraide") in to(Role.AGENT, session)
     session.receive_from_viewer(key)
     assert to(Role.AGENT, session) == []
     session.receive_from_agent(m.ControlDecision("allow_control"))
@@ -385,3 +391,114 @@ def test_containers_are_type_checked() -> None:
     with pytest.raises(MalformedMessage) as caught:
         m.parse(text, m.AGENT_SENDS)
     assert str(caught.value) == "field 'sections' must be dict, not list"
+
+
+# --- one technician watches at a time; nobody inherits control -----------------
+
+
+def controlled_by_alice() -> SupportSession:
+    session = viewing()
+    session.receive_from_viewer(m.RequestControl())
+    session.receive_from_agent(m.ControlDecision("allow_control"))
+    session.data_to_send()
+    session.audit_records()
+    return session
+
+
+def test_control_is_asked_and_granted_for_one_named_technician() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.RequestControl())
+    out = to(Role.AGENT, session)
+    assert out[0] == m.ControlRequest(7, "Alice Martin", "Entraide")
+    assert isinstance(out[1], m.State) and out[1].controller_id == 7
+    session.receive_from_agent(m.ControlDecision("allow_control"))
+    [state] = to(Role.AGENT, session)
+    assert isinstance(state, m.State) and (state.state, state.controller_id) == ("controlling", 7)
+    granted = session.audit_records()[-1]
+    assert (granted.actor, granted.action, granted.detail) == (
+        "person", "control_granted", {"technician_id": 7, "technician": "Alice Martin"})
+
+
+def test_another_technician_opening_the_session_is_announced_and_gets_no_control() -> None:
+    session = controlled_by_alice()
+    session.viewer_joined(BOB)
+    assert session.state is State.VIEWING
+    agent = to(Role.AGENT, session)
+    assert agent[:2] == [m.State("viewing", person_hostname="pc", person_user="marie"),
+                         m.Watching([{"id": 9, "name": "Bob Durand", "organisation": "Entraide"}])]
+    assert agent[2:] == [m.Peer("viewer", True), m.KeyframeRequest()]
+    assert [(r.actor, r.action, r.detail, r.technician) for r in session.audit_records()] == [
+        ("server", "control_released", {"why": "technician_changed"}, None),
+        ("technician", "viewer_connected", {"replaces": "Alice Martin"}, BOB),
+    ]
+    # Bob's keys go nowhere until the person allows *him*.
+    session.receive_from_viewer(m.Key("KeyA", "a", True))
+    assert to(Role.AGENT, session) == []
+    session.receive_from_viewer(m.RequestControl())
+    assert to(Role.AGENT, session)[0] == m.ControlRequest(9, "Bob Durand", "Entraide")
+    session.receive_from_agent(m.ControlDecision("allow_control"))
+    session.data_to_send()
+    assert session.audit_records()[-1].detail == {"technician_id": 9, "technician": "Bob Durand"}
+    session.receive_from_viewer(m.Key("KeyA", "a", True))
+    assert to(Role.AGENT, session) == [m.Key("KeyA", "a", True)]
+
+
+def test_a_pending_control_request_is_withdrawn_when_another_technician_takes_over() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.RequestControl())
+    session.data_to_send()
+    session.viewer_joined(BOB)
+    assert session.state is State.VIEWING
+    with pytest.raises(NotAllowed):
+        session.receive_from_agent(m.ControlDecision("allow_control"))  # Alice's question, gone
+
+
+def test_the_same_technician_coming_back_is_not_announced() -> None:
+    session = viewing()
+    session.receive_from_viewer(m.RequestControl())
+    session.viewer_lost()
+    session.data_to_send()
+    session.audit_records()
+    session.viewer_joined(ALICE)
+    assert session.state is State.CONTROL_REQUESTED
+    assert not any(isinstance(msg, m.Watching) for msg in to(Role.AGENT, session))
+    assert [(r.action, r.detail, r.technician) for r in session.audit_records()] == [
+        ("viewer_connected", {}, ALICE)]
+
+
+def test_everything_a_viewer_does_is_recorded_under_who_watches() -> None:
+    session = SupportSession("s1", "Alice Martin", "Entraide", 1000.0, technician_id=7,
+                             clock=lambda: 42.0)
+    session.viewer_joined(ALICE)
+    session.agent_joined(Person("pc", "Linux", "marie"))
+    session.receive_from_agent(m.Consent("allow_view"))
+    session.receive_from_viewer(m.Chat("Je regarde."))
+    session.viewer_joined(BOB)
+    session.data_to_send()
+    session.audit_records()
+    session.receive_from_viewer(m.Chat("Je prends le relais."))
+    session.receive_from_viewer(m.SelectMonitor(0))
+    session.receive_from_viewer(m.DiagnosticsRequest())
+    session.receive_from_viewer(m.FileOffer("a" * 32, "notes.txt", 5))
+    agent = to(Role.AGENT, session)
+    assert agent[0] == m.ChatMessage(2, 42.0, "technician", "Bob Durand", "Je prends le relais.")
+    offers = [msg for msg in agent if isinstance(msg, m.FileOffer)]
+    assert [offer.sender for offer in offers] == ["Bob Durand"]
+    records = session.audit_records()
+    assert {r.action for r in records} >= {"chat_message", "monitor_selected",
+                                           "diagnostics_requested", "file_offered"}
+    assert all(r.technician == BOB for r in records)
+    # The transcript keeps who wrote what.
+    assert [(line.name, line.text) for line in session.chat] == [
+        ("Alice Martin", "Je regarde."), ("Bob Durand", "Je prends le relais.")]
+
+
+def test_the_person_is_asked_about_whoever_watches_when_they_come() -> None:
+    session = SupportSession("s1", "Alice Martin", "Entraide", 1000.0, technician_id=7)
+    session.viewer_joined(BOB)
+    session.agent_joined(Person("pc"))
+    assert to(Role.AGENT, session)[0] == m.Welcome("s1", "Bob Durand", "Entraide",
+                                                   technician_id=9)
+    # Alice opens it while the person reads the question: the agent is told.
+    session.viewer_joined(ALICE)
+    assert m.Watching([ALICE.as_wire()]) in to(Role.AGENT, session)

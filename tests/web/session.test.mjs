@@ -205,6 +205,19 @@ test("a close the server means (40xx) is final", () => {
     }
 });
 
+test("a viewer another technician replaced learns who, and does not reconnect", () => {
+    const { session, socket, timers } = started();
+    socket().open();
+    socket().say({ type: "state", state: "controlling", controller_id: 7 });
+    socket().say({ type: "watching",
+        technicians: [{ id: 9, name: "Bob Durand", organisation: "Entraide" }] });
+    socket().drop(4033);
+    assert.deepEqual(session.view.watching, ["Bob Durand"]);
+    assert.equal(session.view.closeCode, 4033);
+    assert.equal(session.inputAllowed, false);
+    assert.equal(timers.waiting.length, 0);
+});
+
 test("an abnormal close reconnects with backoff, bounded", () => {
     const { session, sockets, timers, socket } = started();
     socket().open();

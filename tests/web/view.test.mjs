@@ -80,6 +80,22 @@ test("closes in words", () => {
     assert.equal(closeSentence(4023, en), "The server closed the connection (code 4023).");
 });
 
+test("a technician replaced by another is told who, in both languages", () => {
+    assert.equal(closeSentence(4033, en, ["Bob Durand"]),
+        "Bob Durand opened this session from their console. They see the person's screen now; " +
+        "you no longer do.");
+    assert.equal(closeSentence(4033, fr, ["Bob Durand"]),
+        "Bob Durand a ouvert cette session depuis sa console. Cette personne voit maintenant " +
+        "l'écran ; vous ne le voyez plus.");
+    assert.equal(closeSentence(4033, en),
+        "Another technician opened this session from their console. You no longer see the " +
+        "person's screen.");
+    const shown = present(view({ state: "controlling", closeCode: 4033, watching: ["Bob Durand"] }),
+        en, page);
+    assert.equal(shown.finalSentence.startsWith("Bob Durand opened this session"), true);
+    assert.equal(shown.canReleaseControl, false);
+});
+
 test("the buttons are offered only when they mean something", () => {
     const offered = (changes) => {
         const shown = present(view(changes), en, page);

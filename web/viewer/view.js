@@ -13,6 +13,8 @@ import { SessionState, SHARING_STATES } from "./protocol.js";
 const ENDED_SENTENCES = new Set([4000, 4001, 4002, 4011, 4040, 4043]);
 // WebSocket close codes with their own sentence.
 const CLOSE_SENTENCES = new Set([4022, 4030, 4031, 4032]);
+// Another technician opened the session: the sentence names them (session.js's view.watching).
+const TAKEN_OVER = 4033;
 
 /**
  * The one status sentence's catalog key.
@@ -48,9 +50,14 @@ export function endedSentence(ended, t) {
  * Why the server closed the viewer's connection, in words.
  * @param {number} code  a WebSocket close code, 4000-4999
  * @param {Translate} t
+ * @param {string[]} [watching]  who watches now, as the server last said
  * @returns {string}
  */
-export function closeSentence(code, t) {
+export function closeSentence(code, t, watching = []) {
+    if (code === TAKEN_OVER) {
+        return watching.length > 0 ? t("close.4033", { name: watching.join(", ") })
+            : t("close.4033_unnamed");
+    }
     return CLOSE_SENTENCES.has(code) ? t(`close.${code}`) : t("close.other", { code });
 }
 
@@ -72,7 +79,7 @@ export function present(view, t, page) {
         finalSentence = endedSentence(view.ended, t);
     } else if (view.closeCode !== null) {
         finalTitle = t("close.title");
-        finalSentence = closeSentence(view.closeCode, t);
+        finalSentence = closeSentence(view.closeCode, t, view.watching ?? []);
     } else if (view.state === SessionState.ENDED) {
         finalTitle = t("ended.title");
         finalSentence = t("status.ended");

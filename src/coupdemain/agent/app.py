@@ -32,6 +32,7 @@ from .connection import (
     Backoff,
     CodeRefused,
     InsecureServer,
+    ServerNotTrusted,
     ServerUnreachable,
     reconnect,
     websocket_url,
@@ -200,6 +201,9 @@ class AgentWorker:
             except CodeRefused as exc:
                 logger.info("code refused: %s", exc.reason)
                 problem = PROBLEMS.get(int(exc.reason or 0), ev.PROBLEM_REFUSED)
+            except ServerNotTrusted as exc:
+                logger.warning("%s", exc)
+                problem = ev.PROBLEM_UNTRUSTED
             except ServerUnreachable as exc:
                 logger.info("%s", exc)
                 problem = ev.PROBLEM_UNREACHABLE

@@ -51,6 +51,14 @@ class ServerUnreachable(ConnectionFailed):
     """Nothing answered at the server's address, or not as a coupdemain server."""
 
 
+class ServerNotTrusted(ConnectionFailed):
+    """The server's certificate could not be verified: it may not be the server it says.
+
+    Not a network problem: the person must not be told to check their
+    connection, but not to go on unless their technician confirms.
+    """
+
+
 class CodeRefused(ConnectionFailed):
     """The server closed the connection instead of welcoming the agent.
 
@@ -200,6 +208,7 @@ class AgentConnection:
 
         Raises:
             CodeRefused: the server closed the connection (a wrong code...).
+            ServerNotTrusted: the server's certificate could not be verified.
             ServerUnreachable: no server answered, or not in our protocol.
         """
         options: dict[str, Any] = {}
@@ -211,6 +220,9 @@ class AgentConnection:
         routes: list[dict[str, Any]] = [{}]
         if urllib.request.getproxies():
             routes.append({"proxy": None})
+        # A certificate refused on any route is what the person hears about:
+        # a proxy that shows its own certificate is as suspect as the server.
+        untrusted: ssl.SSLCertVerificationError | None = None
         for route in routes:
             try:
                 ws = await connect(
@@ -222,7 +234,14 @@ class AgentConnection:
                 )
                 break
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                if isinstance(exc, ssl.SSLCertVerificationError):
+                    untrusted = exc
                 if route is routes[-1]:
+                    if untrusted is not None:
+                        raise ServerNotTrusted(
+                            f"the certificate of {url} could not be verified: "
+                            f"{getattr(untrusted, 'verify_message', '') or untrusted}"
+                        ) from exc
                     raise ServerUnreachable(f"cannot connect to {url}: {exc}") from exc
                 logger.info("the proxy did not lead to %s (%s); trying directly", url, exc)
         try:

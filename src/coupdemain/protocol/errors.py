@@ -47,6 +47,7 @@ class CloseReason(enum.IntEnum):
     UNAUTHORIZED = 4030
     SESSION_NOT_FOUND = 4031
     REPLACED = 4032              # the same viewer opened the session elsewhere
+    TAKEN_OVER = 4033            # another technician opened the session (Watching names them)
     PEER_LOST = 4040             # the other side's connection dropped
     SERVER_SHUTDOWN = 4041
     TIMED_OUT = 4042             # consent or code expired while waiting

@@ -24,7 +24,7 @@ from ..protocol.errors import (
     SupportCodeError,
     UnsupportedVersion,
 )
-from ..protocol.session import Person
+from ..protocol.session import Person, Technician
 from .rendezvous import LiveSession, Rendezvous
 
 logger = logging.getLogger("coupdemain.connections")
@@ -126,7 +126,9 @@ async def _agent_loop(ws: WebSocket, live: LiveSession, rendezvous: Rendezvous) 
             return 1000
 
 
-async def serve_viewer(ws: WebSocket, rendezvous: Rendezvous, live: LiveSession) -> None:
+async def serve_viewer(
+    ws: WebSocket, rendezvous: Rendezvous, live: LiveSession, technician: Technician
+) -> None:
     """One technician's viewer connection; the caller has checked who it is."""
     await ws.accept()
     try:
@@ -137,7 +139,7 @@ async def serve_viewer(ws: WebSocket, rendezvous: Rendezvous, live: LiveSession)
     except (TimeoutError, WebSocketDisconnect):
         await _close(ws, CloseReason.TIMED_OUT)
         return
-    await rendezvous.attach_viewer(live, ws)
+    await rendezvous.attach_viewer(live, ws, technician)
     try:
         while True:
             event = await ws.receive()
@@ -146,8 +148,8 @@ async def serve_viewer(ws: WebSocket, rendezvous: Rendezvous, live: LiveSession)
             if event.get("bytes") is not None:
                 raise NotAllowed("a viewer sends no binary messages")
             message = m.parse(event.get("text") or "", m.VIEWER_SENDS)
-            await rendezvous.act(live, methodcaller("receive_from_viewer", message))
-            if live.viewer is not ws:  # ended, or replaced by another tab
+            await rendezvous.from_viewer(live, ws, message)
+            if live.viewer is not ws:  # ended, or replaced by another tab or technician
                 return
     except RemoteProtocolError as exc:
         logger.info("viewer of %s broke the protocol: %s", live.session_id, exc)

@@ -34,7 +34,15 @@ from ..protocol.errors import (
     SupportCodeUsed,
     TooManyAttempts,
 )
-from ..protocol.session import BY_PERSON, BY_TECHNICIAN, Person, Role, State
+from ..protocol.session import (
+    BY_PERSON,
+    BY_TECHNICIAN,
+    AuditRecord,
+    Person,
+    Role,
+    State,
+    Technician,
+)
 from ..protocol.session import SupportSession as SessionMachine
 from ..protocol.support_code import SupportCode
 from ..protocol.transfer import FileLimits
@@ -161,7 +169,8 @@ class Rendezvous:
             db.add(row)
         live = LiveSession(
             machine=SessionMachine(
-                row.id, technician.display_name, technician.organisation.name, _to_unix(expires)
+                row.id, technician.display_name, technician.organisation.name, _to_unix(expires),
+                technician_id=technician.id,
             ),
             technician_id=technician.id,
             organisation_id=technician.organisation_id,
@@ -171,7 +180,6 @@ class Rendezvous:
         live.machine.issue_code(code.masked())
         self._live[row.id] = live
         await self._commit(live)
-        logger.info("code %s issued for session %s", code.masked(), row.id)
         return IssuedCode(row.id, code, expires)
 
     async def redeem_code(self, text: str, address: str, person: Person) -> LiveSession:
@@ -264,9 +272,15 @@ class Rendezvous:
             except Exception:  # noqa: BLE001 - that side's handler sees the loss itself
                 logger.debug("could not send %s to %s", out.message.type, out.to.value)
         for record in machine.audit_records():
+            # The server's log: one line per session event (details stay in the audit log).
+            logger.info("session %s: %s by %s", live.session_id, record.action, record.actor)
+            detail = record.detail
+            if record.technician is not None:
+                # The technician's user id: two may share a display name.
+                detail = {**detail, "technician_id": record.technician.id}
             await self._audit.append(
-                record.action, actor=record.actor, actor_name=self._actor_name(live, record.actor),
-                session_id=live.session_id, detail=record.detail,
+                record.action, actor=record.actor, actor_name=self._actor_name(live, record),
+                session_id=live.session_id, detail=detail,
             )
         discarded = machine.files.take_discarded()
         if discarded or machine.state is State.ENDED:
@@ -291,10 +305,12 @@ class Rendezvous:
         if machine.state is State.ENDED:
             await self._close_sockets(live)
 
-    def _actor_name(self, live: LiveSession, actor: str) -> str:
-        if actor == BY_TECHNICIAN:
+    def _actor_name(self, live: LiveSession, record: AuditRecord) -> str:
+        if record.technician is not None:
+            return record.technician.name
+        if record.actor == BY_TECHNICIAN:
             return live.machine.technician_name
-        if actor == BY_PERSON:
+        if record.actor == BY_PERSON:
             person = live.machine.person
             return f"{person.user}@{person.hostname}" if person.user else person.hostname
         return ""
@@ -387,15 +403,39 @@ class Rendezvous:
             live.machine.agent_lost(may_return=may_return)
             await self._commit(live)
 
-    async def attach_viewer(self, live: LiveSession, sock: Socket) -> None:
+    async def attach_viewer(self, live: LiveSession, sock: Socket, technician: Technician) -> None:
+        """A technician's viewer opens the session; it replaces the one connected.
+
+        The same technician in another tab replaces their own viewer
+        (``REPLACED``); another technician takes over, and the viewer replaced
+        is told who did (``Watching``, then ``TAKEN_OVER``).
+        """
         async with live.lock:
             previous, live.viewer = live.viewer, sock
             if previous is not None:
+                watcher = live.machine.watcher
+                reason = CloseReason.REPLACED
                 with contextlib.suppress(Exception):  # already gone
-                    await previous.close(int(CloseReason.REPLACED))
+                    if watcher is not None and watcher.id != technician.id:
+                        reason = CloseReason.TAKEN_OVER
+                        await previous.send_text(
+                            m.serialize(m.Watching([technician.as_wire()])))
+                    await previous.close(int(reason))
             live.viewer_lost_at = None
             self.relay.attach_viewer(live.session_id, sock)
-            live.machine.viewer_joined()
+            live.machine.viewer_joined(technician)
+            await self._commit(live)
+
+    async def from_viewer(self, live: LiveSession, sock: Socket, message: m.Message) -> None:
+        """One message from a viewer's socket; dropped if that viewer was replaced meanwhile.
+
+        What a viewer sends is recorded under the technician who watches:
+        a message read before a takeover must not reach the machine after it.
+        """
+        async with live.lock:
+            if live.viewer is not sock:
+                return
+            live.machine.receive_from_viewer(message)
             await self._commit(live)
 
     async def detach_viewer(self, live: LiveSession, sock: Socket) -> None:
@@ -481,6 +521,7 @@ class Rendezvous:
             machine=SessionMachine(
                 row.id, row.technician.display_name,
                 row.technician.organisation.name, _to_unix(row.code_expires_at),
+                technician_id=row.technician_id,
             ),
             technician_id=row.technician_id,
             organisation_id=row.technician.organisation_id,
@@ -508,6 +549,7 @@ class Rendezvous:
         machine = SessionMachine.recovered(
             row.id, technician, row.technician.organisation.name,
             state=state, paused=row.paused, person=person, chat=chat,
+            technician_id=row.technician_id,
         )
         now = time.monotonic()
         return LiveSession(

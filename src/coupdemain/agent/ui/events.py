@@ -16,6 +16,7 @@ PROBLEM_EXPIRED = "expired"
 PROBLEM_USED = "used"
 PROBLEM_RATE_LIMITED = "rate_limited"
 PROBLEM_UNREACHABLE = "unreachable"
+PROBLEM_UNTRUSTED = "untrusted"      # the server's certificate could not be verified
 PROBLEM_VERSION = "version"
 PROBLEM_REFUSED = "refused"          # any other refusal
 
@@ -62,6 +63,7 @@ class SessionStatus:
     organisation: str
     consent_assumed: bool = False
     can_send_files: bool = True  # the server's settings let files go to the technician
+    took_over_from: str = ""     # the technician this one replaced, if another opened the session
 
 
 @dataclass(frozen=True, slots=True)

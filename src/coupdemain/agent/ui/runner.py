@@ -100,6 +100,10 @@ class AgentUi:
         self.chat = ChatWindow(self.root, t, on_send=lambda text: act(ev.SendChat(text)), **common)
         self.clipboard = ClipboardBridge(self.root, lambda text: act(ev.ClipboardCopied(text)))
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
+        # The banner stays on top: the questions open under it, not behind it.
+        for window in (self.consent, self.control, self.file_question, self.diagnostics,
+                       self.ended):
+            window.below = self.banner
         self._ended_exit_code = 0
         # The lock keeps a post from writing to a pipe end that destroy() has
         # just closed, whose number the system may already have given out again.

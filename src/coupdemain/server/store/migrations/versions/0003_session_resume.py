@@ -1,7 +1,7 @@
 """Sessions can resume after a drop or a restart: the agent's resume secret (hashed) and the pause.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02
 
 Numbered 0003 because 0002 (users that can be disabled) is written in
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

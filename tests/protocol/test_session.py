@@ -169,7 +169,7 @@ def test_a_dropped_agent_that_resumes_goes_on_in_viewing() -> None:
     session.agent_resumed()
     out = session.data_to_send()
     assert [o.message for o in out if o.to is Role.AGENT] == [
-        m.Welcome("s1", "Alice Martin", "Entraide"),
+        m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7),
         m.State("viewing", person_hostname="pc", person_user="marie"),
         m.Peer("viewer", True),
         m.KeyframeRequest(),
@@ -178,7 +178,7 @@ def test_a_dropped_agent_that_resumes_goes_on_in_viewing() -> None:
     assert [r.action for r in session.audit_records()] == ["agent_reconnected"]
     # Control is asked for again, and the person answers again.
     session.receive_from_viewer(m.RequestControl())
-    assert m.ControlRequest() in to(Role.AGENT, session)
+    assert m.ControlRequest(7, "Alice Martin", "Entraide") in to(Role.AGENT, session)
 
 
 def test_a_dropped_agent_that_does_not_come_back_ends_with_peer_lost() -> None:
@@ -193,13 +193,13 @@ def test_a_dropped_agent_that_does_not_come_back_ends_with_peer_lost() -> None:
 def test_an_agent_dropped_before_consent_is_asked_again() -> None:
     session = new_session()
     session.agent_joined(Person("pc"), resume="s3cret")
-    assert m.Welcome("s1", "Alice Martin", "Entraide", resume="s3cret") in to(Role.AGENT, session)
+    assert m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7, resume="s3cret") in to(Role.AGENT, session)
     session.agent_lost()
     session.data_to_send()
     session.agent_resumed()
     assert session.state is State.WAITING_FOR_CONSENT
     assert to(Role.AGENT, session)[:2] == [
-        m.Welcome("s1", "Alice Martin", "Entraide"),
+        m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7),
         m.State("waiting_for_consent", person_hostname="pc"),
     ]
 

@@ -53,7 +53,7 @@ def test_the_server_restarts_during_viewing_and_the_session_resumes(
 
     server.start()  # the same data folder, the same port
     # The session goes on in viewing: control is asked again after an interruption.
-    agent.window_saying("banner", "Alice Martin (Entraide Numérique) can see your screen.",
+    agent.window_saying("banner", "Alice Martin, Entraide Numérique, can see your screen.",
                         timeout=60)
     wait_for_status(page, "View only", timeout=60)
     wait_for(lambda: close_to(canvas_pixel(page, *SQUARE_CENTRE), SQUARE_RGB),

@@ -8,9 +8,19 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
-from . import __version__, config
+from . import __version__, config, i18n
+from .i18n import SUPPORTED_LANGUAGES
+
+ROLES = ("technician", "admin")  # the same as server.accounts.ROLES, without loading the server
+
+
+if TYPE_CHECKING:  # the server's modules load only for the commands that use them
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from .server.store.models import User
 
 
 def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,13 +40,18 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(settings.tls_cert) != bool(settings.tls_key):
         print("Give both --tls-cert and --tls-key, or neither.", file=sys.stderr)
         return 2
-    app = create_app(settings)
+    app = create_app(settings, sign_in_hint=not args.no_sign_in_hint)
     print(f"coupdemain {__version__}: console at {settings.resolved_public_url}/", flush=True)
+    # Every request on its own line would push the sign-in printed above off
+    # the screen: at "info" the log has one line per session event (the
+    # rendezvous writes them), and uvicorn's lines appear only at "debug".
+    debug = settings.log_level.lower() == "debug"
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
-        log_level=settings.log_level,
+        log_level="warning" if settings.log_level.lower() == "info" else settings.log_level,
+        access_log=debug,
         ssl_certfile=settings.tls_cert or None,
         ssl_keyfile=settings.tls_key or None,
         proxy_headers=bool(settings.forwarded_allow_ips),
@@ -63,6 +78,7 @@ def _get_help(args: argparse.Namespace) -> int:
         language=args.lang,
         allow_insecure_http=args.allow_insecure_http,
         assume_consent=args.assume_consent,
+        reconnect_seconds=args.reconnect_seconds,
     )
 
 
@@ -70,40 +86,199 @@ def _demo(args: argparse.Namespace) -> int:
     from .demo.run import run_demo
 
     settings = config.load(args)
-    return run_demo(settings, open_session_count=args.sessions)
+    # The demo must not leave its account in a real server's database: it
+    # uses a database of its own unless one is named on the command line.
+    own_data = args.data_dir is None and args.database_url is None
+    if own_data:
+        settings = settings.replace(data_dir="", database_url="")
+    return run_demo(
+        settings, open_session_count=args.sessions,
+        language=args.language or i18n.system_language(), temporary_data=own_data,
+    )
 
 
-def _create_user(args: argparse.Namespace) -> int:
+def _new_password(args: argparse.Namespace) -> str | None:
+    """The password given by --password-stdin, the environment, --generate-password or a prompt.
+
+    Returns None (after saying why) when the two typed passwords differ.
+    """
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if args.generate_password:
+        from .server import accounts
+
+        return accounts.generate_password()
+    if given := os.environ.get("COUPDEMAIN_NEW_PASSWORD"):
+        return given
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("The same password again: ") != password:
+        print("The two passwords differ; nothing was changed.", file=sys.stderr)
+        return None
+    return password
+
+
+def _run_admin(
+    args: argparse.Namespace,
+    action: Callable[[async_sessionmaker[AsyncSession]], Awaitable[int]],
+    *,
+    creates: bool = False,
+) -> int:
+    """Opens the server's database, runs one admin action on it, and closes it.
+
+    An AccountError is the user's mistake: its sentence goes to standard
+    error and the exit code is 1. Only create-user may make a new SQLite
+    file: for the other actions a missing file means a wrong data folder.
+    """
     from .server import accounts
-    from .server.store.database import create_engine, migrate, session_factory
+    from .server.store.database import create_engine, migrate, session_factory, sqlite_path
 
     settings = config.load(args)
-    password = os.environ.get("COUPDEMAIN_NEW_PASSWORD") or ""
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    elif not password:
-        generated = args.generate_password
-        password = accounts.generate_password() if generated else getpass.getpass("Password: ")
+    path = sqlite_path(settings.resolved_database_url)
+    if not creates and path is not None and not path.exists():
+        print(f"There is no database at {path}. Give the server's data folder with "
+              "--data-dir (or COUPDEMAIN_DATA_DIR).", file=sys.stderr)
+        return 1
 
-    async def create() -> int:
+    async def run() -> int:
         engine = create_engine(settings.resolved_database_url)
         try:
             await migrate(engine)
-            user = await accounts.create_user(
-                session_factory(engine), username=args.username, display_name=args.name,
-                organisation=args.organisation, password=password, role=args.role,
-            )
+            return await action(session_factory(engine))
         except accounts.AccountError as exc:
             print(exc, file=sys.stderr)
             return 1
         finally:
             await engine.dispose()
-        print(f"Created {user.role} {user.username!r} ({user.display_name}, {args.organisation}).")
+
+    return asyncio.run(run())
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from .server import accounts
+
+    password = _new_password(args)
+    if password is None:
+        return 1
+
+    async def create(db: async_sessionmaker[AsyncSession]) -> int:
+        user = await accounts.create_user(
+            db, username=args.username, display_name=args.name,
+            organisation=args.organisation, password=password, role=args.role,
+        )
+        print(f"Created {user.role} {user.username!r} ({user.display_name}, "
+              f"{user.organisation.name}).")
         if args.generate_password:
             print(f"Password: {password}")
         return 0
 
-    return asyncio.run(create())
+    return _run_admin(args, create, creates=True)
+
+
+def _list_users(args: argparse.Namespace) -> int:
+    from .server import accounts
+
+    async def show(db: async_sessionmaker[AsyncSession]) -> int:
+        users = await accounts.list_users(db)
+        if not users:
+            print("No users yet. `coupdemain admin create-user` makes one.")
+            return 0
+        rows = [("USERNAME", "NAME", "ORGANISATION", "ROLE", "ENABLED", "LAST SIGN-IN")]
+        for user in users:
+            last = user.last_signed_in_at
+            rows.append((
+                user.username, user.display_name, user.organisation.name, user.role,
+                "yes" if user.enabled else "no",
+                last.astimezone().strftime("%Y-%m-%d %H:%M %Z") if last else "never",
+            ))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            print("  ".join(cells).rstrip())
+        return 0
+
+    return _run_admin(args, show)
+
+
+async def _admin_note(db: async_sessionmaker[AsyncSession], user: User) -> None:
+    """Warns when a change left the user's organisation without an enabled admin."""
+    from .server import accounts
+
+    if await accounts.enabled_admins(db, user.organisation_id) == 0:
+        print(f"Note: {user.organisation.name!r} has no enabled admin now; "
+              "`coupdemain admin set-role USERNAME admin` makes one.")
+
+
+def _set_enabled(args: argparse.Namespace) -> int:
+    from .server import accounts
+
+    enabled = args.admin_command == "enable"
+
+    async def change(db: async_sessionmaker[AsyncSession]) -> int:
+        user = await accounts.set_enabled(db, args.username, enabled)
+        if enabled:
+            print(f"Enabled {user.username!r} ({user.display_name}): they can sign in again.")
+        else:
+            print(f"Disabled {user.username!r} ({user.display_name}): they cannot sign in, "
+                  "and their open console sign-ins have ended.")
+            if user.role == "admin":
+                await _admin_note(db, user)
+        return 0
+
+    return _run_admin(args, change)
+
+
+def _reset_password(args: argparse.Namespace) -> int:
+    from .server import accounts
+
+    password = _new_password(args)
+    if password is None:
+        return 1
+
+    async def change(db: async_sessionmaker[AsyncSession]) -> int:
+        user = await accounts.set_password(db, args.username, password)
+        print(f"New password for {user.username!r} ({user.display_name}); "
+              "their open console sign-ins have ended.")
+        if args.generate_password:
+            print(f"Password: {password}")
+        return 0
+
+    return _run_admin(args, change)
+
+
+def _rename_user(args: argparse.Namespace) -> int:
+    from .server import accounts
+
+    async def change(db: async_sessionmaker[AsyncSession]) -> int:
+        user = await accounts.rename_user(db, args.username, args.name)
+        print(f"{user.username!r} is now shown as {user.display_name!r}.")
+        return 0
+
+    return _run_admin(args, change)
+
+
+def _set_role(args: argparse.Namespace) -> int:
+    from .server import accounts
+
+    async def change(db: async_sessionmaker[AsyncSession]) -> int:
+        user = await accounts.set_role(db, args.username, args.role)
+        print(f"{user.username!r} is now {'an admin' if user.role == 'admin' else 'a technician'}.")
+        if user.role != "admin":
+            await _admin_note(db, user)
+        return 0
+
+    return _run_admin(args, change)
+
+
+def _rename_organisation(args: argparse.Namespace) -> int:
+    from .server import accounts
+
+    async def change(db: async_sessionmaker[AsyncSession]) -> int:
+        org = await accounts.rename_organisation(db, args.old, args.new)
+        print(f"The organisation {args.old.strip()!r} is now {org.name!r}: the people "
+              "you help see this name from their next session.")
+        return 0
+
+    return _run_admin(args, change)
 
 
 def _verify_audit(args: argparse.Namespace) -> int:
@@ -134,16 +309,55 @@ def _configure_logging(level: str) -> None:
     )
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Adds "(default: …)" to each option that has a default worth saying.
+
+    Unlike argparse's ArgumentDefaultsHelpFormatter, it stays quiet for
+    switches (default False), for options without one (None), and for
+    options whose help already tells it.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help = action.help or ""
+        default = action.default
+        nothing = default is None or default is False or default == ""
+        if (nothing or default == argparse.SUPPRESS or "default" in help
+                or not action.option_strings):
+            return help
+        return f"{help} (default: %(default)s)"
+
+
+def _add_new_password_arguments(parser: argparse.ArgumentParser) -> None:
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--password-stdin", action="store_true",
+                       help="Read the password from standard input "
+                            "(without either option: COUPDEMAIN_NEW_PASSWORD, else a prompt).")
+    given.add_argument("--generate-password", action="store_true",
+                       help="Make up a password and print it once.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="coupdemain",
+        prog="coupdemain", formatter_class=HelpFormatter,
         description="Remote assistance: see and, with permission, control a computer.",
     )
     parser.add_argument("--version", action="version", version=f"coupdemain {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _server_parser(sub)
 
-    get_help = sub.add_parser("get-help", help="On the assisted computer: join with a code.")
+    def command(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str,
+        description: str | None = None,
+    ) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=help, description=description or help,
+                                 formatter_class=HelpFormatter)
+
+    serve = command(sub, "serve", "Run the server (console, API, relay).")
+    config.add_arguments(serve)
+    serve.add_argument("--no-sign-in-hint", action="store_true",
+                       help=argparse.SUPPRESS)  # the demo prints its own sign-in
+    serve.set_defaults(handler=_serve)
+
+    get_help = command(sub, "get-help", "On the assisted computer: join with a code.")
     get_help.add_argument("--server", default=os.environ.get("COUPDEMAIN_SERVER"),
                           required="COUPDEMAIN_SERVER" not in os.environ,
                           help="The server's address, e.g. https://help.example.org "
@@ -158,35 +372,72 @@ def build_parser() -> argparse.ArgumentParser:
                           default=os.environ.get("COUPDEMAIN_ALLOW_INSECURE_HTTP") == "1",
                           help="Accept a plain-HTTP server that is not on this computer "
                                "[env COUPDEMAIN_ALLOW_INSECURE_HTTP=1]")
+    get_help.add_argument("--reconnect-seconds", type=float, metavar="S",
+                          default=os.environ.get("COUPDEMAIN_RECONNECT_SECONDS", "60"),
+                          help="After the connection drops, how long to try to resume the "
+                               "session before it ends (default: 60) "
+                               "[env COUPDEMAIN_RECONNECT_SECONDS]")
     get_help.add_argument("--assume-consent", action="store_true",
                           help=argparse.SUPPRESS)  # the demo's own agent only
     get_help.set_defaults(handler=_get_help)
 
-    demo = sub.add_parser(
-        "demo", help="Run the server, a virtual screen with an application, and an agent on it."
+    demo = command(
+        sub, "demo", "Run the server, a virtual screen with an application, and an agent on it.",
+        "Run the server, a virtual screen with an application, and an agent on it. "
+        "The demo keeps its data in a temporary folder that it deletes when it stops, "
+        "unless --data-dir or --database-url is given on the command line.",
     )
     config.add_arguments(demo)
     demo.add_argument("--sessions", type=int, default=0,
-                      help="Stop after this many demo sessions (default: run until Ctrl+C).")
+                      help="Stop after this many demo sessions (0: run until Ctrl+C).")
+    demo.add_argument("--language", choices=SUPPORTED_LANGUAGES,
+                      help="Language of the demo's agent and of the console address it prints "
+                           "(default: the system's, from LC_ALL, LC_MESSAGES or LANG).")
     demo.set_defaults(handler=_demo)
 
-    admin = sub.add_parser("admin", help="Administration: users, audit log.")
+    admin = command(sub, "admin", "Administration: users, organisations, audit log.")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
-    create = admin_sub.add_parser("create-user", help="Create a technician or an admin.")
-    create.add_argument("--username", required=True)
-    create.add_argument("--name", required=True, help="Display name the person sees.")
-    create.add_argument("--organisation", required=True, help="Organisation the person sees.")
-    create.add_argument("--role", choices=("technician", "admin"), default="technician")
-    create.add_argument("--password-stdin", action="store_true",
-                        help="Read the password from standard input "
-                             "(else COUPDEMAIN_NEW_PASSWORD, else a prompt).")
-    create.add_argument("--generate-password", action="store_true",
-                        help="Make up a password and print it.")
-    config.add_arguments(create)
-    create.set_defaults(handler=_create_user)
-    verify = admin_sub.add_parser("verify-audit", help="Check that the audit log is untouched.")
-    config.add_arguments(verify)
-    verify.set_defaults(handler=_verify_audit)
+
+    def admin_action(name: str, help: str, handler: Callable[[argparse.Namespace], int],
+                     with_username: bool = True) -> argparse.ArgumentParser:
+        action = command(admin_sub, name, help)
+        if with_username:
+            action.add_argument("username", metavar="USERNAME", help="The user's sign-in name.")
+        action.set_defaults(handler=handler)
+        return action
+
+    create = admin_action("create-user", "Create a technician or an admin.", _create_user,
+                          with_username=False)
+    create.add_argument("--username", required=True, help="Sign-in name (stored lower-case).")
+    create.add_argument("--name", required=True,
+                        help="Display name, shown to the person being helped.")
+    create.add_argument("--organisation", required=True,
+                        help="Organisation, shown to the person being helped; created if new.")
+    create.add_argument("--role", choices=ROLES, default="technician",
+                        help="An admin also sees every session of their organisation.")
+    _add_new_password_arguments(create)
+    admin_action("list", "List the users: name, organisation, role, enabled, last sign-in.",
+                 _list_users, with_username=False)
+    admin_action("disable", "Stop a user from signing in; their open sign-ins end at once.",
+                 _set_enabled)
+    admin_action("enable", "Let a disabled user sign in again.", _set_enabled)
+    reset = admin_action("reset-password", "Give a user a new password; their open sign-ins end.",
+                         _reset_password)
+    _add_new_password_arguments(reset)
+    rename = admin_action("rename", "Change the name the person being helped sees.", _rename_user)
+    rename.add_argument("name", metavar="NAME", help="The new display name.")
+    role = admin_action("set-role", "Make a user an admin or a technician.", _set_role)
+    role.add_argument("role", metavar="ROLE", choices=ROLES, help="admin or technician.")
+    organisation = admin_action(
+        "rename-organisation", "Change an organisation's name, which the people helped see.",
+        _rename_organisation, with_username=False,
+    )
+    organisation.add_argument("old", metavar="OLD", help="Its name now.")
+    organisation.add_argument("new", metavar="NEW", help="Its new name.")
+    admin_action("verify-audit", "Check that the audit log is untouched.", _verify_audit,
+                 with_username=False)
+    for action in admin_sub.choices.values():
+        config.add_arguments(action, only=("data_dir", "database_url"))
     return parser
 
 

@@ -84,6 +84,10 @@ class Settings:
         60, "How long a session waits for a technician whose connection dropped "
         "before it ends.", metavar="S",
     )
+    agent_grace_seconds: int = _setting(
+        60, "How long a session waits for the person's computer to reconnect after its "
+        "connection dropped or the server restarted, before it ends.", metavar="S",
+    )
     login_session_hours: int = _setting(12, "How long a console sign-in lasts.", metavar="H")
     file_transfer_max_bytes: int = _setting(
         4 * 1024**3, "The largest file that may be sent either way in a session, in bytes "
@@ -94,7 +98,8 @@ class Settings:
         "to_technician (person to technician) or none.", metavar="WAYS",
     )
     log_level: str = _setting(
-        "info", "Logging level: debug, info, warning, error.", metavar="LEVEL"
+        "info", "Logging level: debug (also every HTTP request), info (one line per "
+        "session event), warning, error.", metavar="LEVEL"
     )
 
     @property
@@ -127,17 +132,30 @@ def flag_name(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds one flag per setting; each defaults to "not given" so precedence can apply."""
+def add_arguments(
+    parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None
+) -> None:
+    """Adds one flag per setting (or per setting named in ``only``).
+
+    Each flag defaults to "not given" so that precedence can apply.
+    """
     for f in dataclasses.fields(Settings):
+        if only is not None and f.name not in only:
+            continue
         parser.add_argument(
             flag_name(f.name),
             dest=f.name,
             default=None,
             type=type(f.default),
             metavar=f.metadata["metavar"] or None,
-            help=f"{f.metadata['help']} [env {env_name(f.name)}]",
+            help=f"{f.metadata['help']}{_default_text(f.default)} [env {env_name(f.name)}]",
         )
+
+
+def _default_text(default: object) -> str:
+    # The flags default to None (so that precedence applies); say the real one.
+    # An empty default is explained in the setting's own help.
+    return f" (default: {default})" if default != "" else ""
 
 
 def load(

@@ -30,6 +30,9 @@ from coupdemain.protocol.errors import (
             {"x": 1280, "y": 0, "width": 1024, "height": 768, "name": "HDMI-1", "primary": False},
         ], monitor=1),
         m.SelectMonitor(m.ALL_MONITORS),
+        m.Watching([{"id": 9, "name": "Bob Durand", "organisation": "Entraide"}]),
+        m.ControlRequest(9, "Bob Durand", "Entraide"),
+        m.State(state="controlling", controller_id=9),
     ],
 )
 def test_round_trip(message: m.Message) -> None:
@@ -87,6 +90,17 @@ def test_bad_monitor_lists_are_refused(body: str, words: str) -> None:
     with pytest.raises(MalformedMessage) as caught:
         m.parse('{"type": "screen", "width": 8, "height": 8, ' + body + "}", m.AGENT_SENDS)
     assert str(caught.value) == words
+
+
+@pytest.mark.parametrize(
+    "technicians",
+    ['[{"id": "9", "name": "Bob", "organisation": "E"}]', '[{"id": 9, "name": "Bob"}]', "[7]"],
+)
+def test_bad_watching_lists_are_refused(technicians: str) -> None:
+    with pytest.raises(MalformedMessage) as caught:
+        m.parse('{"type": "watching", "technicians": ' + technicians + "}", m.SERVER_SENDS)
+    assert str(caught.value) == (
+        "each technician watching needs an integer id, a name and an organisation")
 
 
 def test_oversized_control_message() -> None:

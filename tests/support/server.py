@@ -57,8 +57,9 @@ class ServerProcess:
         )
 
     def start(self) -> ServerProcess:
-        self.log_path = self.data_dir / "server.log"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_path is None:
+            self.log_path = self.data_dir / "server.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "coupdemain", "serve"], env=self.env(),

@@ -28,11 +28,14 @@ class VirtualScreen:
 
     Args:
         width, height: the screen's size in pixels (24-bit colour).
+        own_session: start Xvfb in a session of its own, so that a Ctrl+C in
+            the terminal does not close the screen under the programs on it.
     """
 
-    def __init__(self, width: int = 1280, height: int = 800) -> None:
+    def __init__(self, width: int = 1280, height: int = 800, *, own_session: bool = False) -> None:
         self.width = width
         self.height = height
+        self.own_session = own_session
         self.number = -1
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -50,6 +53,7 @@ class VirtualScreen:
                 [xvfb, self.display, "-screen", "0", f"{self.width}x{self.height}x24",
                  "-nolisten", "tcp", "-noreset"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=self.own_session,
             )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:

@@ -16,6 +16,7 @@ The exception tree:
     - SupportCodeUsed
     - TooManyAttempts
     - CodeChecksPaused
+  - ResumeRefused
   - InvalidTransition
 
 On the wire a failure is a ``CloseReason``: a WebSocket close code in the
@@ -48,9 +49,11 @@ class CloseReason(enum.IntEnum):
     UNAUTHORIZED = 4030
     SESSION_NOT_FOUND = 4031
     REPLACED = 4032              # the same viewer opened the session elsewhere
+    TAKEN_OVER = 4033            # another technician opened the session (Watching names them)
     PEER_LOST = 4040             # the other side's connection dropped
     SERVER_SHUTDOWN = 4041
     TIMED_OUT = 4042             # consent or code expired while waiting
+    SERVER_RESTARTED = 4043      # the server restarted and the agent did not come back in time
     INTERNAL_ERROR = 4500
 
 
@@ -134,6 +137,15 @@ class CodeChecksPaused(SupportCodeError):
     """Too many wrong codes on the whole server lately: no code is checked for a while."""
 
     close_reason = CloseReason.CODE_CHECKS_PAUSED
+class ResumeRefused(CoupdemainError):
+    """An agent's resume secret opens no session that may resume.
+
+    ``close_reason`` says why: how the session ended, or ``SESSION_NOT_FOUND``.
+    """
+
+    def __init__(self, reason: CloseReason) -> None:
+        super().__init__(f"the session cannot resume ({reason.name.lower()})")
+        self.close_reason = reason
 
 
 class InvalidTransition(LocalProtocolError):

@@ -39,6 +39,7 @@ MAX_CHAT_CHARACTERS = 2000
 MAX_JSON_DEPTH = 32
 MAX_MONITORS = 16
 ALL_MONITORS = -1   # Screen.monitor / SelectMonitor.monitor: the whole desktop
+MAX_WATCHERS = 16   # Watching.technicians
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -62,6 +63,8 @@ class Hello(Message):
     protocol: int
     role: str                # "agent" or "viewer"
     code: str = ""           # agent only: the support code the person typed
+    # agent only, instead of a code: the welcome's resume secret (kept out of reprs and logs)
+    resume: str = dataclasses.field(default="", repr=False)
     hostname: str = ""       # agent only: shown to the technician
     os: str = ""
     user: str = ""
@@ -289,13 +292,25 @@ class Welcome(Message):
     # Whether the server's settings let the person send files: the agent
     # offers "Send a file…" only then, rather than a button that is refused.
     files_to_technician: bool = True
+    technician_id: int = 0   # the technician's user id: a later Watching names them the same way
+    # The secret that lets this agent resume the session after its connection
+    # drops (the network, a restarting server). Empty in the welcome that
+    # answers a resume: the agent keeps the one it has. Never in a repr or a log.
+    resume: str = dataclasses.field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class ControlRequest(Message):
-    """To the agent: the technician asks for control."""
+    """To the agent: a technician, named, asks for control.
+
+    The person's Allow control grants it to this technician alone
+    (``technician_id``); ``State.controller_id`` must then name the same one.
+    """
 
     type: ClassVar[str] = "control_request"
+    technician_id: int = 0
+    technician_name: str = ""
+    organisation: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +323,37 @@ class State(Message):
     person_hostname: str = ""
     person_user: str = ""
     code_expires_at: float = 0.0  # Unix time; 0 once the code is used
+    # Control requested or held: by which technician (user id); 0 otherwise.
+    controller_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Watching(Message):
+    """To the agent and the viewer: which technician sees the person's screen now.
+
+    ``technicians`` lists ``{"id": int, "name": str, "organisation": str}``;
+    one technician at a time watches, so it holds one entry. The agent
+    names them on its banner; a viewer that another technician replaced
+    gets it just before its connection closes with ``TAKEN_OVER``.
+    """
+
+    type: ClassVar[str] = "watching"
+    technicians: list[dict[str, Any]]
+
+    def __post_init__(self) -> None:
+        if len(self.technicians) > MAX_WATCHERS:
+            raise MalformedMessage(
+                f"at most {MAX_WATCHERS} technicians watch, not {len(self.technicians)}")
+        for technician in self.technicians:
+            if not (
+                isinstance(technician, dict)
+                and isinstance(technician.get("id"), int)
+                and not isinstance(technician.get("id"), bool)
+                and isinstance(technician.get("name"), str)
+                and isinstance(technician.get("organisation"), str)
+            ):
+                raise MalformedMessage(
+                    "each technician watching needs an integer id, a name and an organisation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +395,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         Hello, End, Chat, ChatMessage, Clipboard, DiagnosticsRequest, DiagnosticsReport,
         DiagnosticsDeclined, Consent, ControlDecision, ControlRevoke, Pause, Screen,
         RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings,
-        SelectMonitor, Welcome, ControlRequest, State, Peer, Ended,
+        SelectMonitor, Welcome, ControlRequest, State, Watching, Peer, Ended,
     )
 }
 
@@ -362,7 +408,7 @@ VIEWER_SENDS: frozenset[type[Message]] = frozenset(
      KeyframeRequest, Encodings, DiagnosticsRequest, SelectMonitor}
 )
 SERVER_SENDS: frozenset[type[Message]] = frozenset(
-    {Welcome, ControlRequest, State, Peer, Ended, Screen, ChatMessage, Clipboard,
+    {Welcome, ControlRequest, State, Watching, Peer, Ended, Screen, ChatMessage, Clipboard,
      DiagnosticsRequest, DiagnosticsReport, DiagnosticsDeclined,
      Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings, SelectMonitor}
 )

@@ -7,19 +7,28 @@ runs it on uvicorn.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Form, HTTPException, Request, WebSocket
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -31,7 +40,7 @@ from ..config import Settings
 from ..i18n.diagnostics import DiagnosticsTranslator
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
-from ..protocol.session import State
+from ..protocol.session import State, Technician
 from ..protocol.support_code import CODE_SPACE
 from ..protocol.transfer import FileLimits
 from . import accounts, auth
@@ -41,12 +50,21 @@ from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .relay import Relay
 from .rendezvous import Rendezvous
 from .store.database import create_engine, migrate, session_factory
-from .store.models import AuditEvent, LoginSession, SupportSession, User
+from .store.models import AuditEvent, LoginSession, SupportSession, User, utcnow
 from .transfers import FileSpool, file_router
 
 logger = logging.getLogger("coupdemain.server")
 
 TEMPLATES = Path(__file__).parent / "console" / "templates"
+# Swagger UI's files, from the fastapi-offline package: the API's documentation page
+# loads them from this server, since the pages' CSP allows no other origin.
+SWAGGER_UI = Path(str(resources.files("fastapi_offline").joinpath("static")))
+SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
+API_DESCRIPTION = (
+    "The REST API of this coupdemain server. Requests act as the signed-in user "
+    "(the session cookie); those that change something also need the sign-in's "
+    "CSRF token in the X-CSRF-Token header."
+)
 LANG_COOKIE = "cdm_lang"
 
 
@@ -62,7 +80,7 @@ def load_secret(data_dir: Path) -> bytes:
     """The server's secret key (keys the code digests), made once with mode 0600."""
     path = data_dir / "secret.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(secrets.token_bytes(32))
@@ -100,8 +118,12 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Builds the application; the database is opened and migrated at start-up."""
+def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
+    """Builds the application; the database is opened and migrated at start-up.
+
+    Args:
+        sign_in_hint: print where to sign in at start-up; the demo prints its own.
+    """
     data_dir = settings.resolved_data_dir
     engine = create_engine(settings.resolved_database_url)
     db = session_factory(engine)
@@ -120,21 +142,25 @@ def create_app(settings: Settings) -> FastAPI:
         code_limiter=FailureLimiter(settings.code_attempts, settings.code_attempt_window),
         viewer_grace_seconds=settings.viewer_grace_seconds,
         guess_budget=GuessBudget(settings.code_guess_odds, CODE_SPACE, settings.code_ttl_seconds),
+        agent_grace_seconds=settings.agent_grace_seconds,
     )
     spool = FileSpool(data_dir / "spool")
     rendezvous.file_limits = FileLimits.from_settings(
         settings.file_transfer_max_bytes, settings.file_transfer_directions)
     rendezvous.discard_files = spool.discard
     templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["iso"] = _iso
+    templates.env.globals["code_expired"] = _code_expired
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(engine)
-        await rendezvous.end_orphans()
+        # Sessions the server was killed during: they resume if their agent comes back.
+        await rendezvous.recover()
         await asyncio.to_thread(spool.clear)  # files of sessions that are over
         if await accounts.count_users(db) == 0:
             await _create_first_admin()
-        else:
+        elif sign_in_hint:
             print(f"  Sign in at {settings.resolved_public_url}/ with your account "
                   "(new accounts: coupdemain admin create-user).", flush=True)
         sweeper = asyncio.create_task(rendezvous.run_sweeper())
@@ -156,11 +182,17 @@ def create_app(settings: Settings) -> FastAPI:
         print(
             "\n  First start: an admin account was created.\n"
             f"    username: admin\n    password: {password}\n"
-            "  Sign in and keep this password safe; it is not shown again.\n",
+            "  Sign in and keep this password safe; it is not shown again.\n"
+            "  The people you help see your organisation's name, now \"My organisation\",\n"
+            "  and your name, now \"Administrator\". Give the real ones:\n"
+            "    coupdemain admin rename-organisation \"My organisation\" \"Your organisation\"\n"
+            "    coupdemain admin rename admin \"Your name\"\n",
             flush=True,
         )
 
-    app = FastAPI(title="coupdemain", version="1", lifespan=lifespan, docs_url="/api/docs")
+    # The API's documentation is served by the routes below, to signed-in users only.
+    app = FastAPI(title="coupdemain", version="1", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SecurityHeaders, hsts=bool(settings.tls_cert))
     app.state.settings = settings
     app.state.rendezvous = rendezvous
@@ -175,6 +207,13 @@ def create_app(settings: Settings) -> FastAPI:
         if chosen in i18n.SUPPORTED_LANGUAGES:
             return chosen
         return i18n.negotiate(request.headers.get("accept-language"))
+
+    def public_address(request: Request) -> str:
+        """The address people use to reach this server: --public-url, else the one
+        this browser used (behind a trusted proxy, as the proxy says)."""
+        if settings.public_url:
+            return settings.public_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
 
     def secure_cookies(request: Request) -> bool:
         return request.url.scheme == "https" or settings.resolved_public_url.startswith("https:")
@@ -274,7 +313,11 @@ def create_app(settings: Settings) -> FastAPI:
         refusal = sign_in_guard.check(address, username, device)
         user: User | None = None
         if refusal is None:
-            user = await accounts.authenticate(db, username, password)
+            try:
+                user = await accounts.authenticate(db, username, password)
+            except accounts.AccountDisabled:
+                return render(request, "login.html", status=403, csrf=csrf_token,
+                              error=t("login.error.disabled"))
             if user is None:
                 sign_in_guard.failed(address, username, device)
                 # This failure may start the account's wait: say so now.
@@ -351,6 +394,7 @@ def create_app(settings: Settings) -> FastAPI:
         return render(
             request, "session.html", user=login.user, csrf=login.csrf_token, row=row,
             code=code, code_expires_at=row.code_expires_at.timestamp(),
+            join_url=f"{public_address(request)}/join",
             ws_url=f"/ws/viewer/{session_id}", catalog_url=f"/i18n/viewer/{lang}.json",
             file_max_bytes=settings.file_transfer_max_bytes,
             file_directions=settings.file_transfer_directions,
@@ -368,7 +412,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/join", response_class=HTMLResponse)
     async def join(request: Request) -> Response:
-        return render(request, "join.html", server_url=settings.resolved_public_url)
+        return render(request, "join.html", server_url=public_address(request))
 
     @app.get("/i18n/{domain}/{lang}.json")
     async def catalog(domain: str, lang: str) -> Response:
@@ -409,6 +453,33 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(status_code=404, detail="no such session")
         return [_event_json(e) for e in await audit.events_of(session_id)]
 
+    # --- the API's documentation ------------------------------------------------
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    async def api_openapi(request: Request) -> dict[str, Any]:
+        if await signed_in(request) is None:
+            raise HTTPException(status_code=401, detail="sign in first")
+        if app.openapi_schema is None:
+            app.openapi_schema = _api_only(get_openapi(
+                title=app.title, version=app.version, description=API_DESCRIPTION,
+                routes=app.routes,
+            ))
+        return app.openapi_schema
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    async def api_docs(request: Request) -> Response:
+        login = await require_login(request)
+        return render(request, "api_docs.html", csrf=login.csrf_token,
+                      openapi_url="/api/openapi.json", csrf_header=auth.CSRF_HEADER)
+
+    @app.get("/api/docs/assets/{name}", include_in_schema=False)
+    async def api_docs_asset(request: Request, name: str) -> Response:
+        if await signed_in(request) is None:
+            raise HTTPException(status_code=401, detail="sign in first")
+        if name not in SWAGGER_UI_FILES:
+            raise HTTPException(status_code=404, detail="no such file")
+        return FileResponse(SWAGGER_UI / name)
+
     # --- WebSockets ----------------------------------------------------------
 
     @app.websocket("/ws/agent")
@@ -436,7 +507,9 @@ def create_app(settings: Settings) -> FastAPI:
             await ws.send_text(m.serialize(m.Ended(row.ended_by or "server", int(reason))))
             await ws.close(int(CloseReason.NORMAL))
             return
-        await serve_viewer(ws, rendezvous, live)
+        user = login.user
+        technician = Technician(user.id, user.display_name, user.organisation.name)
+        await serve_viewer(ws, rendezvous, live, technician)
 
     return app
 
@@ -447,6 +520,37 @@ def _same_origin(ws: WebSocket) -> bool:
     if origin is None:
         return True  # not a browser
     return urlsplit(origin).netloc == ws.headers.get("host", "")
+
+
+def _iso(moment: datetime) -> str:
+    """An instant for <time datetime>: ISO 8601 in UTC with its offset (web/console/times.js
+    shows it in the reader's time zone)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _api_only(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document without the console's pages, which are not part of the API."""
+    paths = {path: item for path, item in schema.get("paths", {}).items()
+             if path.startswith("/api/")}
+    schemas = schema.get("components", {}).get("schemas", {})
+    kept: dict[str, Any] = {}
+    text = json.dumps(paths)
+    while True:  # the schemas the paths use, and those these use in turn
+        more = {name: value for name, value in schemas.items()
+                if name not in kept and f'"#/components/schemas/{name}"' in text}
+        if not more:
+            break
+        kept.update(more)
+        text = json.dumps(more)
+    return {**schema, "paths": paths, "components": {**schema.get("components", {}),
+                                                     "schemas": kept}}
+
+
+def _code_expired(row: SupportSession) -> bool:
+    """A code never used whose time is over: the pages show it ended as the sweeper ends
+    it. The sweeper ends only the sessions this process holds, so after a restart the
+    database may still say that such a session waits for the person."""
+    return row.state == State.WAITING_FOR_PERSON.value and row.code_expires_at <= utcnow()
 
 
 def _reason_named(name: str) -> CloseReason:

@@ -71,6 +71,8 @@ async def find_session(
         )
     if login is None or login.expires_at <= utcnow():
         return None
+    if not login.user.enabled:  # disabled since this sign-in
+        return None
     return login
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from pathlib import Path
 
 from alembic import command
@@ -21,15 +23,37 @@ logger = logging.getLogger("coupdemain.store")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """Opens the database; SQLite gets WAL and foreign keys."""
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another database or one in memory."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def create_engine(database_url: str) -> AsyncEngine:
+    """Opens the database; SQLite gets WAL and foreign keys.
+
+    A new SQLite file is made readable by its owner only (0600), in a
+    folder made for it with mode 0700: it holds the password hashes and
+    the record of every session. SQLite gives its -wal and -shm files the
+    database file's mode.
+    """
+    url = make_url(database_url)
+    path = sqlite_path(database_url)
+    if path is not None:
+        private_file(path)
     engine = create_async_engine(url)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Makes an empty file only its owner may read, in a 0700 folder, unless it exists."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -63,4 +87,4 @@ async def migrate(engine: AsyncEngine) -> None:
     logger.info("database schema is up to date")
 
 
-__all__ = ["Engine", "create_engine", "migrate", "session_factory"]
+__all__ = ["Engine", "create_engine", "migrate", "session_factory", "sqlite_path"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy import DateTime as _DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -64,6 +64,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))             # "admin" or "technician"
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A disabled user cannot sign in, and their sign-ins stop working.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
@@ -96,6 +99,10 @@ class SupportSession(Base):
     code_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     code_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(32))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # SHA-256 of the agent's resume secret (protocol: welcome.resume), to
+    # resume after a drop or a server restart; the secret is never stored.
+    resume_digest: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     person_hostname: Mapped[str] = mapped_column(String(200), default="")
     person_user: Mapped[str] = mapped_column(String(200), default="")
     person_os: Mapped[str] = mapped_column(String(200), default="")

@@ -193,7 +193,8 @@ def test_a_dropped_agent_that_does_not_come_back_ends_with_peer_lost() -> None:
 def test_an_agent_dropped_before_consent_is_asked_again() -> None:
     session = new_session()
     session.agent_joined(Person("pc"), resume="s3cret")
-    assert m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7, resume="s3cret") in to(Role.AGENT, session)
+    assert m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7,
+                     resume="s3cret") in to(Role.AGENT, session)
     session.agent_lost()
     session.data_to_send()
     session.agent_resumed()

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from coupdemain.demo.xvfb import VirtualScreen
+from tests.server.test_tls import self_signed
 from tests.support.desktop import NotesApp, read_json, wait_for
+from tests.support.server import ServerProcess
 
 __all__ = ["NotesApp", "needs_xvfb", "read_json", "wait_for"]
 
@@ -42,3 +44,21 @@ def x_display(xvfb: VirtualScreen, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert os.environ["DISPLAY"] == xvfb.display
     return xvfb.display
+
+
+@pytest.fixture(scope="session")
+def untrusted_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ServerProcess, Path]]:
+    """The real server on https with a self-signed certificate, and that certificate."""
+    directory = tmp_path_factory.mktemp("untrusted")
+    cert, key = self_signed(directory)
+    server = ServerProcess(
+        directory / "server", scheme="https",
+        extra_env={"COUPDEMAIN_TLS_CERT": str(cert), "COUPDEMAIN_TLS_KEY": str(key)},
+    )
+    server.start()
+    try:
+        yield server, cert
+    finally:
+        server.stop()

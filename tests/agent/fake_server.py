@@ -50,7 +50,8 @@ class FakeServer:
         if hello.code in self.refuse:
             await ws.close(self.refuse[hello.code])
             return
-        await ws.send(m.serialize(m.Welcome("s1", "Alice Martin", "Entraide Numérique")))
+        await ws.send(m.serialize(m.Welcome("s1", "Alice Martin", "Entraide Numérique",
+                                                technician_id=7)))
         self.agent = ws
         self.connected.set()
         try:

@@ -18,6 +18,7 @@ from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
 from tests.agent.conftest import NotesApp, read_json
 from tests.agent.fake_server import FakeServer
+from tests.support.server import ServerProcess
 
 
 class AgentProcess:
@@ -106,7 +107,8 @@ async def test_wrong_code_then_consent_frames_control_and_end(
         await xdotool(xvfb, "type", "482913705")
         await xdotool(xvfb, "key", "Return")
 
-        consent = await agent.window("consent", "Alice Martin from Entraide Numérique")
+        consent = await agent.window(
+            "consent", "Alice Martin, Entraide Numérique, wants to see your screen.")
         assert consent["buttons"]["allow_view"]["label"] == "Allow viewing"
         assert "code_prompt" not in agent.windows()
         assert [h.code for h in server.hellos] == ["111111111", "482913705"]
@@ -122,7 +124,7 @@ async def test_wrong_code_then_consent_frames_control_and_end(
         assert shape.width > 0 and shape.png.startswith(b"\x89PNG")
         keyframe = await server.expect(m.FrameUpdate)
         assert keyframe.keyframe
-        banner = await agent.window("banner", "Alice Martin (Entraide Numérique) can see")
+        banner = await agent.window("banner", "Alice Martin, Entraide Numérique, can see")
         assert set(banner["buttons"]) == {"pause", "chat", "send_file", "end_session"}
 
         # Input before control is refused by the agent itself.
@@ -209,8 +211,8 @@ async def test_connection_lost_is_said_in_words(
                              lang="fr")
         agents.append(agent)
         consent = await agent.window(
-            "consent", "Alice Martin (Entraide Numérique) souhaite voir votre écran.")
-        assert consent["buttons"]["allow_view"]["label"] == "Autoriser l'affichage"
+            "consent", "Alice Martin, Entraide Numérique, souhaite voir votre écran.")
+        assert consent["buttons"]["allow_view"]["label"] == "Autoriser à voir mon écran"
         assert server.agent is not None
         server.agent.transport.abort()  # no close frame: the network dropped
         await agent.window("ended", "La connexion au serveur a été perdue")
@@ -243,7 +245,7 @@ async def test_chat_is_announced_without_popping_up_and_answered(
         assert "chat" not in agent.windows()  # announced, never popped up
 
         await agent.click(xvfb, "banner", "chat")
-        chat = await agent.window("chat", "Chat with Alice Martin (Entraide Numérique)")
+        chat = await agent.window("chat", "Chat with Alice Martin, Entraide Numérique")
         assert [line["text"] for line in chat["messages"]] == ["Bonjour, je regarde votre écran."]
         banner = agent.windows()["banner"]
         assert not any("New message" in text for text in banner["texts"])
@@ -266,3 +268,23 @@ async def test_chat_is_announced_without_popping_up_and_answered(
         assert [(line["id"], line["author"]) for line in lines] == [
             (1, "technician"), (2, "person"), (3, "technician")
         ]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+async def test_a_server_whose_identity_cannot_be_verified_is_named_so(
+    xvfb: VirtualScreen, agents: list[AgentProcess], tmp_path: Path,
+    untrusted_server: tuple[ServerProcess, Path], monkeypatch: pytest.MonkeyPatch, lang: str,
+) -> None:
+    server, _cert = untrusted_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    sentence = {
+        "en": f"The identity of the server {server.url} could not be verified. Do not continue "
+              "unless your technician confirms that this is expected.",
+        "fr": f"L'identité du serveur {server.url} n'a pas pu être vérifiée. Ne continuez pas, "
+              "sauf si votre technicien vous confirme que c'est normal.",
+    }[lang]
+    agent = AgentProcess(xvfb, server.url, tmp_path / "trace.json", "482913705", lang=lang)
+    agents.append(agent)
+    prompt = await agent.window("code_prompt", server.url)
+    assert sentence in prompt["texts"]
+    assert not any("Internet" in text for text in prompt["texts"])

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from coupdemain.agent.capture.base import Monitor
 from coupdemain.agent.capture.fake import FakeScreen
+from coupdemain.agent.connection import (
+    AgentConnection,
+    CodeRefused,
+    ServerUnreachable,
+    websocket_url,
+)
 from coupdemain.agent.inject.recording import RecordingInputSink
 from coupdemain.agent.pipeline import FramePipeline
 from coupdemain.agent.session import AssistedSession
@@ -16,6 +22,7 @@ from coupdemain.agent.transfer import AgentFiles
 from coupdemain.agent.ui import events as ev
 from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
+from tests.agent.fake_server import FakeServer
 
 
 class RecordingConnection:
@@ -38,7 +45,8 @@ class RecordingConnection:
         self.closed = True
 
 
-WELCOME = m.Welcome("s1", "Alice Martin", "Entraide Numérique")
+WELCOME = m.Welcome("s1", "Alice Martin", "Entraide Numérique", technician_id=7)
+ALICE_ASKS = m.ControlRequest(7, "Alice Martin", "Entraide Numérique")
 
 
 @pytest.fixture
@@ -57,8 +65,16 @@ Parts = tuple[AssistedSession, RecordingConnection, RecordingInputSink, list[ev.
 
 
 async def sharing(session: AssistedSession, state: str = "viewing", paused: bool = False) -> None:
+    """Reaches ``state`` as it happens: with the person's own clicks on the way."""
+    await session.receive_action(ev.ConsentAnswer(True))
+    controller = 0
+    if state in ("control_requested", "controlling"):
+        await session.receive_message(ALICE_ASKS)
+        controller = 7
+        if state == "controlling":
+            await session.receive_action(ev.ControlAnswer(True))
     await session.receive_message(m.Peer("viewer", True))
-    await session.receive_message(m.State(state, paused=paused))
+    await session.receive_message(m.State(state, paused=paused, controller_id=controller))
 
 
 KEY_A = m.Key("KeyA", "a", True)
@@ -83,7 +99,8 @@ async def test_assumed_consent_answers_by_itself() -> None:
     try:
         await session.start()
         await session.receive_message(m.ControlRequest())
-        await sharing(session)
+        await session.receive_message(m.Peer("viewer", True))
+        await session.receive_message(m.State("viewing"))
     finally:
         pipeline.close()
     assert connection.sent == [m.Consent("allow_view"), m.ControlDecision("allow_control")]
@@ -173,6 +190,7 @@ async def test_frames_flow_only_while_sharing(parts: Parts) -> None:
     pipeline = session.pipeline
     await session.receive_message(m.State("waiting_for_consent"))
     assert not pipeline.active
+    await session.receive_action(ev.ConsentAnswer(True))
     await session.receive_message(m.State("viewing"))
     assert not pipeline.active  # no viewer yet: frames would be dropped by the relay
     await session.receive_message(m.Peer("viewer", True))
@@ -283,3 +301,278 @@ async def test_injected_input_nudges_the_capture(parts: Parts) -> None:
     assert len(captures) == 6, "each injection makes the capture come sooner"
     # Keys, clicks and wheel turns are answered before any video's next picture.
     assert nudges == [True, False, True, False, True, True]
+
+
+# --- a dropped connection -------------------------------------------------------
+
+
+class ScriptedConnection(RecordingConnection):
+    """Gives the session ``script`` one message at a time, then drops (close code 1006)."""
+
+    def __init__(self, *script: m.Message) -> None:
+        super().__init__()
+        self.script = list(script)
+        self.close_code = 1006
+
+    async def receive(self) -> m.Message | None:
+        await asyncio.sleep(0)
+        return self.script.pop(0) if self.script else None
+
+
+class Resumes:
+    """The worker's reconnect, scripted: each call takes the next outcome."""
+
+    def __init__(self, session: AssistedSession, *outcomes: object) -> None:
+        self.session = session
+        self.outcomes = list(outcomes)
+        self.seen: list[tuple[bool, list[tuple[object, ...]]]] = []
+        self.held = asyncio.Event()
+
+    async def __call__(self) -> tuple[ScriptedConnection, m.Welcome]:
+        sink = self.session.sink
+        assert isinstance(sink, RecordingInputSink)
+        self.seen.append((self.session.pipeline.active, list(sink.events)))
+        outcome = self.outcomes.pop(0)
+        if outcome == "hang":
+            self.held.set()
+            await asyncio.Event().wait()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert isinstance(outcome, ScriptedConnection)
+        return outcome, WELCOME
+
+
+def dropping(session: AssistedSession, *script: m.Message) -> ScriptedConnection:
+    connection = ScriptedConnection(*script)
+    session.connection = connection
+    return connection
+
+
+async def run(session: AssistedSession, actions: asyncio.Queue[ev.UserAction] | None = None) -> int:
+    return await asyncio.wait_for(session.run(actions or asyncio.Queue()), 10)
+
+
+async def test_a_drop_under_control_stops_input_and_the_session_resumes_without_it(
+    parts: Parts,
+) -> None:
+    session, _, sink, shown = parts
+    dropping(session, m.Peer("viewer", True), m.State("controlling"))
+    back = ScriptedConnection(m.State("viewing"), m.Peer("viewer", True), KEY_A,
+                              m.Ended("technician", int(CloseReason.ENDED_BY_TECHNICIAN)))
+    session.reconnect = Resumes(session, back)
+    assert await run(session) == 0
+    # While it reconnected: nothing shared, every key released, no control.
+    resumes = session.reconnect
+    assert isinstance(resumes, Resumes)
+    assert resumes.seen == [(False, [("release_all",)])]
+    assert ev.Reconnected() in shown
+    assert session.connection is back
+    # The key of the resumed session is not injected: control is asked again.
+    assert ("key_down", "KeyA") not in sink.events
+    assert shown[-1] == ev.SessionEnded("technician", 4000, "Alice Martin")
+
+
+async def test_a_session_dropped_before_consent_asks_again_once_resumed(parts: Parts) -> None:
+    session, _, _, shown = parts
+    dropping(session, m.State("waiting_for_consent"))
+    back = ScriptedConnection(m.State("waiting_for_consent"),
+                              m.Ended("person", int(CloseReason.DECLINED)))
+    session.reconnect = Resumes(session, back)
+    await run(session)
+    assert [e for e in shown if isinstance(e, ev.AskConsent)] == [
+        ev.AskConsent("Alice Martin", "Entraide Numérique")] * 2
+
+
+async def test_the_person_ends_the_session_while_it_reconnects(parts: Parts) -> None:
+    session, _, _, shown = parts
+    dropping(session, m.Peer("viewer", True), m.State("viewing"))
+    resumes = Resumes(session, "hang")
+    session.reconnect = resumes
+    actions: asyncio.Queue[ev.UserAction] = asyncio.Queue()
+    running = asyncio.create_task(run(session, actions))
+    await asyncio.wait_for(resumes.held.wait(), 10)
+    await actions.put(ev.EndSession())
+    assert await running == 0
+    assert shown[-1] == ev.SessionEnded("person", int(CloseReason.ENDED_BY_PERSON),
+                                        "Alice Martin")
+    assert not session.pipeline.active
+
+
+@pytest.mark.parametrize(("failure", "expected", "exit_code"), [
+    (ServerUnreachable("gave up"), ev.ConnectionLost(), 1),
+    (CodeRefused(CloseReason.SERVER_RESTARTED),
+     ev.SessionEnded("server", int(CloseReason.SERVER_RESTARTED), "Alice Martin"), 0),
+    (CodeRefused(CloseReason.PEER_LOST), ev.ConnectionLost(), 1),
+])
+async def test_a_session_that_cannot_resume_ends_in_words(
+    parts: Parts, failure: BaseException, expected: ev.UiEvent, exit_code: int
+) -> None:
+    session, _, _, shown = parts
+    dropping(session, m.Peer("viewer", True), m.State("viewing"))
+    session.reconnect = Resumes(session, failure)
+    assert await run(session) == exit_code
+    assert shown[-1] == expected
+
+
+async def test_a_close_from_the_server_is_not_resumed(parts: Parts) -> None:
+    session, _, _, shown = parts
+    connection = dropping(session, m.State("viewing"))
+    connection.close_code = int(CloseReason.SERVER_SHUTDOWN)
+    resumes = Resumes(session)
+    session.reconnect = resumes
+    await run(session)
+    assert resumes.seen == []
+    assert shown[-1] == ev.SessionEnded("server", 4041, "Alice Martin")
+# --- the agent enforces consent itself, against a server that says otherwise ---
+
+
+class Windows:
+    """Records what the session shows, and wakes a test waiting for a chat line."""
+
+    def __init__(self) -> None:
+        self.shown: list[ev.UiEvent] = []
+        self._changed = asyncio.Event()
+
+    def post(self, event: ev.UiEvent) -> None:
+        self.shown.append(event)
+        self._changed.set()
+
+    async def until(self, shown: Callable[[ev.UiEvent], bool]) -> None:
+        while not any(shown(event) for event in self.shown):
+            self._changed.clear()
+            await asyncio.wait_for(self._changed.wait(), 20)
+
+    async def chat_line(self, ident: int) -> None:
+        """Returns once chat line ``ident`` was shown: every message before it was handled."""
+        await self.until(lambda e: isinstance(e, ev.ChatReceived) and e.id == ident)
+
+    async def control_question(self, count: int) -> None:
+        """Returns once the control question was shown ``count`` times, as the person sees it."""
+        while sum(isinstance(e, ev.AskControl) for e in self.shown) < count:
+            self._changed.clear()
+            await asyncio.wait_for(self._changed.wait(), 20)
+
+
+def typed(sink: RecordingInputSink) -> list[tuple[object, ...]]:
+    return [event for event in sink.events if event[0] != "release_all"]
+
+
+async def test_a_server_saying_viewing_and_controlling_gets_nothing_without_the_persons_clicks(
+) -> None:
+    async with FakeServer() as server:
+        hello = m.Hello(protocol=1, role="agent", code="482913705")
+        connection, welcome = await AgentConnection.open(websocket_url(server.url), hello)
+        sink = RecordingInputSink()
+        windows = Windows()
+        pipeline = FramePipeline(FakeScreen(64, 48))
+        session = AssistedSession(connection, welcome, pipeline, sink, windows.post)
+        actions: asyncio.Queue[ev.UserAction] = asyncio.Queue()
+        running = asyncio.create_task(session.run(actions))
+        try:
+            # The server skips the person: viewing, a viewer, control, input.
+            for message in (m.State("viewing"), m.Peer("viewer", True), m.KeyframeRequest(),
+                            m.State("controlling", controller_id=7), KEY_A,
+                            m.Pointer(5, 5, 1), m.ChatMessage(1, 0.0, "technician", "A", "1")):
+                await server.send(message)
+            await windows.chat_line(1)
+            assert server.received.empty(), "nothing may leave before the person answers"
+            assert not pipeline.active and typed(sink) == []
+            assert windows.shown[0] == ev.AskConsent("Alice Martin", "Entraide Numérique")
+            assert not any(isinstance(e, ev.SessionStatus) for e in windows.shown)
+
+            # The person allows viewing: the screen is shared, and still no key goes in.
+            await actions.put(ev.ConsentAnswer(True))
+            assert await server.expect(m.Consent) == m.Consent("allow_view")
+            assert (await server.expect(m.FrameUpdate)).keyframe
+            for message in (KEY_A, m.ChatMessage(2, 0.0, "technician", "A", "2")):
+                await server.send(message)
+            await windows.chat_line(2)
+            assert typed(sink) == []
+            status = [e for e in windows.shown if isinstance(e, ev.SessionStatus)][-1]
+            assert status.state == "viewing", "the banner says what this computer allows"
+
+            # The person allows control, for the technician who asked: keys go in.
+            await server.send(ALICE_ASKS)
+            await windows.control_question(1)
+            await actions.put(ev.ControlAnswer(True))
+            assert await server.expect(m.ControlDecision) == m.ControlDecision("allow_control")
+            for message in (m.State("controlling", controller_id=7), KEY_A,
+                            m.ChatMessage(3, 0.0, "technician", "A", "3")):
+                await server.send(message)
+            await windows.chat_line(3)
+            assert typed(sink) == [("key_down", "KeyA")]
+
+            # The person takes control back; a server still saying controlling
+            # gets nothing in until the person allows control again.
+            await actions.put(ev.StopControl())
+            await server.expect(m.ControlRevoke)
+            for message in (m.State("controlling", controller_id=7), m.Key("KeyB", "b", True),
+                            m.ChatMessage(4, 0.0, "technician", "A", "4")):
+                await server.send(message)
+            await windows.chat_line(4)
+            assert ("key_down", "KeyB") not in sink.events
+            await server.send(ALICE_ASKS)
+            await windows.control_question(2)
+            await actions.put(ev.ControlAnswer(True))
+            await server.expect(m.ControlDecision)
+            for message in (m.Key("KeyC", "c", True),
+                            m.ChatMessage(5, 0.0, "technician", "A", "5")):
+                await server.send(message)
+            await windows.chat_line(5)
+            assert typed(sink)[-1] == ("key_down", "KeyC")
+        finally:
+            await server.end("technician", int(CloseReason.ENDED_BY_TECHNICIAN))
+            await asyncio.wait_for(running, 20)
+            pipeline.close()
+
+
+async def test_control_allowed_for_one_technician_is_not_given_to_another(parts: Parts) -> None:
+    session, _, sink, shown = parts
+    await sharing(session, "controlling")
+    await session.receive_message(m.State("controlling", controller_id=9))  # not who was allowed
+    await session.receive_message(KEY_A)
+    assert typed(sink) == []
+    await session.receive_message(m.State("controlling", controller_id=7))
+    await session.receive_message(KEY_A)
+    assert typed(sink) == [], "the grant is gone: a new Allow control is needed"
+
+
+async def test_another_technician_taking_over_is_named_and_must_ask_again(parts: Parts) -> None:
+    session, _, sink, shown = parts
+    await sharing(session, "controlling")
+    bob = {"id": 9, "name": "Bob Durand", "organisation": "Entraide Numérique"}
+    await session.receive_message(m.Watching([bob]))
+    await session.receive_message(m.State("viewing"))
+    status = shown[-1]
+    assert isinstance(status, ev.SessionStatus)
+    assert (status.technician, status.took_over_from, status.state) == (
+        "Bob Durand", "Alice Martin", "viewing")
+    await session.receive_message(m.ControlRequest(9, "Bob Durand", "Entraide Numérique"))
+    assert shown[-1] == ev.AskControl("Bob Durand", "Entraide Numérique")
+    await session.receive_message(m.State("controlling", controller_id=9))
+    await session.receive_message(KEY_A)
+    assert typed(sink) == [], "Bob asked, the person has not answered"
+    await session.receive_action(ev.ControlAnswer(True))
+    await session.receive_message(KEY_A)
+    assert typed(sink) == [("key_down", "KeyA")]
+
+
+async def test_a_takeover_before_consent_asks_again_with_the_new_name(parts: Parts) -> None:
+    session, connection, _, shown = parts
+    await session.start()
+    await session.receive_message(
+        m.Watching([{"id": 9, "name": "Bob Durand", "organisation": "Entraide Numérique"}]))
+    assert shown[-1] == ev.AskConsent("Bob Durand", "Entraide Numérique")
+    assert connection.sent == []
+
+
+async def test_pause_holds_whatever_the_server_says(parts: Parts) -> None:
+    session, _, sink, _ = parts
+    await sharing(session, "controlling")
+    await session.receive_action(ev.SetPaused(True))
+    await session.receive_message(m.State("controlling", paused=False, controller_id=7))
+    await session.receive_message(KEY_A)
+    assert typed(sink) == [] and not session.pipeline.active
+    await session.receive_action(ev.SetPaused(False))
+    await session.receive_message(KEY_A)
+    assert typed(sink) == [("key_down", "KeyA")] and session.pipeline.active

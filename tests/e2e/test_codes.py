@@ -66,4 +66,4 @@ def test_the_person_sees_french(
     code = technician.help_someone()
     agent = start_agent(agents, screen, server, tmp_path, code=code, language="fr")
     consent = agent.window_saying("consent", "Alice Martin")
-    assert "Autoriser l'affichage" in consent["buttons"]["allow_view"]["label"]
+    assert consent["buttons"]["allow_view"]["label"] == "Autoriser à voir mon écran"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coupdemain.i18n.diagnostics import DiagnosticsTranslator, fill
+from coupdemain.i18n.diagnostics import DiagnosticsTranslator, fill, format_number
 
 PROXY = {"severity": "problem", "code": "proxy_unreachable",
          "params": {"proxy": "127.0.0.1:9", "source": "env:http_proxy"}}
@@ -16,6 +16,24 @@ def test_a_finding_in_each_language() -> None:
     assert DiagnosticsTranslator("fr").finding(PROXY) == (
         "Un proxy 127.0.0.1:9 est configuré mais ne répond pas\u00a0: les pages web ne "
         "s'afficheront pas.")
+
+
+def test_numbers_are_written_as_the_language_writes_them() -> None:
+    disk = {"severity": "warning", "code": "disk_almost_full",
+            "params": {"mount": "/", "free_gib": "2.9", "free_percent": "4.5"}}
+    assert DiagnosticsTranslator("en").finding(disk) == (
+        "The disk / is almost full: 2.9 GiB free (4.5 %). Programs may fail to save files.")
+    assert DiagnosticsTranslator("fr").finding(disk) == (
+        "Le disque / est presque plein\u00a0: 2,9\u00a0Gio libres (4,5\u00a0%). Des programmes "
+        "risquent de ne plus pouvoir enregistrer.")
+    busy = {"severity": "warning", "code": "high_cpu_process",
+            "params": {"name": "firefox", "pid": 12345, "cpu_percent": 87.5}}
+    assert DiagnosticsTranslator("fr").finding(busy) == (
+        "Le programme firefox (processus 12345) occupe le processeur\u00a0: 87,5\u00a0% d'un cœur.")
+    assert format_number(1234, "en") == "1,234"
+    assert format_number("12345.25", "fr") == "12\u202f345,25"
+    assert format_number("pc-42", "fr") is None
+    assert format_number(True, "fr") is None
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import httpx
 
 from tests.support.server import PASSWORD, ServerProcess, csrf_of, issue_code, signed_in_client
@@ -96,3 +99,75 @@ def test_another_technician_cannot_open_the_session(server: ServerProcess) -> No
     with signed_in_client(server, "bob") as bob:
         assert bob.get(issued["viewer_url"]).status_code == 404
         assert bob.get(f"/api/sessions/{issued['session_id']}/events").status_code == 404
+
+
+def test_the_code_page_gives_the_join_address_of_this_server(server: ServerProcess) -> None:
+    with signed_in_client(server, "alice") as client:
+        page = client.get(issue_code(client)["viewer_url"]).text
+        join = client.get("/join").text
+    assert f'data-join-url="{server.url}/join"' in page
+    assert f"coupdemain get-help --server {server.url}</pre>" in join
+
+
+def test_the_join_address_is_the_public_url_when_one_is_set(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "public",
+                           extra_env={"COUPDEMAIN_PUBLIC_URL": "http://localhost:8000/help/"})
+    server.create_user("alice", "Alice Martin", "Entraide Numérique")
+    server.start()
+    try:
+        with signed_in_client(server, "alice") as client:
+            page = client.get(issue_code(client)["viewer_url"]).text
+    finally:
+        server.stop()
+    assert 'data-join-url="http://localhost:8000/help/join"' in page
+
+
+def test_the_api_documentation_needs_a_signed_in_user(server: ServerProcess) -> None:
+    with httpx.Client(base_url=server.url) as anonymous:
+        assert anonymous.get("/api/docs").headers["location"] == "/login"
+        assert anonymous.get("/api/openapi.json").json() == {"error": "sign in first"}
+        assert anonymous.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 401
+        # FastAPI's own pages and document are gone.
+        assert [anonymous.get(path).status_code for path in ("/docs", "/redoc", "/openapi.json")] \
+            == [404, 404, 404]
+    with signed_in_client(server, "alice") as client:
+        document = client.get("/api/openapi.json").json()
+        bundle = client.get("/api/docs/assets/swagger-ui-bundle.js")
+        css = client.get("/api/docs/assets/swagger-ui.css")
+        assert client.get("/api/docs/assets/redoc.standalone.js").status_code == 404
+        assert client.get("/api/docs/assets/..%2Fcore.py").status_code == 404
+    # The REST API alone, without the console's pages.
+    assert "/api/sessions" in document["paths"]
+    assert all(path.startswith("/api/") for path in document["paths"])
+    assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def _set_code_expiry(server: ServerProcess, session_id: str, year: int) -> None:
+    """Moves a code's expiry as if that much time had passed while the server was down."""
+    with sqlite3.connect(server.data_dir / "coupdemain.sqlite3") as db:
+        (stored,) = db.execute("SELECT code_expires_at FROM support_sessions WHERE id = ?",
+                               (session_id,)).fetchone()
+        db.execute("UPDATE support_sessions SET code_expires_at = ? WHERE id = ?",
+                   (f"{year}{stored[4:]}", session_id))
+
+
+def test_a_code_that_expired_while_the_server_was_down_shows_as_expired(
+    server: ServerProcess,
+) -> None:
+    with signed_in_client(server, "alice") as client:
+        issued = issue_code(client)
+        waiting = client.get("/").text
+    assert '<td class="state">Waiting for the person</td>' in waiting
+    server.stop()
+    _set_code_expiry(server, issued["session_id"], 2000)
+    server.start()
+    with signed_in_client(server, "alice") as client:
+        listed = client.get("/").text
+        history = client.get(f"/sessions/{issued['session_id']}/history").text
+    row = listed[listed.index(f'data-session-id="{issued["session_id"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="state">Ended</td>' in row
+    assert "by the server · the code expired" in row
+    assert "Open</a>" not in row
+    assert "<dd>Ended — the code expired</dd>" in history

@@ -112,7 +112,12 @@ async def test_out_of_turn_message_closes_the_agent_and_ends_the_session(
                     await asyncio.wait_for(ws.recv(), 10)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == CloseReason.NOT_ALLOWED
-        events = client.get(f"/api/sessions/{issued['session_id']}/events").json()
+        # The close can reach us before the server has written the session's end.
+        for _ in range(100):
+            events = client.get(f"/api/sessions/{issued['session_id']}/events").json()
+            if events[-1]["action"] == "session_ended":
+                break
+            await asyncio.sleep(0.05)
     assert events[-1]["action"] == "session_ended"
     assert events[-1]["detail"] == {"reason": "peer_lost"}
 
@@ -209,3 +214,75 @@ async def test_messages_to_the_browser_are_deflated(server: ServerProcess) -> No
     ) as viewer:
         assert viewer.response is not None
         assert "permessage-deflate" in viewer.response.headers["Sec-WebSocket-Extensions"]
+
+
+async def next_of(ws: websockets.ClientConnection, kind: str) -> dict[str, object]:
+    """The next message of type ``kind``, skipping others."""
+    for _ in range(50):
+        message: dict[str, object] = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind} message")
+
+
+async def test_an_admin_opening_a_controlled_session_takes_nothing_over(
+    server: ServerProcess,
+) -> None:
+    server.create_user("rose", "Rose Admin", "Entraide Numérique", role="admin")
+    viewer_hello = json.dumps({"type": "hello", "protocol": 1, "role": "viewer"})
+    with signed_in_client(server, "alice") as alice, signed_in_client(server, "rose") as rose:
+        issued = issue_code(alice)
+        viewer_url = f"{server.ws_url}/ws/viewer/{issued['session_id']}"
+
+        def headers(client: object) -> dict[str, str]:
+            cookies = client.cookies  # type: ignore[attr-defined]
+            return {"Cookie": f"cdm_session={cookies['cdm_session']}", "Origin": server.url}
+
+        async with websockets.connect(server.ws_url + "/ws/agent") as agent, \
+                websockets.connect(viewer_url, additional_headers=headers(alice)) as first:
+            await first.send(viewer_hello)
+            await agent.send(hello(issued["code"], hostname="pc"))
+            await next_of(agent, "welcome")
+            await agent.send(json.dumps({"type": "consent", "decision": "allow_view"}))
+            while (await next_of(first, "state"))["state"] != "viewing":
+                pass
+            await first.send(json.dumps({"type": "request_control"}))
+            asked = await next_of(agent, "control_request")
+            assert asked["technician_name"] == "Alice Martin"
+            await agent.send(json.dumps({"type": "control_decision", "decision": "allow_control"}))
+            while (await next_of(first, "state"))["state"] != "controlling":
+                pass
+
+            async with websockets.connect(viewer_url, additional_headers=headers(rose)) as second:
+                await second.send(viewer_hello)
+                # Alice is told who, then her connection closes.
+                watching = await next_of(first, "watching")
+                assert [t["name"] for t in watching["technicians"]] == ["Rose Admin"]  # type: ignore[attr-defined]
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await next_of(first, "never")
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == CloseReason.TAKEN_OVER
+                # The person is told, and control is back with them.
+                states = [await next_of(agent, "state") for _ in range(3)]
+                assert [(s["state"], s["controller_id"]) for s in states] == [
+                    ("control_requested", 1), ("controlling", 1), ("viewing", 0)]
+                watching = await next_of(agent, "watching")
+                assert [t["name"] for t in watching["technicians"]] == ["Rose Admin"]  # type: ignore[attr-defined]
+                assert (await next_of(second, "state"))["state"] == "viewing"
+                # Rose's keys go nowhere; her chat line is hers.
+                await second.send(json.dumps({"type": "key", "code": "KeyA", "key": "a",
+                                              "down": True}))
+                await second.send(json.dumps({"type": "chat", "text": "Bonjour"}))
+                for _ in range(50):
+                    message = json.loads(await asyncio.wait_for(agent.recv(), 10))
+                    assert message["type"] != "key"
+                    if message["type"] == "chat_message":
+                        break
+                assert message["name"] == "Rose Admin"
+        events = alice.get(f"/api/sessions/{issued['session_id']}/events").json()
+    chats = [e for e in events if e["action"] == "chat_message"]
+    assert [(e["actor"], e["actor_name"]) for e in chats] == [("technician", "Rose Admin")]
+    alice_id = next(e for e in events if e["action"] == "control_requested")["detail"]
+    assert chats[0]["detail"]["technician_id"] != alice_id["technician_id"]
+    released = [e for e in events if e["action"] == "control_released"]
+    assert released[0]["detail"] == {"why": "technician_changed"}

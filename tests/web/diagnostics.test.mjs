@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import {
-    diagnosticsStatusKey, findingSentence, formatBytes, formatDuration, formatValue,
+    diagnosticsStatusKey, findingSentence, formatBytes, formatDuration, formatNumber, formatValue,
     presentFindings, presentSections,
 } from "../../web/viewer/diagnostics.js";
 import * as protocol from "../../web/viewer/protocol.js";
@@ -21,6 +21,25 @@ test("a finding is a sentence in the reader's language, word for word", () => {
         "A proxy 127.0.0.1:9 is configured but does not answer: web pages will not load.");
     assert.equal(findingSentence(PROXY, fr),
         "Un proxy 127.0.0.1:9 est configuré mais ne répond pas\u00a0: les pages web ne s'afficheront pas.");
+});
+
+test("numbers are written as the reader's language writes them", () => {
+    const disk = { severity: "warning", code: "disk_almost_full",
+        params: { mount: "/", free_gib: "2.9", free_percent: "4.5" } };
+    assert.equal(findingSentence(disk, en, "en"),
+        "The disk / is almost full: 2.9 GiB free (4.5 %). Programs may fail to save files.");
+    assert.equal(findingSentence(disk, fr, "fr"), "Le disque / est presque plein\u00a0: 2,9\u00a0Gio " +
+        "libres (4,5\u00a0%). Des programmes risquent de ne plus pouvoir enregistrer.");
+    // A process number names a process: it is not written as a quantity.
+    const busy = { severity: "warning", code: "high_cpu_process",
+        params: { name: "firefox", pid: 12345, cpu_percent: 87.5 } };
+    assert.equal(findingSentence(busy, fr, "fr"),
+        "Le programme firefox (processus 12345) occupe le processeur\u00a0: 87,5\u00a0% d'un cœur.");
+    assert.equal(formatNumber("1234", "en"), "1,234");
+    assert.equal(formatNumber("4.0", "fr"), "4,0");
+    assert.equal(formatNumber("pc-42", "fr"), null);
+    assert.equal(formatValue("used_percent", 95.5, fr, "fr"), "95,5\u00a0%");
+    assert.equal(formatBytes(2.9 * 1024 ** 3, fr, "fr"), "2,9\u00a0Gio");
 });
 
 test("an unknown code or missing params still say something", () => {

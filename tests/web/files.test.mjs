@@ -22,6 +22,8 @@ test("sizes, durations, speed and time left read naturally in both languages", (
     assert.equal(formatSize(2_000_000_000, en), "2.0 GB");
     assert.equal(formatDuration(0.2, en), "1 s");
     assert.equal(formatDuration(150, en), "3 min");
+    assert.equal(formatDuration(5400, en), "1.5 h");
+    assert.equal(formatDuration(5400, fr, "fr"), `1,5${NB}h`);
     assert.equal(progressText(2_000_000, 10_000_000, { at: 0, done: 0 }, 2000, en),
         "2.0 MB of 10 MB · 1.0 MB/s · 8 s left");
     assert.equal(progressText(0, 10, null, 0, en), "0 B of 10 B");

@@ -205,6 +205,19 @@ test("a close the server means (40xx) is final", () => {
     }
 });
 
+test("a viewer another technician replaced learns who, and does not reconnect", () => {
+    const { session, socket, timers } = started();
+    socket().open();
+    socket().say({ type: "state", state: "controlling", controller_id: 7 });
+    socket().say({ type: "watching",
+        technicians: [{ id: 9, name: "Bob Durand", organisation: "Entraide" }] });
+    socket().drop(4033);
+    assert.deepEqual(session.view.watching, ["Bob Durand"]);
+    assert.equal(session.view.closeCode, 4033);
+    assert.equal(session.inputAllowed, false);
+    assert.equal(timers.waiting.length, 0);
+});
+
 test("an abnormal close reconnects with backoff, bounded", () => {
     const { session, sockets, timers, socket } = started();
     socket().open();
@@ -333,4 +346,27 @@ test("cursor messages go to the cursor, unacknowledged, and a broken one asks no
     await settle();
     assert.deepEqual(received, [{ kind: "position", x: 10, y: 20 }]);
     assert.equal(socket().sent.length, sentBefore);
+});
+
+test("the server restarts: the person's computer reconnects, then its picture comes back", async () => {
+    const { session, socket, timers, display } = started();
+    socket().open();
+    socket().say({ type: "state", state: "controlling" });
+    socket().drop(1006); // the server was killed
+    timers.runNext();
+    socket().open();
+    // The restarted server: viewing (control is asked again), the agent not back yet.
+    socket().say({ type: "state", state: "viewing" });
+    socket().say({ type: "peer", role: "agent", connected: false });
+    assert.equal(session.view.agentConnected, false);
+    assert.equal(session.view.connection, "open");
+    // The agent resumes: its keyframe paints again.
+    socket().say({ type: "peer", role: "agent", connected: true });
+    socket().say({ type: "state", state: "viewing" });
+    socket().say({ type: "screen", width: 8, height: 8 });
+    socket().frame(fixture("solid").data);
+    await settle();
+    assert.equal(session.view.agentConnected, true);
+    assert.equal(display.frames.length, 1);
+    assert.ok(socket().types().includes("frame_ack"));
 });

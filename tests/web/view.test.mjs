@@ -80,6 +80,22 @@ test("closes in words", () => {
     assert.equal(closeSentence(4023, en), "The server closed the connection (code 4023).");
 });
 
+test("a technician replaced by another is told who, in both languages", () => {
+    assert.equal(closeSentence(4033, en, ["Bob Durand"]),
+        "Bob Durand opened this session from their console. They see the person's screen now; " +
+        "you no longer do.");
+    assert.equal(closeSentence(4033, fr, ["Bob Durand"]),
+        "Bob Durand a ouvert cette session depuis sa console. Cette personne voit maintenant " +
+        "l'écran ; vous ne le voyez plus.");
+    assert.equal(closeSentence(4033, en),
+        "Another technician opened this session from their console. You no longer see the " +
+        "person's screen.");
+    const shown = present(view({ state: "controlling", closeCode: 4033, watching: ["Bob Durand"] }),
+        en, page);
+    assert.equal(shown.finalSentence.startsWith("Bob Durand opened this session"), true);
+    assert.equal(shown.canReleaseControl, false);
+});
+
 test("the buttons are offered only when they mean something", () => {
     const offered = (changes) => {
         const shown = present(view(changes), en, page);
@@ -150,4 +166,19 @@ test("the monitor picker: one button per monitor and All, the one shown pressed"
     assert.deepEqual(monitorChoices(view({ monitors, monitor: -1 }), fr).map((c) => [c.label, c.pressed]),
         [["Écran 1", false], ["Écran 2", false], ["Tous les écrans", true]]);
     assert.deepEqual(monitorChoices(view({ monitors: monitors.slice(0, 1), monitor: -1 }), en), []);
+});
+
+test("while the person's computer reconnects: said in words, and control cannot be asked", () => {
+    const reconnecting = view({ state: "viewing", agentConnected: false });
+    const shown = present(reconnecting, en, page);
+    assert.equal(shown.status,
+        "The person's computer is reconnecting… The picture comes back when it does.");
+    assert.equal(shown.canRequestControl, false);
+    assert.equal(shown.canEnd, true);
+    assert.equal(present(reconnecting, fr, page).status,
+        "L'ordinateur de la personne se reconnecte… L'image revient dès qu'il est là.");
+    assert.equal(present(view({ state: "viewing", agentConnected: true }), en, page)
+        .canRequestControl, true);
+    assert.equal(endedSentence({ by: "server", reason: 4043 }, en),
+        "The server restarted and the person's computer did not come back. The session has ended.");
 });

@@ -5,7 +5,9 @@
 //
 // Values are formatted by their field's name, the same on the agent's side
 // (src/coupdemain/agent/diagnostics/collect.py): `*_bytes` are sizes,
-// `*_percent` percentages, `*_seconds` durations, `*_at` Unix times.
+// `*_percent` percentages, `*_seconds` durations, `*_at` Unix times. Numbers
+// are written as the reader's language writes them ("4.5" in English, "4,5"
+// in French), by Intl.NumberFormat.
 
 import { format } from "./i18n.js";
 
@@ -27,6 +29,25 @@ const HIDDEN_FIELDS = new Set(["unavailable", "truncated", "gateway_known", "dns
 const KEYED_VALUES = { kind: "kind." };
 const UNITS = ["unit.bytes", "unit.kib", "unit.mib", "unit.gib", "unit.tib"];
 const MAX_ROWS = 50;
+// A finding's numeric parameters that name something rather than count it.
+const IDENTIFIER_PARAMS = new Set(["pid", "port", "uid", "gid"]);
+const NUMERIC = /^-?\d+(?:\.(\d+))?$/;
+
+/**
+ * A number as the language writes it, keeping the decimals it was given:
+ * "4.5" is "4,5" in French, 1234 is "1,234" in English.
+ * @param {number | string} value  a number, or a number's digits as the agent wrote them
+ * @param {string} lang
+ * @returns {string | null}  null when value is not a number
+ */
+export function formatNumber(value, lang) {
+    const text = typeof value === "number" ? String(value) : value;
+    const match = typeof text === "string" ? NUMERIC.exec(text) : null;
+    if (match === null || !Number.isFinite(Number(text))) return null;
+    const decimals = match[1]?.length ?? 0;
+    return new Intl.NumberFormat(lang, { minimumFractionDigits: decimals, maximumFractionDigits: decimals })
+        .format(Number(text));
+}
 
 /**
  * A translator over the diagnostics catalog that says when a key is missing.
@@ -47,12 +68,19 @@ export function createReader(catalog) {
  * One finding as a sentence; an unknown code still says something.
  * @param {Finding} finding
  * @param {Record<string, string>} catalog
+ * @param {string} [lang]  for numbers
  * @returns {string}
  */
-export function findingSentence(finding, catalog) {
+export function findingSentence(finding, catalog, lang = "en") {
     const read = createReader(catalog);
     const code = String(finding?.code ?? "");
-    const params = finding?.params !== null && typeof finding?.params === "object" ? finding.params : {};
+    const given = finding?.params !== null && typeof finding?.params === "object" ? finding.params : {};
+    /** @type {Record<string, unknown>} */
+    const params = {};
+    for (const [name, value] of Object.entries(given)) {
+        params[name] = IDENTIFIER_PARAMS.has(name) || name.endsWith("_id") ? value
+            : formatNumber(/** @type {number | string} */ (value), lang) ?? value;
+    }
     const key = `finding.${code}`;
     return Object.hasOwn(catalog, key) ? read(key, params) : read("finding.unknown", { code });
 }
@@ -61,34 +89,36 @@ export function findingSentence(finding, catalog) {
  * The findings as the panel lists them: problems first, each with its sentence.
  * @param {unknown[]} findings  as the report carries them (checked here: they come from the agent)
  * @param {Record<string, string>} catalog
+ * @param {string} [lang]  for numbers
  * @returns {ShownFinding[]}
  */
-export function presentFindings(findings, catalog) {
+export function presentFindings(findings, catalog, lang = "en") {
     const order = { problem: 0, warning: 1, info: 2 };
     return findings
         .filter((f) => f !== null && typeof f === "object" && typeof f.code === "string")
         .map((f) => ({
             code: f.code,
             severity: SEVERITIES.has(f.severity) ? f.severity : "info",
-            text: findingSentence(f, catalog),
+            text: findingSentence(f, catalog, lang),
         }))
         .sort((a, b) => order[a.severity] - order[b.severity]);
 }
 
 /**
- * A size in bytes, in the largest unit that keeps it above 1: "3.2 GiB".
+ * A size in bytes, in the largest unit that keeps it above 1: "3.2 GiB", "3,2 Gio".
  * @param {number} bytes
  * @param {Record<string, string>} catalog
+ * @param {string} [lang]
  * @returns {string}
  */
-export function formatBytes(bytes, catalog) {
+export function formatBytes(bytes, catalog, lang = "en") {
     let value = Math.max(0, Number(bytes) || 0);
     let unit = 0;
     while (value >= 1024 && unit < UNITS.length - 1) {
         value /= 1024;
         unit += 1;
     }
-    const shown = unit === 0 ? String(Math.round(value)) : value.toFixed(value < 10 ? 1 : 0);
+    const shown = formatNumber(unit === 0 ? Math.round(value) : value.toFixed(value < 10 ? 1 : 0), lang);
     return createReader(catalog)(UNITS[unit], { value: shown });
 }
 
@@ -124,8 +154,11 @@ export function formatValue(field, value, catalog, lang = "en") {
     }
     if (typeof value === "boolean") return read(value ? "value.yes" : "value.no");
     if (typeof value === "number") {
-        if (field.endsWith("_bytes")) return formatBytes(value, catalog);
-        if (field.endsWith("_percent")) return read("unit.percent", { value: Math.round(value * 10) / 10 });
+        if (field.endsWith("_bytes")) return formatBytes(value, catalog, lang);
+        if (field.endsWith("_percent")) {
+            const shown = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(value);
+            return read("unit.percent", { value: shown });
+        }
         if (field.endsWith("_seconds")) return formatDuration(value, catalog);
         if (field.endsWith("_at")) return new Date(value * 1000).toLocaleString(lang);
         return String(value);

@@ -59,13 +59,15 @@ export function formatSize(bytes, t, lang = "en") {
 }
 
 /**
+ * A time left: "6 s", "3 min", "1.5 h" ("1,5 h" in French).
  * @param {number} seconds
  * @param {Translate} t
+ * @param {string} [lang]
  */
-export function formatDuration(seconds, t) {
+export function formatDuration(seconds, t, lang = "en") {
     if (seconds < 60) return t("files.time.seconds", { n: Math.max(1, Math.round(seconds)) });
     if (seconds < 3600) return t("files.time.minutes", { n: Math.round(seconds / 60) });
-    return t("files.time.hours", { n: Math.round(seconds / 360) / 10 });
+    return t("files.time.hours", { n: (Math.round(seconds / 360) / 10).toLocaleString(lang) });
 }
 
 /**
@@ -84,7 +86,7 @@ export function progressText(done, total, start, now, t, lang = "en") {
     if (elapsed > 0.2 && moved > 0) {
         const speed = moved / elapsed;
         text += ` · ${t("files.speed", { speed: formatSize(speed, t, lang) })}`;
-        if (done < total) text += ` · ${t("files.left", { time: formatDuration((total - done) / speed, t) })}`;
+        if (done < total) text += ` · ${t("files.left", { time: formatDuration((total - done) / speed, t, lang) })}`;
     }
     return text;
 }

@@ -3,8 +3,8 @@
 //
 // The server renders (console/templates/session.html):
 //   <main id="viewer" data-session-id data-ws-url data-lang data-code
-//         data-code-expires-at data-catalog-url></main>
-// and this module fills it with #status, #support-code, #countdown,
+//         data-code-expires-at data-join-url data-catalog-url></main>
+// and this module fills it with #status, #support-code, #countdown, #join-url,
 // #request-control, #release-control, #end-session, #screen and
 // #ended-message (end-to-end tests find them by these ids), #monitors
 // (one button[data-monitor] per monitor, -1 for all, when there are several), and the
@@ -45,8 +45,9 @@ function element(tag, attributes = {}, children = []) {
  * @param {HTMLElement} root
  * @param {(key: string, params?: Record<string, string | number>) => string} t
  * @param {string} code  the formatted support code, or ""
+ * @param {string} joinUrl  the join page's address to read out, or ""
  */
-function build(root, t, code) {
+function build(root, t, code, joinUrl) {
     const ui = {
         status: element("p", { id: "status", class: "viewer-status", role: "status", "aria-live": "polite" }),
         person: element("span", { id: "person", class: "viewer-person" }),
@@ -71,6 +72,8 @@ function build(root, t, code) {
         countdownLabel: element("span", { id: "countdown-label" }, [t("code.expires_in")]),
         countdown: element("span", { id: "countdown", class: "viewer-countdown" }),
         expiry: element("p", { class: "viewer-code-expiry", hidden: "" }),
+        // Where the person gets the program: this server's join page.
+        joinUrl: element("p", { id: "join-url", class: "viewer-join-url" }, [joinUrl]),
         codePanel: element("section", { id: "code-panel", class: "viewer-code-panel", hidden: "" }),
         stage: element("div", { id: "stage", class: "viewer-stage", hidden: "" }),
         screen: element("canvas", { id: "screen", tabindex: "0", width: "0", height: "0",
@@ -97,7 +100,8 @@ function build(root, t, code) {
         element("p", { class: "viewer-code-label" }, [t("code.label")]),
         ui.supportCode,
         ui.expiry,
-        ...(code ? [element("p", { class: "viewer-code-hint" }, [t("code.hint")])] : []),
+        ...(joinUrl ? [element("p", { class: "viewer-code-label" }, [t("code.join_label")]), ui.joinUrl] : []),
+        ...(code ? [element("p", { class: "viewer-code-hint" }, [t(joinUrl ? "code.hint" : "code.hint_no_address")])] : []),
     );
     // The person's pointer, drawn over the screen (cursor.js).
     ui.remoteCursor = element("img", { id: "remote-cursor", class: "viewer-remote-cursor", alt: "",
@@ -125,7 +129,8 @@ function build(root, t, code) {
             [ui.requestControl, ui.releaseControl, ui.diagnose, ui.endSession]),
     ]);
     const body = element("div", { class: "viewer-body" }, [ui.stage, ui.diagnostics, ui.chat]);
-    root.replaceChildren(toolbar, ui.codePanel, body, ui.ended);
+    // Once over, the ending comes first and the transcript under it (viewer.css, .viewer-over).
+    root.replaceChildren(toolbar, ui.codePanel, ui.ended, body);
     return ui;
 }
 
@@ -170,7 +175,7 @@ async function main() {
         logger.error("showing finding codes:", error.message);
     }
     const code = formatCode(data.code ?? "");
-    const ui = build(root, t, code);
+    const ui = build(root, t, code, data.joinUrl ?? "");
     const canvas = /** @type {HTMLCanvasElement} */ (ui.screen);
 
     const display = new Display(canvas);
@@ -292,6 +297,7 @@ async function main() {
         show(ui.pausedNote, shown.paused);
         ui.stage.classList.toggle("controlling", view.state === SessionState.CONTROLLING);
         show(ui.ended, shown.finalSentence !== "");
+        root.classList.toggle("viewer-over", shown.finalSentence !== "");
         setText(ui.endedTitle, shown.finalTitle);
         setText(ui.endedSentence, shown.finalSentence);
         // Chat opens with sharing and its transcript stays readable after the end.
@@ -384,7 +390,7 @@ async function main() {
             ui.diagnosticsSections.replaceChildren();
             return;
         }
-        const findings = presentFindings(report.findings, diagnosticsCatalog);
+        const findings = presentFindings(report.findings, diagnosticsCatalog, document.documentElement.lang || "en");
         ui.diagnosticsFindings.replaceChildren(...findings.map((finding) =>
             element("li", { class: `finding-${finding.severity}`, "data-code": finding.code,
                 "data-severity": finding.severity }, [finding.text])));

@@ -44,6 +44,7 @@ export const MessageType = Object.freeze({
     FILE_PROGRESS: "file_progress",
     SELECT_MONITOR: "select_monitor",
     ENCODINGS: "encodings",
+    WATCHING: "watching",
 });
 
 /** The values of State.state (protocol/session.py's State enum). */
@@ -81,8 +82,10 @@ export const MAX_CHAT_CHARACTERS = 2000;
 const VIEWER_RECEIVES = {
     [MessageType.STATE]: {
         state: ["string"], paused: ["boolean", false], person_hostname: ["string", ""],
-        person_user: ["string", ""], code_expires_at: ["number", 0],
+        person_user: ["string", ""], code_expires_at: ["number", 0], controller_id: ["integer", 0],
     },
+    // Which technician sees the screen; a viewer another one replaced gets it before 4033.
+    [MessageType.WATCHING]: { technicians: ["array"] },
     [MessageType.PEER]: { role: ["string"], connected: ["boolean"] },
     [MessageType.ENDED]: { by: ["string"], reason: ["integer"] },
     [MessageType.SCREEN]: {

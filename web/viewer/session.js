@@ -41,7 +41,13 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   diagnostics: Diagnostics,
  *   monitors: Monitor[],
  *   monitor: number,
+ *   agentConnected: boolean,
+ *   watching: string[],
  * }} SessionView
+ *
+ * `watching`: the names of the technicians the server last said see the
+ * screen (a Watching message); the one who replaced this viewer, when its
+ * connection closes with 4033.
  *
  * One of the person's monitors in desktop pixels; `monitor` in the view is
  * the index of the one shown, or -1 when the whole desktop is.
@@ -134,7 +140,9 @@ export class ViewerSession {
             personUser: "", codeExpiresAt: options.codeExpiresAt ?? 0, ended: null, closeCode: null,
             chat: [], clipboard: { text: "", count: 0 },
             diagnostics: { status: "idle", report: null, at: 0 },
-            monitors: [], monitor: protocol.ALL_MONITORS,
+            monitors: [], monitor: protocol.ALL_MONITORS, watching: [],
+            // False while the person's computer reconnects (server restart, network).
+            agentConnected: true,
         };
         /** @type {SocketLike | null} */
         this.socket = null;
@@ -362,8 +370,15 @@ export class ViewerSession {
                 this.receiveScreen(Number(message.width), Number(message.height));
                 this.update({ monitors: readMonitors(message.monitors), monitor: Number(message.monitor) });
                 break;
+            case MessageType.WATCHING:
+                this.update({ watching: readNames(message.technicians) });
+                break;
             case MessageType.PEER:
-                // The agent's loss ends the session (Ended follows); nothing to show.
+                // The person's computer dropped and may resume: the page says so;
+                // the picture comes back with the agent's keyframe.
+                if (message.role === "agent") {
+                    this.update({ agentConnected: Boolean(message.connected) });
+                }
                 break;
             case MessageType.CHAT_MESSAGE:
                 this.receiveChat(message);
@@ -563,6 +578,17 @@ export class ViewerSession {
             logger.error("the page failed to show the session's state:", error);
         }
     }
+}
+
+/**
+ * The names in a Watching message's technicians; entries without one are skipped.
+ * @param {unknown} technicians
+ * @returns {string[]}
+ */
+function readNames(technicians) {
+    if (!Array.isArray(technicians)) return [];
+    return technicians.filter((t) => t !== null && typeof t === "object" && typeof t.name === "string")
+        .map((t) => t.name);
 }
 
 /**

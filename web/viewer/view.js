@@ -10,9 +10,11 @@ import { SessionState, SHARING_STATES } from "./protocol.js";
  */
 
 // Ended(reason) values with their own sentence (protocol/errors.py's CloseReason).
-const ENDED_SENTENCES = new Set([4000, 4001, 4002, 4011, 4040]);
+const ENDED_SENTENCES = new Set([4000, 4001, 4002, 4011, 4040, 4043]);
 // WebSocket close codes with their own sentence.
 const CLOSE_SENTENCES = new Set([4022, 4030, 4031, 4032]);
+// Another technician opened the session: the sentence names them (session.js's view.watching).
+const TAKEN_OVER = 4033;
 
 /**
  * The one status sentence's catalog key.
@@ -25,6 +27,7 @@ export function statusKey(view) {
     if (view.connection === "gave_up") return "status.gave_up";
     if (view.connection === "reconnecting") return "status.reconnecting";
     if (view.state === null) return "status.connecting";
+    if (view.agentConnected === false) return "status.agent_reconnecting";
     if (view.paused && SHARING_STATES.has(view.state)) return "status.paused";
     return `status.${view.state}`;
 }
@@ -47,9 +50,14 @@ export function endedSentence(ended, t) {
  * Why the server closed the viewer's connection, in words.
  * @param {number} code  a WebSocket close code, 4000-4999
  * @param {Translate} t
+ * @param {string[]} [watching]  who watches now, as the server last said
  * @returns {string}
  */
-export function closeSentence(code, t) {
+export function closeSentence(code, t, watching = []) {
+    if (code === TAKEN_OVER) {
+        return watching.length > 0 ? t("close.4033", { name: watching.join(", ") })
+            : t("close.4033_unnamed");
+    }
     return CLOSE_SENTENCES.has(code) ? t(`close.${code}`) : t("close.other", { code });
 }
 
@@ -71,7 +79,7 @@ export function present(view, t, page) {
         finalSentence = endedSentence(view.ended, t);
     } else if (view.closeCode !== null) {
         finalTitle = t("close.title");
-        finalSentence = closeSentence(view.closeCode, t);
+        finalSentence = closeSentence(view.closeCode, t, view.watching ?? []);
     } else if (view.state === SessionState.ENDED) {
         finalTitle = t("ended.title");
         finalSentence = t("status.ended");
@@ -80,7 +88,8 @@ export function present(view, t, page) {
         status: t(statusKey(view)),
         person: live && SHARING_STATES.has(view.state ?? "") ? personLabel(view, t) : "",
         showCode: live && waiting,
-        canRequestControl: live && open && view.state === SessionState.VIEWING && !view.paused,
+        canRequestControl: live && open && view.agentConnected !== false &&
+            view.state === SessionState.VIEWING && !view.paused,
         canReleaseControl: live && open && view.state === SessionState.CONTROLLING,
         canEnd: live && open && view.state !== null,
         showScreen: live && SHARING_STATES.has(view.state ?? ""),

@@ -1,10 +1,17 @@
 """One support session as the assisted computer lives it: server messages in;
 frames, injected input and window updates out.
 
-The server filters input already; this class is the last line of defence:
-keys and pointer events reach the computer only while the latest ``State``
-says ``controlling`` and not paused, and never after the person clicked
-Stop control, Pause or End session, even before the server confirms.
+The agent enforces consent itself and trusts the server for nothing the
+person did not allow on this computer. The screen is shared only after the
+person clicked Allow viewing here; keys and pointer events reach the
+computer only after they clicked Allow control for the technician who asked
+(``ControlRequest.technician_id``), while the latest ``State`` says
+``controlling`` by that same technician and nothing is paused. Control that
+ends — the person's Stop control, the server's move back to viewing,
+another technician taking over — needs a new Allow control. Stop control,
+Pause and End session act at once, before the server confirms. The demo's
+``assume_consent`` stands for an unattended policy set on this device: it
+answers Allow on the person's behalf, and the banner says so.
 """
 
 from __future__ import annotations
@@ -12,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import BY_PERSON, BY_SERVER, SHARING_STATES, State
+from .connection import CodeRefused, ConnectionFailed, dropped
 from .diagnostics import read_report
 from .diagnostics.findings import INFO, finding
 from .inject.base import InputSink
@@ -43,6 +51,9 @@ class Connection(Protocol):
 
     @property
     def close_code(self) -> CloseReason | int | None: ...
+
+
+Resumed = tuple[Connection, m.Welcome]  # the new connection, and its welcome
 
 
 class AssistedSession:
@@ -74,10 +85,18 @@ class AssistedSession:
         self.post = post
         self.assume_consent = assume_consent
         self.state = State.WAITING_FOR_CONSENT.value
-        self.paused = False
+        self.paused = False          # as the server last said
+        self.person_paused = False   # as the person clicked: holds whatever the server says
         self.viewer_connected = False
         self.viewer_dropped = False
-        self.control_allowed = False
+        # What the person allowed on this computer, whatever the server says.
+        self.view_allowed = False
+        self.control_grant: int | None = None   # the technician (id) the person let control
+        self._control_asked_by: int | None = None  # the technician whose request is on screen
+        self.controller_id = 0       # who the server says holds control
+        # Who sees the screen: first the technician who asked, then as the server says.
+        self.watcher = (welcome.technician_id, welcome.technician_name, welcome.organisation)
+        self.took_over_from = ""     # the technician the watcher replaced, if any
         self._buttons = 0  # the pointer's buttons held down, as last injected
         self.ended = False
         self.exit_code = 0
@@ -88,23 +107,47 @@ class AssistedSession:
         self._diagnostics_task: asyncio.Task[None] | None = None
         # Files to and from the technician (agent/transfer.py); set by the worker.
         self.files: AgentFiles | None = None
+        # Resuming after a drop (connection.reconnect, set by the worker): tries
+        # again with backoff and returns the new connection, or raises.
+        self.reconnect: Callable[[], Coroutine[Any, Any, Resumed]] | None = None
+        self._reconnecting: asyncio.Task[Resumed] | None = None
+        self._ask_consent_again = False
 
     # --- what the server says ------------------------------------------------
+
+    @property
+    def control_allowed(self) -> bool:
+        """Whether the technician's input may reach this computer now."""
+        return (
+            self.control_grant is not None
+            and self.control_grant == self.controller_id
+            and self.state == State.CONTROLLING.value
+            and not self.paused
+            and not self.person_paused
+        )
+
+    @property
+    def technician_name(self) -> str:
+        """The technician who sees the screen now."""
+        return self.watcher[1]
 
     async def start(self) -> None:
         """Asks for consent (or gives it, for the demo)."""
         if self.assume_consent:
+            self.view_allowed = True
             await self.connection.send(m.Consent("allow_view"))
         else:
-            self.post(ev.AskConsent(self.welcome.technician_name, self.welcome.organisation))
+            self.post(ev.AskConsent(self.watcher[1], self.watcher[2]))
 
     async def receive_message(self, message: m.Message) -> None:
         """Acts on one message from the server."""
         if self.ended:
             return
         match message:
-            case m.State(state=state, paused=paused):
-                self._receive_state(state, paused)
+            case m.State(state=state, paused=paused, controller_id=controller_id):
+                self._receive_state(state, paused, controller_id)
+            case m.Watching(technicians=[first, *_]):
+                self._receive_watching(first["id"], first["name"], first["organisation"])
             case m.Key(code=code, key=key, down=down):
                 if self.control_allowed:
                     self._inject(self.sink.key, code, key, down, answer_first=True)
@@ -128,12 +171,15 @@ class AssistedSession:
                 # Sent when a viewer (re)joins: acks for earlier frames are lost.
                 self._viewer_is_back()
                 self.pipeline.reset()
-            case m.ControlRequest():
+            case m.ControlRequest(technician_id=asker, technician_name=name,
+                                  organisation=organisation):
+                self._control_asked_by = asker
                 if self.assume_consent:
+                    self.control_grant = asker
                     await self.connection.send(m.ControlDecision("allow_control"))
                 else:
-                    self.post(ev.AskControl(
-                        self.welcome.technician_name, self.welcome.organisation))
+                    self.post(ev.AskControl(name or self.watcher[1],
+                                            organisation or self.watcher[2]))
             case m.Peer(role="viewer", connected=True):
                 self._viewer_is_back()
             case m.Peer(role="viewer", connected=False):
@@ -141,7 +187,7 @@ class AssistedSession:
                 self.pipeline.set_encodings([])
                 self.viewer_connected = False
                 self.viewer_dropped = True
-                self._revoke_input()
+                self._revoke_control()
                 self._update_sharing()
                 self._post_status()
             case m.Clipboard(text=text):
@@ -155,7 +201,7 @@ class AssistedSession:
                 if self.files is not None:
                     await self.files.receive(message)
             case m.Ended(by=by, reason=reason):
-                self._end(ev.SessionEnded(by, reason, self.welcome.technician_name))
+                self._end(ev.SessionEnded(by, reason, self.technician_name))
             case _:
                 logger.debug("message %s ignored", message.type)
 
@@ -166,15 +212,39 @@ class AssistedSession:
         self._update_sharing()
         self._post_status()
 
-    def _receive_state(self, state: str, paused: bool) -> None:
-        self.state, self.paused = state, paused
-        control = state == State.CONTROLLING.value and not paused
-        if self.control_allowed and not control:
-            self._revoke_input()
-        self.control_allowed = control
+    def _receive_state(self, state: str, paused: bool, controller_id: int) -> None:
+        had_control = self.control_allowed
+        self.state, self.paused, self.controller_id = state, paused, controller_id
+        if state == State.WAITING_FOR_CONSENT.value and self._ask_consent_again:
+            # Resumed before the person answered: the question comes back.
+            self._ask_consent_again = False
+            self.post(ev.AskConsent(self.watcher[1], self.watcher[2]))
+        over = state not in (State.CONTROL_REQUESTED.value, State.CONTROLLING.value)
+        if over or (self.control_grant is not None and controller_id != self.control_grant):
+            # Control ended, or the server names someone the person did not
+            # allow: the next control takes a new Allow control.
+            self.control_grant = None
+        if over:
+            self._control_asked_by = None
+        if had_control and not self.control_allowed:
+            self._release_input()
         if state == State.ENDED.value:
             return  # the Ended message follows with who and why
         self._update_sharing()
+        self._post_status()
+
+    def _receive_watching(self, ident: int, name: str, organisation: str) -> None:
+        """The server says which technician sees the screen now."""
+        if ident == self.watcher[0]:
+            return
+        self.took_over_from = self.watcher[1]
+        self.watcher = (ident, name, organisation)
+        # Control was given to someone else; the newcomer must ask the person.
+        self._revoke_control()
+        if self.state == State.WAITING_FOR_CONSENT.value and not self.view_allowed:
+            if not self.assume_consent:
+                self.post(ev.AskConsent(name, organisation))  # the question names who will see
+            return
         self._post_status()
 
     def receive_closed(self, close_code: CloseReason | int | None) -> None:
@@ -187,7 +257,7 @@ class AssistedSession:
                 CloseReason.DECLINED: BY_PERSON,
                 CloseReason.ENDED_BY_TECHNICIAN: "technician",
             }.get(close_code, BY_SERVER)  # type: ignore[call-overload]
-            self._end(ev.SessionEnded(by, int(close_code), self.welcome.technician_name))
+            self._end(ev.SessionEnded(by, int(close_code), self.technician_name))
         else:
             self._end(ev.ConnectionLost(), exit_code=1)
 
@@ -199,19 +269,28 @@ class AssistedSession:
             return
         match action:
             case ev.ConsentAnswer(allow=allow):
+                if allow:
+                    self.view_allowed = True
+                    self._update_sharing()
+                    self._post_status()
                 await self.connection.send(m.Consent("allow_view" if allow else "decline"))
             case ev.ControlAnswer(allow=allow):
                 decision = "allow_control" if allow else "keep_view_only"
+                if allow and self._control_asked_by is not None:
+                    self.control_grant = self._control_asked_by
+                self._control_asked_by = None
                 await self.connection.send(m.ControlDecision(decision))
             case ev.StopControl():
-                self._revoke_input()
+                self._revoke_control()
                 await self.connection.send(m.ControlRevoke())
             case ev.SetPaused(paused=paused):
-                if paused:
-                    # Stop at once; the server's State confirms a moment later.
-                    self._revoke_input()
-                    self.paused = True
-                    self._update_sharing()
+                # Stop at once; the server's State confirms a moment later.
+                # Resuming gives back what the person allowed, nothing more.
+                had_control = self.control_allowed
+                self.person_paused = paused
+                if had_control and not self.control_allowed:
+                    self._release_input()
+                self._update_sharing()
                 await self.connection.send(m.Pause(paused))
             case ev.SendChat(text=text):
                 await self.connection.send(m.Chat(text))
@@ -227,8 +306,15 @@ class AssistedSession:
             case ev.CancelFile(id=ident) if self.files:
                 await self.files.cancel(ident)
             case ev.EndSession() | ev.GiveUp():
-                self._revoke_input()
+                self._revoke_control()
                 self.pipeline.set_active(False)
+                if self._reconnecting is not None:
+                    # Nobody to tell: the session ends here; the server's ends
+                    # when its grace period is over.
+                    self._end(ev.SessionEnded(
+                        BY_PERSON, int(CloseReason.ENDED_BY_PERSON), self.technician_name))
+                    self._reconnecting.cancel()
+                    return
                 await self.connection.send(m.End())
             case _:
                 logger.debug("action %s ignored", action)
@@ -242,7 +328,7 @@ class AssistedSession:
         if self.assume_consent:
             self._start_reading()
         else:
-            self.post(ev.AskDiagnostics(self.welcome.technician_name, self.welcome.organisation))
+            self.post(ev.AskDiagnostics(self.watcher[1], self.watcher[2]))
 
     async def _answer_diagnostics(self, allow: bool) -> None:
         if not self.diagnostics_busy:
@@ -305,16 +391,71 @@ class AssistedSession:
             while not self.ended:
                 message = await self.connection.receive()
                 if message is None:
-                    self.receive_closed(self.connection.close_code)
-                    break
+                    if not await self._resume_after(self.connection.close_code):
+                        self.receive_closed(self.connection.close_code)
+                    continue
                 await self.receive_message(message)
         finally:
             for task in (pipeline_task, actions_task):
                 task.cancel()
             await asyncio.gather(pipeline_task, actions_task, return_exceptions=True)
-            self._revoke_input()
+            self._revoke_control()
             await self.connection.close()
         return self.exit_code
+
+    # --- a dropped connection -------------------------------------------------
+
+    def suspend(self) -> None:
+        """The connection dropped: nothing is shared or injected until the session resumes.
+
+        What the person allowed on this computer stays as it was; control is
+        asked again after the resume, as the server withdraws it.
+        """
+        self._revoke_control()
+        self.viewer_connected = False
+        self.pipeline.set_active(False)
+        self.diagnostics_busy = False  # the question's window closes; it may be asked again
+        self._ask_consent_again = self.state == State.WAITING_FOR_CONSENT.value
+
+    async def _resume_after(self, close_code: CloseReason | int | None) -> bool:
+        """Tries to resume after a drop; False when the connection did not drop, or cannot resume.
+
+        True means the session goes on on a new connection, or has ended
+        here (the server answered that it is over, the attempts ran out, or
+        the person ended it meanwhile).
+        """
+        if self.reconnect is None or not dropped(close_code):
+            return False
+        logger.info("the connection dropped (close code %s); trying to resume", close_code)
+        self.suspend()
+        self._reconnecting = asyncio.create_task(self.reconnect(), name="reconnect")
+        try:
+            connection, welcome = await self._reconnecting
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.ended and not (task is not None and task.cancelling()):
+                return True  # the person ended the session meanwhile
+            raise
+        except CodeRefused as exc:
+            logger.info("the session cannot resume: %s", exc)
+            if exc.reason in (CloseReason.PEER_LOST, CloseReason.SESSION_NOT_FOUND):
+                # This computer was away too long (the server's PEER_LOST is
+                # about the agent's own connection here).
+                self._end(ev.ConnectionLost(), exit_code=1)
+            else:
+                self.receive_closed(exc.reason)
+            return True
+        except ConnectionFailed as exc:
+            logger.info("%s", exc)
+            self._end(ev.ConnectionLost(), exit_code=1)
+            return True
+        finally:
+            self._reconnecting = None
+        old, self.connection = self.connection, connection
+        await old.close()
+        logger.info("session %s resumed", welcome.session_id)
+        self.post(ev.Reconnected())
+        return True
 
     async def _take_actions(self, actions: asyncio.Queue[ev.UserAction]) -> None:
         while True:
@@ -332,9 +473,13 @@ class AssistedSession:
         # tick, and (for a key, a click, a wheel turn) send the answer first.
         self.pipeline.nudge(answer_first=answer_first)
 
-    def _revoke_input(self) -> None:
+    def _revoke_control(self) -> None:
+        """Control is over: nothing more is injected until the person allows it again."""
+        self.control_grant = None
+        self._release_input()
+
+    def _release_input(self) -> None:
         was = self.control_allowed
-        self.control_allowed = False
         self._buttons = 0
         try:
             self.sink.release_all()
@@ -345,17 +490,24 @@ class AssistedSession:
 
     def _update_sharing(self) -> None:
         self.pipeline.set_active(
-            self.state in SHARING and not self.paused and self.viewer_connected
+            self.view_allowed and self.state in SHARING and not self.paused
+            and not self.person_paused and self.viewer_connected
         )
 
     def _post_status(self) -> None:
-        if self.state not in SHARING:
+        if self.state not in SHARING or not self.view_allowed:
             return
+        # The banner says what this computer allows, not what the server claims.
+        state = self.state
+        if state == State.CONTROLLING.value and self.control_grant != self.controller_id:
+            state = State.VIEWING.value
         self.post(ev.SessionStatus(
-            state=self.state, paused=self.paused, viewer_connected=not self.viewer_dropped,
-            technician=self.welcome.technician_name, organisation=self.welcome.organisation,
+            state=state, paused=self.paused or self.person_paused,
+            viewer_connected=not self.viewer_dropped,
+            technician=self.watcher[1], organisation=self.watcher[2],
             consent_assumed=self.assume_consent,
             can_send_files=self.files is not None and self.welcome.files_to_technician,
+            took_over_from=self.took_over_from,
         ))
 
     def _end(self, event: ev.UiEvent, exit_code: int = 0) -> None:
@@ -364,5 +516,5 @@ class AssistedSession:
             self.files.close()
         self.exit_code = exit_code
         self.pipeline.set_active(False)
-        self._revoke_input()
+        self._revoke_control()
         self.post(event)

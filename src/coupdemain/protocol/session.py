@@ -4,6 +4,12 @@ The server owns one ``SupportSession`` per session. Its connection code
 feeds it what the agent and the viewer say and what happens to their
 sockets, then sends ``data_to_send()`` and stores ``audit_records()``.
 docs/topics/session-states.md draws the table below.
+
+One technician watches at a time: the last whose viewer opened the
+session. When another technician opens it, the person is told who watches
+now, and control (held or asked for by the one before) drops back to
+viewing: control is granted by the person to one named technician. What a
+viewer sends is recorded under the technician who watches.
 """
 
 from __future__ import annotations
@@ -60,12 +66,25 @@ class Outgoing:
 
 
 @dataclass(frozen=True, slots=True)
+class Technician:
+    """A technician, as the session names them: user id, display name, organisation."""
+
+    id: int
+    name: str
+    organisation: str
+
+    def as_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "organisation": self.organisation}
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     """One step of the session, to be stored with who did it."""
 
     actor: str        # "technician", "person" or "server"
     action: str       # e.g. "consent_given"
     detail: dict[str, Any] = field(default_factory=dict)
+    technician: Technician | None = None  # which one, when the actor is "technician"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +97,11 @@ class Person:
 
 
 class SupportSession:
-    """Protocol state of one support session, between one agent and one viewer."""
+    """Protocol state of one support session, between one agent and one viewer.
+
+    Args:
+        technician_name, organisation, technician_id: who issued the code.
+    """
 
     def __init__(
         self,
@@ -87,17 +110,25 @@ class SupportSession:
         organisation: str,
         code_expires_at: float,
         *,
+        technician_id: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.session_id = session_id
         self._clock = clock  # stamps chat messages; the only time the machine reads
         self.technician_name = technician_name
         self.organisation = organisation
+        self.owner = Technician(technician_id, technician_name, organisation)
+        # Whose viewer is connected (or in its grace period); None before any.
+        self.watcher: Technician | None = None
+        # Who asked for control, then holds it; None outside those two states.
+        self.controller: Technician | None = None
+        self._agent_knows: Technician | None = None  # who the agent was last told watches
         self.code_expires_at = code_expires_at
         self.state = State.WAITING_FOR_PERSON
         self.paused = False
         self.person = Person()
         self.viewer_connected = False
+        self.agent_connected = False
         self.screen: m.Screen | None = None  # the last geometry, for a viewer that (re)joins
         self.chat: list[m.ChatMessage] = []   # the transcript, replayed to a viewer that rejoins
         self.files = FileTransfers(
@@ -130,7 +161,13 @@ class SupportSession:
             code_expires_at=self.code_expires_at
             if self.state is State.WAITING_FOR_PERSON
             else 0.0,
+            controller_id=self.controller.id if self.controller is not None else 0,
         )
+
+    @property
+    def technician(self) -> Technician:
+        """The technician whose viewer speaks now: the watcher, or the code's owner."""
+        return self.watcher or self.owner
 
     # --- outputs ---------------------------------------------------------
 
@@ -148,24 +185,101 @@ class SupportSession:
         """Records that the technician asked for a code."""
         self._record(BY_TECHNICIAN, "code_issued", code=masked_code)
 
-    def agent_joined(self, person: Person) -> None:
-        """The person typed the right code: show them who asks."""
+    @classmethod
+    def recovered(
+        cls,
+        session_id: str,
+        technician_name: str,
+        organisation: str,
+        *,
+        state: State,
+        paused: bool,
+        person: Person,
+        chat: list[m.ChatMessage],
+        technician_id: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> SupportSession:
+        """A session that was live when the server stopped, rebuilt from the database.
+
+        Both sides are away. The agent may resume it (``agent_resumed``);
+        control is not restored, and a request for it is forgotten: the
+        person confirms control again after an interruption.
+
+        Args:
+            state: the state the database holds, past ``waiting_for_person``.
+            paused: whether the person had paused sharing.
+            chat: the transcript so far, so that new lines keep their numbers.
+        """
+        session = cls(session_id, technician_name, organisation, 0.0,
+                      technician_id=technician_id, clock=clock)
+        session.person = person
+        session.chat = list(chat)
+        session._record(BY_SERVER, "server_restarted", state=state.value)
+        session.state = State.VIEWING if state in SHARING_STATES else State.WAITING_FOR_CONSENT
+        session.paused = paused and session.state is State.VIEWING
+        session._withdraw_control(state, "server_restarted")
+        return session
+
+    def agent_joined(self, person: Person, resume: str = "") -> None:
+        """The person typed the right code: show them who asks.
+
+        Args:
+            resume: the secret the agent presents to resume after a drop.
+        """
         self._move(State.WAITING_FOR_CONSENT)
         self.person = person
+        self.agent_connected = True
         self._record(BY_PERSON, "code_used", hostname=person.hostname, user=person.user)
-        self._send(
-            Role.AGENT,
-            m.Welcome(self.session_id, self.technician_name, self.organisation,
-                      files_to_technician=TO_TECHNICIAN in self.files.limits.directions),
-        )
+        self._welcome(resume)
         self._broadcast_state()
 
-    def viewer_joined(self) -> None:
-        """The technician's viewer connected (or came back)."""
+    def agent_resumed(self) -> None:
+        """The agent came back with its resume secret: the session goes on where it was.
+
+        It goes on in ``viewing`` (or ``waiting_for_consent`` if the person
+        had not answered yet): ``agent_lost`` and ``recovered`` have withdrawn
+        control already.
+        """
+        if self.state in (State.ENDED, State.WAITING_FOR_PERSON):
+            raise InvalidTransition(f"{self.state.value}: nothing to resume")
+        if self.agent_connected:
+            # A new connection before the server saw the old one drop.
+            self._withdraw_control(self.state, "agent_reconnected")
+        self.agent_connected = True
+        self._record(BY_PERSON, "agent_reconnected")
+        self._welcome("")
+        self._broadcast_state()
+        self._send(Role.VIEWER, m.Peer(Role.AGENT.value, True))
+        if self.state in SHARING_STATES:
+            self._send(Role.AGENT, m.Peer(Role.VIEWER.value, self.viewer_connected))
+            if self.viewer_connected:
+                self._send(Role.AGENT, m.KeyframeRequest())
+
+    def viewer_joined(self, technician: Technician | None = None) -> None:
+        """A technician's viewer connected (or came back).
+
+        Args:
+            technician: whose viewer; the code's owner if not given. Another
+                technician than the one watching takes over: the person is
+                told, and control goes back to the person.
+        """
         if self.state is State.ENDED:
             return
+        technician = technician or self.owner
+        previous, self.watcher = self.watcher, technician
+        taken_over = previous is not None and previous.id != technician.id
         was_connected, self.viewer_connected = self.viewer_connected, True
-        self._send(Role.VIEWER, self.state_message())
+        if taken_over and self.state in (State.CONTROL_REQUESTED, State.CONTROLLING):
+            # Control was granted (or asked) for someone else.
+            self._move(State.VIEWING)
+            self.controller = None
+            self._record(BY_SERVER, "control_released", why="technician_changed")
+            self._broadcast_state()
+        else:
+            self._send(Role.VIEWER, self.state_message())
+        if self.state is not State.WAITING_FOR_PERSON and self._agent_knows != technician:
+            self._agent_knows = technician
+            self._send(Role.AGENT, m.Watching([technician.as_wire()]))
         if self.state in SHARING_STATES:
             if self.screen is not None:
                 self._send(Role.VIEWER, self.screen)
@@ -173,10 +287,16 @@ class SupportSession:
                 self._send(Role.VIEWER, line)
             for message in self.files.replay():
                 self._send(Role.VIEWER, message)
-            if not was_connected:
+            if taken_over:
+                assert previous is not None
+                self._record(BY_TECHNICIAN, "viewer_connected", replaces=previous.name)
+            elif not was_connected:
                 self._record(BY_TECHNICIAN, "viewer_connected")
             self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
             self._send(Role.AGENT, m.KeyframeRequest())
+        if self.state is not State.WAITING_FOR_PERSON:
+            # Whether the person's computer is there, or reconnecting.
+            self._send(Role.VIEWER, m.Peer(Role.AGENT.value, self.agent_connected))
 
     def viewer_lost(self) -> None:
         """The technician's connection dropped; the session waits for it to come back."""
@@ -186,17 +306,36 @@ class SupportSession:
         if self.state is State.CONTROLLING:
             # Nobody may hold control through a connection that is gone.
             self._move(State.VIEWING)
+            self.controller = None
             self._record(BY_SERVER, "control_released", why="viewer_lost")
         if self.state is not State.WAITING_FOR_PERSON:
             self._record(BY_SERVER, "viewer_lost")
             self._send(Role.AGENT, m.Peer(Role.VIEWER.value, False))
             self._broadcast_state()
 
-    def agent_lost(self) -> None:
-        """The assisted computer's connection dropped: an attended session ends."""
-        if self.state in (State.ENDED, State.WAITING_FOR_PERSON):
+    def agent_lost(self, *, may_return: bool = True) -> None:
+        """The assisted computer's connection dropped.
+
+        A drop (the network, a restarting server) leaves the session waiting
+        for the agent to resume; control is withdrawn at once. The I/O layer
+        ends the session (``server_end(PEER_LOST)``) once the grace period
+        is over.
+
+        Args:
+            may_return: False when the agent closed the connection itself,
+                or broke the protocol: the session ends at once.
+        """
+        if self.state in (State.ENDED, State.WAITING_FOR_PERSON) or not self.agent_connected:
             return
-        self._end(BY_SERVER, CloseReason.PEER_LOST, notify_agent=False)
+        if not may_return:
+            self.agent_connected = False
+            self._end(BY_SERVER, CloseReason.PEER_LOST, notify_agent=False)
+            return
+        self.agent_connected = False
+        self._record(BY_SERVER, "agent_lost")
+        self._withdraw_control(self.state, "agent_lost")
+        self._send(Role.VIEWER, m.Peer(Role.AGENT.value, False))
+        self._broadcast_state()
 
     def expire(self, now: float) -> None:
         """Ends a session whose code was never used in time."""
@@ -228,17 +367,19 @@ class SupportSession:
                 self.state is State.CONTROL_REQUESTED
             ):
                 self._move(State.CONTROLLING)
-                self._record(BY_PERSON, "control_granted")
+                self._record(BY_PERSON, "control_granted", **self._controller_detail())
                 self._broadcast_state()
             case m.ControlDecision(decision="keep_view_only") if (
                 self.state is State.CONTROL_REQUESTED
             ):
                 self._move(State.VIEWING)
-                self._record(BY_PERSON, "control_refused")
+                self._record(BY_PERSON, "control_refused", **self._controller_detail())
+                self.controller = None
                 self._broadcast_state()
             case m.ControlRevoke() if self.state in (State.CONTROLLING, State.CONTROL_REQUESTED):
                 self._move(State.VIEWING)
-                self._record(BY_PERSON, "control_revoked")
+                self._record(BY_PERSON, "control_revoked", **self._controller_detail())
+                self.controller = None
                 self._broadcast_state()
             case m.ControlRevoke() if self.state is State.VIEWING:
                 pass  # a click that crossed the technician's own release
@@ -280,10 +421,11 @@ class SupportSession:
                 raise NotAllowed(f"{message.type!r} is not expected in state {self.state.value}")
 
     def receive_from_viewer(self, message: m.Message) -> None:
-        """Handles one message from the technician's viewer.
+        """Handles one message from the viewer of the technician who watches.
 
         Input is dropped, not refused, outside control: keys can still be in
-        flight when the person takes control back.
+        flight when the person takes control back. Whatever the viewer does
+        is recorded under ``self.watcher``.
 
         Raises:
             NotAllowed: the message makes no sense in this state.
@@ -295,21 +437,25 @@ class SupportSession:
             case m.FrameAck() | m.KeyframeRequest() | m.Encodings():
                 if self.state in SHARING_STATES:
                     self._send(Role.AGENT, message)
+            case m.RequestControl() if self.state is State.VIEWING and not self.agent_connected:
+                pass  # nobody to ask while the person's computer reconnects
             case m.RequestControl() if self.state is State.VIEWING:
                 self._move(State.CONTROL_REQUESTED)
+                asker = self.controller = self.technician
                 self._record(BY_TECHNICIAN, "control_requested")
-                self._send(Role.AGENT, m.ControlRequest())
+                self._send(Role.AGENT, m.ControlRequest(asker.id, asker.name, asker.organisation))
                 self._broadcast_state()
             case m.RequestControl() if self.state in (State.CONTROL_REQUESTED, State.CONTROLLING):
                 pass  # a double click on the button
             case m.ReleaseControl() if self.state is State.CONTROLLING:
                 self._move(State.VIEWING)
+                self.controller = None
                 self._record(BY_TECHNICIAN, "control_released")
                 self._broadcast_state()
             case m.ReleaseControl():
                 pass
             case m.Chat(text=text) if self.state in SHARING_STATES:
-                self._chat(BY_TECHNICIAN, self.technician_name, text)
+                self._chat(BY_TECHNICIAN, self.technician.name, text)
             case m.Clipboard(text=text):
                 if self.input_flows:
                     self._record(BY_TECHNICIAN, "clipboard_sent", characters=len(text))
@@ -321,7 +467,7 @@ class SupportSession:
                 self._record(BY_TECHNICIAN, "monitor_selected", monitor=monitor)
                 self._send(Role.AGENT, message)
             case m.FileOffer() if self.state in SHARING_STATES:
-                self.files.offer_from_technician(message, self.technician_name)
+                self.files.offer_from_technician(message, self.technician.name)
             case m.FileCancel():
                 self.files.cancel(message.id, BY_TECHNICIAN)
             case m.End():
@@ -335,6 +481,27 @@ class SupportSession:
         if new not in TRANSITIONS[self.state]:
             raise InvalidTransition(f"{self.state.value} -> {new.value}")
         self.state = new
+
+    def _welcome(self, resume: str) -> None:
+        # The person is asked about whoever watches: the code's owner, or
+        # another technician who opened the session before the person came.
+        asker = self._agent_knows = self.technician
+        self._send(
+            Role.AGENT,
+            m.Welcome(self.session_id, asker.name, asker.organisation,
+                      files_to_technician=TO_TECHNICIAN in self.files.limits.directions,
+                      technician_id=asker.id, resume=resume),
+        )
+
+    def _withdraw_control(self, was: State, why: str) -> None:
+        """After an interruption, control (granted or asked) goes: the person confirms it again."""
+        if self.state in (State.CONTROLLING, State.CONTROL_REQUESTED):
+            self._move(State.VIEWING)
+        self.controller = None
+        if was is State.CONTROLLING:
+            self._record(BY_SERVER, "control_released", why=why)
+        elif was is State.CONTROL_REQUESTED:
+            self._record(BY_SERVER, "control_request_dropped", why=why)
 
     def _send(self, to: Role, message: m.Message) -> None:
         # A side that is not connected misses the message; the I/O layer
@@ -350,7 +517,15 @@ class SupportSession:
             self._send(Role.AGENT, message)
 
     def _record(self, actor: str, action: str, **detail: Any) -> None:
-        self._audit.append(AuditRecord(actor, action, detail))
+        # A technician's step is theirs: whoever watches when the viewer sent it.
+        technician = self.technician if actor == BY_TECHNICIAN else None
+        self._audit.append(AuditRecord(actor, action, detail, technician))
+
+    def _controller_detail(self) -> dict[str, Any]:
+        """Whom the person's control decision concerns, for the record."""
+        if self.controller is None:
+            return {}
+        return {"technician_id": self.controller.id, "technician": self.controller.name}
 
     def _chat(self, author: str, name: str, text: str) -> None:
         text = text.strip()
@@ -369,6 +544,7 @@ class SupportSession:
     def _end(self, by: str, reason: CloseReason, *, notify_agent: bool = True) -> None:
         was_waiting = self.state is State.WAITING_FOR_PERSON
         self._move(State.ENDED)
+        self.controller = None
         self.ended_by, self.end_reason = by, reason
         self.files.end_all()
         self._record(by, "session_ended", reason=reason.name.lower())

@@ -7,43 +7,64 @@ runs it on uvicorn.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Form, HTTPException, Request, WebSocket
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp
 
 from .. import i18n
 from ..config import Settings
 from ..i18n.diagnostics import DiagnosticsTranslator
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
-from ..protocol.session import State
+from ..protocol.session import State, Technician
+from ..protocol.support_code import CODE_SPACE
 from ..protocol.transfer import FileLimits
 from . import accounts, auth
 from .audit import AuditLog
 from .connections import serve_agent, serve_viewer
-from .ratelimit import FailureLimiter
+from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .relay import Relay
 from .rendezvous import Rendezvous
 from .store.database import create_engine, migrate, session_factory
-from .store.models import AuditEvent, LoginSession, SupportSession, User
+from .store.models import AuditEvent, LoginSession, SupportSession, User, utcnow
 from .transfers import FileSpool, file_router
 
 logger = logging.getLogger("coupdemain.server")
 
 TEMPLATES = Path(__file__).parent / "console" / "templates"
+# Swagger UI's files, from the fastapi-offline package: the API's documentation page
+# loads them from this server, since the pages' CSP allows no other origin.
+SWAGGER_UI = Path(str(resources.files("fastapi_offline").joinpath("static")))
+SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
+API_DESCRIPTION = (
+    "The REST API of this coupdemain server. Requests act as the signed-in user "
+    "(the session cookie); those that change something also need the sign-in's "
+    "CSRF token in the X-CSRF-Token header."
+)
 LANG_COOKIE = "cdm_lang"
 
 
@@ -67,8 +88,25 @@ def load_secret(data_dir: Path) -> bytes:
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
+    """The headers every response carries; HSTS only when this server speaks HTTPS itself.
+
+    Behind a reverse proxy, the proxy owns the TLS and sends its own HSTS
+    (docs/howto/deploy.md): over plain HTTP the header would be wrong, and
+    browsers ignore it there anyway.
+    """
+
+    # One year, the usual value; no includeSubDomains: other hosts of the
+    # domain are not ours to commit to HTTPS.
+    HSTS = "max-age=31536000"
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        super().__init__(app)
+        self.hsts = hsts
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
+        if self.hsts and request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", self.HSTS)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -91,24 +129,34 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     db = session_factory(engine)
     audit = AuditLog(db)
     relay = Relay(m.MAX_FRAME_MESSAGE_BYTES)
-    login_limiter = FailureLimiter(settings.code_attempts, settings.code_attempt_window)
+    secret = load_secret(data_dir)
+    sign_in_guard = auth.SignInGuard(
+        secret, FailureLimiter(settings.code_attempts, settings.code_attempt_window),
+        Backoff(settings.login_account_attempts, settings.login_backoff_seconds,
+                settings.login_backoff_max_seconds),
+    )
     rendezvous = Rendezvous(
         db, audit, relay,
-        secret=load_secret(data_dir),
+        secret=secret,
         code_ttl=timedelta(seconds=settings.code_ttl_seconds),
         code_limiter=FailureLimiter(settings.code_attempts, settings.code_attempt_window),
         viewer_grace_seconds=settings.viewer_grace_seconds,
+        guess_budget=GuessBudget(settings.code_guess_odds, CODE_SPACE, settings.code_ttl_seconds),
+        agent_grace_seconds=settings.agent_grace_seconds,
     )
     spool = FileSpool(data_dir / "spool")
     rendezvous.file_limits = FileLimits.from_settings(
         settings.file_transfer_max_bytes, settings.file_transfer_directions)
     rendezvous.discard_files = spool.discard
     templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["iso"] = _iso
+    templates.env.globals["code_expired"] = _code_expired
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(engine)
-        await rendezvous.end_orphans()
+        # Sessions the server was killed during: they resume if their agent comes back.
+        await rendezvous.recover()
         await asyncio.to_thread(spool.clear)  # files of sessions that are over
         if await accounts.count_users(db) == 0:
             await _create_first_admin()
@@ -142,8 +190,10 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
             flush=True,
         )
 
-    app = FastAPI(title="coupdemain", version="1", lifespan=lifespan, docs_url="/api/docs")
-    app.add_middleware(SecurityHeaders)
+    # The API's documentation is served by the routes below, to signed-in users only.
+    app = FastAPI(title="coupdemain", version="1", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders, hsts=bool(settings.tls_cert))
     app.state.settings = settings
     app.state.rendezvous = rendezvous
     app.state.db = db
@@ -157,6 +207,13 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
         if chosen in i18n.SUPPORTED_LANGUAGES:
             return chosen
         return i18n.negotiate(request.headers.get("accept-language"))
+
+    def public_address(request: Request) -> str:
+        """The address people use to reach this server: --public-url, else the one
+        this browser used (behind a trusted proxy, as the proxy says)."""
+        if settings.public_url:
+            return settings.public_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
 
     def secure_cookies(request: Request) -> bool:
         return request.url.scheme == "https" or settings.resolved_public_url.startswith("https:")
@@ -252,18 +309,34 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
         if not auth.tokens_match(csrf_token, request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
             return render(request, "login.html", status=403, csrf=csrf_token,
                           error=t("login.error.expired_form"))
-        if login_limiter.is_blocked(address):
-            return render(request, "login.html", status=429, csrf=csrf_token,
-                          error=t("login.error.rate_limited"))
-        try:
-            user = await accounts.authenticate(db, username, password)
-        except accounts.AccountDisabled:
-            return render(request, "login.html", status=403, csrf=csrf_token,
-                          error=t("login.error.disabled"))
-        if user is None:
-            login_limiter.record_failure(address)
-            return render(request, "login.html", status=401, csrf=csrf_token,
-                          error=t("login.error.wrong"))
+        device = request.cookies.get(auth.DEVICE_COOKIE)
+        refusal = sign_in_guard.check(address, username, device)
+        user: User | None = None
+        if refusal is None:
+            try:
+                user = await accounts.authenticate(db, username, password)
+            except accounts.AccountDisabled:
+                return render(request, "login.html", status=403, csrf=csrf_token,
+                              error=t("login.error.disabled"))
+            if user is None:
+                sign_in_guard.failed(address, username, device)
+                # This failure may start the account's wait: say so now.
+                refusal = sign_in_guard.check(address, username, device)
+                if refusal is None or not refusal.by_account:
+                    return render(request, "login.html", status=401, csrf=csrf_token,
+                                  error=t("login.error.wrong"))
+        if refusal is not None:
+            if not refusal.by_account:
+                error = t("login.error.rate_limited")
+            elif refusal.minutes == 1:
+                error = t("login.error.account_wait_one")
+            else:
+                error = t("login.error.account_wait", minutes=refusal.minutes)
+            refused = render(request, "login.html", status=429, csrf=csrf_token, error=error)
+            refused.headers["Retry-After"] = str(math.ceil(refusal.retry_after))
+            return refused
+        assert user is not None
+        sign_in_guard.succeeded(username, device)
         token, _ = await auth.open_session(db, user, settings.login_session_hours)
         await audit.append("signed_in", actor="technician", actor_name=user.display_name,
                            detail={"address": address})
@@ -273,6 +346,12 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
             secure=secure_cookies(request), max_age=settings.login_session_hours * 3600,
         )
         response.delete_cookie(auth.LOGIN_CSRF_COOKIE)
+        # Spares this browser the account's backoff next time (auth.SignInGuard).
+        response.set_cookie(
+            auth.DEVICE_COOKIE, sign_in_guard.device_cookie(username), path="/login",
+            httponly=True, samesite="strict", secure=secure_cookies(request),
+            max_age=365 * 86400,
+        )
         return response
 
     @app.post("/logout")
@@ -315,6 +394,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
         return render(
             request, "session.html", user=login.user, csrf=login.csrf_token, row=row,
             code=code, code_expires_at=row.code_expires_at.timestamp(),
+            join_url=f"{public_address(request)}/join",
             ws_url=f"/ws/viewer/{session_id}", catalog_url=f"/i18n/viewer/{lang}.json",
             file_max_bytes=settings.file_transfer_max_bytes,
             file_directions=settings.file_transfer_directions,
@@ -332,7 +412,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
 
     @app.get("/join", response_class=HTMLResponse)
     async def join(request: Request) -> Response:
-        return render(request, "join.html", server_url=settings.resolved_public_url)
+        return render(request, "join.html", server_url=public_address(request))
 
     @app.get("/i18n/{domain}/{lang}.json")
     async def catalog(domain: str, lang: str) -> Response:
@@ -373,6 +453,33 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
             raise HTTPException(status_code=404, detail="no such session")
         return [_event_json(e) for e in await audit.events_of(session_id)]
 
+    # --- the API's documentation ------------------------------------------------
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    async def api_openapi(request: Request) -> dict[str, Any]:
+        if await signed_in(request) is None:
+            raise HTTPException(status_code=401, detail="sign in first")
+        if app.openapi_schema is None:
+            app.openapi_schema = _api_only(get_openapi(
+                title=app.title, version=app.version, description=API_DESCRIPTION,
+                routes=app.routes,
+            ))
+        return app.openapi_schema
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    async def api_docs(request: Request) -> Response:
+        login = await require_login(request)
+        return render(request, "api_docs.html", csrf=login.csrf_token,
+                      openapi_url="/api/openapi.json", csrf_header=auth.CSRF_HEADER)
+
+    @app.get("/api/docs/assets/{name}", include_in_schema=False)
+    async def api_docs_asset(request: Request, name: str) -> Response:
+        if await signed_in(request) is None:
+            raise HTTPException(status_code=401, detail="sign in first")
+        if name not in SWAGGER_UI_FILES:
+            raise HTTPException(status_code=404, detail="no such file")
+        return FileResponse(SWAGGER_UI / name)
+
     # --- WebSockets ----------------------------------------------------------
 
     @app.websocket("/ws/agent")
@@ -400,7 +507,9 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
             await ws.send_text(m.serialize(m.Ended(row.ended_by or "server", int(reason))))
             await ws.close(int(CloseReason.NORMAL))
             return
-        await serve_viewer(ws, rendezvous, live)
+        user = login.user
+        technician = Technician(user.id, user.display_name, user.organisation.name)
+        await serve_viewer(ws, rendezvous, live, technician)
 
     return app
 
@@ -411,6 +520,37 @@ def _same_origin(ws: WebSocket) -> bool:
     if origin is None:
         return True  # not a browser
     return urlsplit(origin).netloc == ws.headers.get("host", "")
+
+
+def _iso(moment: datetime) -> str:
+    """An instant for <time datetime>: ISO 8601 in UTC with its offset (web/console/times.js
+    shows it in the reader's time zone)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _api_only(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document without the console's pages, which are not part of the API."""
+    paths = {path: item for path, item in schema.get("paths", {}).items()
+             if path.startswith("/api/")}
+    schemas = schema.get("components", {}).get("schemas", {})
+    kept: dict[str, Any] = {}
+    text = json.dumps(paths)
+    while True:  # the schemas the paths use, and those these use in turn
+        more = {name: value for name, value in schemas.items()
+                if name not in kept and f'"#/components/schemas/{name}"' in text}
+        if not more:
+            break
+        kept.update(more)
+        text = json.dumps(more)
+    return {**schema, "paths": paths, "components": {**schema.get("components", {}),
+                                                     "schemas": kept}}
+
+
+def _code_expired(row: SupportSession) -> bool:
+    """A code never used whose time is over: the pages show it ended as the sweeper ends
+    it. The sweeper ends only the sessions this process holds, so after a restart the
+    database may still say that such a session waits for the person."""
+    return row.state == State.WAITING_FOR_PERSON.value and row.code_expires_at <= utcnow()
 
 
 def _reason_named(name: str) -> CloseReason:

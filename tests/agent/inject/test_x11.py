@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 
 import pytest
 from Xlib.display import Display
@@ -10,6 +14,7 @@ from Xlib.display import Display
 from coupdemain.agent.inject.base import BUTTON_LEFT
 from coupdemain.agent.inject.x11 import X11InputSink, keysym_for
 from tests.agent.conftest import NotesApp, wait_for
+from tests.agent.inject.chromium_keys import KeyEvent, azerty, us
 
 
 @pytest.fixture
@@ -51,7 +56,10 @@ def test_keysyms() -> None:
     assert keysym_for("ArrowLeft", "ArrowLeft") == 0xFF51
     assert keysym_for("KeyE", "é") == 0xE9
     assert keysym_for("KeyE", "€") == 0x010020AC
-    assert keysym_for("KeyQ", "Dead") == ord("q")
+    # AltGr and dead keys type nothing by themselves: the character follows.
+    assert keysym_for("BracketLeft", "Dead") == 0
+    assert keysym_for("AltRight", "AltGraph") == 0
+    assert keysym_for("AltRight", "Alt") == 0xFFEA
     assert keysym_for("", "Unidentified") == 0
 
 
@@ -106,7 +114,9 @@ def test_wheel(sink: X11InputSink, notes: NotesApp) -> None:
 
 def test_character_absent_from_the_keymap(sink: X11InputSink, notes: NotesApp) -> None:
     focus_text(sink, notes)
+    # One at a time, as a person types (see type_words).
     tap(sink, "KeyE", "€")
+    wait_for(lambda: notes.state().get("text") == "€", "the remapped €")
     tap(sink, "KeyE", "ł")
     wait_for(lambda: notes.state().get("text") == "€ł", "the remapped characters")
 
@@ -153,4 +163,142 @@ def test_release_matches_the_press(sink: X11InputSink, x_display: str) -> None:
     sink.key("KeyA", "a", True)
     wait_for(lambda: len(keys_down(x_display)) == 1, "the key down")
     sink.key("KeyA", "A", False)
+    wait_for(lambda: keys_down(x_display) == set(), "the key up")
+
+
+# --- the technician's keyboard layout against the person's -------------------
+
+# The issue's sentence, then every other AltGr character of a French keyboard.
+SENTENCE = "Où est l'été ? À bientôt, ça coûte 5 € @home #1 être naïf"
+ALTGR_LINE = "\n{[|\\]} ~ 2 £ 50 %"
+US_TEXT = "Hello, l'ete? 5 @home #1 {[|\\]} ~`!$%^&*()_+"
+
+
+def set_layout(display: str, layout: str) -> None:
+    """Switches the virtual screen's keyboard layout, as the person would."""
+    subprocess.run(["setxkbmap", "-display", display, layout], check=True, timeout=20)
+
+
+@pytest.fixture(params=["fr", "us"])
+def layout(request: pytest.FixtureRequest, x_display: str) -> Iterator[str]:
+    """The person's keyboard layout; the screen is given back in "us"."""
+    if shutil.which("setxkbmap") is None:
+        pytest.skip("needs setxkbmap")
+    set_layout(x_display, request.param)
+    try:
+        yield str(request.param)
+    finally:
+        set_layout(x_display, "us")
+
+
+def send(sink: X11InputSink, events: list[KeyEvent]) -> None:
+    for code, key, down in events:
+        sink.key(code, key, down)
+
+
+def type_words(
+    sink: X11InputSink, notes: NotesApp, text: str, events: Callable[[str], list[KeyEvent]]
+) -> None:
+    """Types ``text`` a word at a time, each word checked before the next.
+
+    A person types a word in more time than an application takes to read
+    it. Sent all at once, the characters that need a remapped keycode can
+    reach an application while it still reads the keymap for the previous
+    one, and Xlib forgets the second change (Tk then sees keysym "??").
+    """
+    before = notes.state().get("text", "")
+    for word in re.findall(r"\S*\s*", text):
+        send(sink, events(word))
+        before += word
+        typed(notes, before)
+
+
+def typed(notes: NotesApp, expected: str) -> None:
+    """Waits for the notes application to hold exactly ``expected``."""
+    try:
+        wait_for(lambda: notes.state().get("text") == expected, "the text", timeout=10)
+    except AssertionError:
+        received = notes.state().get("text")
+        raise AssertionError(f"typed {expected!r}, received {received!r}") from None
+
+
+@pytest.mark.parametrize("windows", [False, True], ids=["linux", "windows"])
+def test_french_technician_types_every_character(
+    layout: str, windows: bool, x_display: str, notes: NotesApp
+) -> None:
+    sink = X11InputSink(x_display)
+    try:
+        focus_text(sink, notes)
+        type_words(sink, notes, SENTENCE + ALTGR_LINE, functools.partial(azerty, windows=windows))
+        # Neither AltGr nor the Control of a Windows AltGr stays down, and
+        # no character was taken for Ctrl+A.
+        assert keys_down(x_display) == set()
+        assert notes.state()["ctrl_a"] == 0
+    finally:
+        sink.close()
+
+
+def test_us_technician_types_every_character(
+    layout: str, x_display: str, notes: NotesApp
+) -> None:
+    sink = X11InputSink(x_display)
+    try:
+        focus_text(sink, notes)
+        type_words(sink, notes, US_TEXT, us)
+        assert keys_down(x_display) == set()
+    finally:
+        sink.close()
+
+
+@pytest.mark.parametrize("windows", [False, True], ids=["linux", "windows"])
+def test_shortcuts_keep_their_modifiers(
+    layout: str, windows: bool, x_display: str, notes: NotesApp
+) -> None:
+    sink = X11InputSink(x_display)
+    try:
+        focus_text(sink, notes)
+        send(sink, azerty("abc@", windows=windows))
+        typed(notes, "abc@")
+        # Ctrl+A on AZERTY: the key US calls Q, which makes "a".
+        send(sink, [("ControlLeft", "Control", True), ("KeyQ", "a", True),
+                    ("KeyQ", "a", False), ("ControlLeft", "Control", False)])
+        wait_for(lambda: notes.state().get("ctrl_a") == 1, "Ctrl+A to be counted")
+        # Shift+ArrowLeft selects: Shift stays held for a named key.
+        send(sink, [("ArrowRight", "ArrowRight", True), ("ArrowRight", "ArrowRight", False),
+                    ("ShiftLeft", "Shift", True), ("ArrowLeft", "ArrowLeft", True),
+                    ("ArrowLeft", "ArrowLeft", False), ("ShiftLeft", "Shift", False)])
+        send(sink, azerty("#", windows=windows))
+        typed(notes, "abc#")
+    finally:
+        sink.close()
+
+
+def test_the_layout_changes_during_the_session(x_display: str, notes: NotesApp) -> None:
+    if shutil.which("setxkbmap") is None:
+        pytest.skip("needs setxkbmap")
+    sink = X11InputSink(x_display)
+    try:
+        focus_text(sink, notes)
+        set_layout(x_display, "fr")
+        type_words(sink, notes, "@ € # ô\n", azerty)
+        set_layout(x_display, "us")
+        type_words(sink, notes, "@ € # ô a", azerty)
+        set_layout(x_display, "fr")
+        type_words(sink, notes, " @#qa", us)
+        typed(notes, "@ € # ô\n@ € # ô a @#qa")
+    finally:
+        set_layout(x_display, "us")
+        sink.close()
+
+
+def test_events_reach_the_server_when_a_flush_sends_nothing(
+    sink: X11InputSink, x_display: str
+) -> None:
+    # python-xlib's flush does not block: on a loaded computer the X server
+    # may take nothing at that moment. Seen as keys typed last never
+    # arriving, and a key released last repeating on the person's side.
+    sink._display.flush = lambda: None
+    sink.key("KeyA", "a", True)
+    wait_for(lambda: len(keys_down(x_display)) == 1, "the key down")
+    sink.key("KeyA", "a", False)
     wait_for(lambda: keys_down(x_display) == set(), "the key up")

@@ -59,7 +59,7 @@ async def test_the_person_allows_then_declines_reading_the_settings(
         await server.send(m.DiagnosticsRequest())
         dialog = await agent.window("diagnostics")
         assert dialog["texts"][:2] == [
-            "Alice Martin (Entraide Numérique) asks to read your computer's settings: system, "
+            "Alice Martin, Entraide Numérique, asks to read your computer's settings: system, "
             "network, programs that start with the computer, and running programs.",
             "Nothing is changed. Your documents and messages are not read.",
         ]

@@ -54,3 +54,23 @@ test("keys are sent and kept from the page only while input is allowed", () => {
     assert.deepEqual(sent.map((m) => `${m.code}${m.down ? "↓" : "↑"}`),
         ["ControlLeft↓", "KeyA↓", "KeyA↑", "ControlLeft↑"]);
 });
+
+test("AltGr and dead keys travel as the browser reports them", () => {
+    const sent = [];
+    const input = new KeyboardInput(null, { send: (m) => sent.push(m), isActive: () => true });
+    // "@" then "ô" on a French keyboard under Windows.
+    for (const [code, key] of [["ControlLeft", "Control"], ["AltRight", "AltGraph"], ["Digit0", "@"]]) {
+        input.onKeyDown(keyEvent(code, key));
+    }
+    for (const [code, key] of [["Digit0", "@"], ["ControlLeft", "Control"], ["AltRight", "AltGraph"]]) {
+        input.onKeyUp(keyEvent(code, key));
+    }
+    input.onKeyDown(keyEvent("BracketLeft", "Dead"));
+    input.onKeyUp(keyEvent("BracketLeft", "Dead"));
+    input.onKeyDown(keyEvent("KeyO", "ô"));
+    assert.deepEqual(sent.map((m) => `${m.code}:${m.key}${m.down ? "↓" : "↑"}`), [
+        "ControlLeft:Control↓", "AltRight:AltGraph↓", "Digit0:@↓",
+        "Digit0:@↑", "ControlLeft:Control↑", "AltRight:AltGraph↑",
+        "BracketLeft:Dead↓", "BracketLeft:Dead↑", "KeyO:ô↓",
+    ]);
+});

@@ -1,6 +1,9 @@
 // Keyboard input: the physical key (KeyboardEvent.code) and the character it
 // made (KeyboardEvent.key) travel together; the agent's injector picks the
-// one its platform needs. Every key we pressed is released when the canvas
+// one its platform needs. AltGr ("AltGraph"), dead keys ("Dead") and the
+// Control a Windows browser sends before AltGr travel as they are: the agent
+// types the character that follows on the person's layout (docs/reference/
+// protocol.md, "key"). Every key we pressed is released when the canvas
 // loses focus, the tab is hidden, or control ends, so that no key stays
 // down on the person's computer.
 //

@@ -10,15 +10,18 @@ from __future__ import annotations
 import time
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import ttk
 from typing import Any
 
 from ...i18n import Translator
 from ...protocol.messages import MAX_CHAT_CHARACTERS
 from .events import ChatReceived
+from .look import BOLD_FONT, TEXT_FONT
 from .trace import INCOMPLETE, UiTrace
-from .window import BACKGROUND, FONT, PAD, AgentWindow
+from .window import PAD, AgentWindow, technician_name
 
 WIDTH_CHARS = 48
+HEADING_WRAP = 580  # about the transcript's width
 
 
 class ChatWindow(AgentWindow):
@@ -40,24 +43,24 @@ class ChatWindow(AgentWindow):
 
     def build(self) -> None:
         t = self.t
-        frame = tk.Frame(self.top, background=BACKGROUND, padx=PAD, pady=PAD)
+        frame = ttk.Frame(self.top, padding=PAD)
         frame.pack(fill="both", expand=True)
-        self.heading = self.label(frame, "", bold=True)
+        self.heading = self.label(frame, "", bold=True, wrap=HEADING_WRAP)
         self.heading.pack(fill="x")
         self.transcript = tk.Text(
-            frame, width=WIDTH_CHARS, height=12, font=FONT, wrap="word", state="disabled",
+            frame, width=WIDTH_CHARS, height=12, font=TEXT_FONT, wrap="word", state="disabled",
             background="#ffffff", relief="solid", borderwidth=1,
         )
-        self.transcript.tag_configure("who", font=(FONT[0], FONT[1], "bold"))
+        self.transcript.tag_configure("who", font=BOLD_FONT)
         self.transcript.pack(fill="both", expand=True, pady=(8, 8))
-        row = tk.Frame(frame, background=BACKGROUND)
+        row = ttk.Frame(frame)
         row.pack(fill="x")
         fits = (self.root.register(lambda text: len(text) <= MAX_CHAT_CHARACTERS), "%P")
-        message = tk.Entry(row, font=FONT, validate="key", validatecommand=fits)
+        message = ttk.Entry(row, font=TEXT_FONT, validate="key", validatecommand=fits)
         message.pack(side="left", fill="x", expand=True)
         message.bind("<Return>", lambda _e: self.send())
         self.entries["message"] = message
-        self.button(row, "send", t("chat.send"), self.send, primary=True).pack(
+        self.button(row, "send", t("chat.send"), self.send, kind="primary").pack(
             side="left", padx=(8, 0)
         )
         self.button(row, "close", t("chat.close"), self.hide).pack(side="left", padx=(8, 0))
@@ -71,7 +74,7 @@ class ChatWindow(AgentWindow):
 
     def open(self, technician: str, organisation: str) -> None:
         self.heading.configure(
-            text=self.t("chat.with", technician=technician, organisation=organisation)
+            text=self.t("chat.with", who=technician_name(self.t, technician, organisation))
         )
         self.show()
         self.entries["message"].focus_set()
@@ -96,6 +99,9 @@ class ChatWindow(AgentWindow):
         if text:
             entry.delete(0, "end")
             self.on_send(text)
+        # A click on Send gave the keyboard to the button (ttk does): the next
+        # line is typed in the entry.
+        entry.focus_set()
 
     def describe(self) -> dict[str, Any] | None:
         description = super().describe()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import ttk
 
 from ...i18n import Translator
 from ...protocol.support_code import SupportCode
 from .events import PROBLEM_FORMAT
+from .look import MUTED_COLOUR
 from .trace import UiTrace
-from .window import BACKGROUND, PAD, PROBLEM_COLOUR, AgentWindow
+from .window import PAD, PROBLEM_COLOUR, AgentWindow
 
 
 class CodePrompt(AgentWindow):
@@ -33,16 +35,16 @@ class CodePrompt(AgentWindow):
 
     def build(self) -> None:
         t = self.t
-        frame = tk.Frame(self.top, background=BACKGROUND, padx=PAD * 2, pady=PAD * 2)
+        frame = ttk.Frame(self.top, padding=PAD * 2)
         frame.pack(fill="both", expand=True)
         self.label(frame, t("code_prompt.heading"), bold=True).pack(fill="x")
         self.label(frame, t("code_prompt.hint")).pack(fill="x", pady=(4, 12))
-        row = tk.Frame(frame, background=BACKGROUND)
+        row = ttk.Frame(frame)
         row.pack(fill="x")
         self.code = self.entry(row, "code")
         self.code.pack(side="left", ipady=4)
         self.connect = self.button(row, "connect", t("code_prompt.connect"), self.submit,
-                                   primary=True)
+                                   kind="primary")
         self.connect.pack(side="left", padx=(12, 0))
         self.status = self.label(frame, "", colour=PROBLEM_COLOUR)
         self.status.pack(fill="x", pady=(12, 0))
@@ -76,12 +78,14 @@ class CodePrompt(AgentWindow):
         self.status.configure(text=text, foreground=PROBLEM_COLOUR)
         self.connect.configure(state="normal")
         self.code.configure(state="normal")
-        # Typing replaces the old code; it stays visible to be checked.
+        # Typing replaces the old code; it stays visible to be checked. A click
+        # on Connect gave the keyboard to the button (ttk does): take it back.
         self.code.selection_range(0, "end")
+        self.code.focus_set()
         self.changed()
 
     def show_connecting(self) -> None:
-        self.status.configure(text=self.t("code_prompt.connecting"), foreground="#444444")
+        self.status.configure(text=self.t("code_prompt.connecting"), foreground=MUTED_COLOUR)
         self.connect.configure(state="disabled")
         self.changed()
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import ttk
 
 from ...i18n import Translator
 from ...protocol.errors import CloseReason
 from ...protocol.session import BY_PERSON, BY_TECHNICIAN
 from .events import ConnectionLost, SessionEnded
 from .trace import UiTrace
-from .window import BACKGROUND, PAD, AgentWindow
+from .window import PAD, AgentWindow
 
 SERVER_REASON_KEYS: dict[int, str] = {
     CloseReason.PEER_LOST: "ended.peer_lost",
     CloseReason.SERVER_SHUTDOWN: "ended.server_shutdown",
+    CloseReason.SERVER_RESTARTED: "ended.server_restarted",
     CloseReason.TIMED_OUT: "ended.timed_out",
 }
 
@@ -50,14 +52,14 @@ class EndedNotice(AgentWindow):
 
     def build(self) -> None:
         t = self.t
-        frame = tk.Frame(self.top, background=BACKGROUND, padx=PAD * 2, pady=PAD * 2)
+        frame = ttk.Frame(self.top, padding=PAD * 2)
         frame.pack(fill="both", expand=True)
         self.label(frame, t("ended.heading"), bold=True).pack(fill="x")
         self.why = self.label(frame, "")
         self.why.pack(fill="x", pady=(8, 0))
         self.label(frame, t("ended.nobody")).pack(fill="x", pady=(8, 0))
         self.label(frame, t("ended.closing")).pack(fill="x", pady=(8, 16))
-        self.button(frame, "close", t("ended.close"), self.close, primary=True).pack(
+        self.button(frame, "close", t("ended.close"), self.close, kind="primary").pack(
             side="right")
 
     def tell(self, event: SessionEnded | ConnectionLost) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import ttk
 from typing import ClassVar
 
 from ...i18n import Translator
 from .trace import UiTrace
-from .window import BACKGROUND, PAD, AgentWindow
+from .window import PAD, AgentWindow, technician_name
 
 
 class QuestionDialog(AgentWindow):
@@ -35,24 +36,26 @@ class QuestionDialog(AgentWindow):
 
     def build(self) -> None:
         t = self.t
-        frame = tk.Frame(self.top, background=BACKGROUND, padx=PAD * 2, pady=PAD * 2)
+        frame = ttk.Frame(self.top, padding=PAD * 2)
         frame.pack(fill="both", expand=True)
         self.asks = self.label(frame, "", bold=True)
         self.asks.pack(fill="x")
         for index, key in enumerate(self.detail_keys):
             last = index == len(self.detail_keys) - 1
             self.label(frame, t(key)).pack(fill="x", pady=(8, 16 if last else 0))
-        row = tk.Frame(frame, background=BACKGROUND)
+        row = ttk.Frame(frame)
         row.pack(fill="x")
         (yes_id, yes_key), (no_id, no_key) = self.yes, self.no
+        cautious = self.cautious_is_default
         self.button(row, yes_id, t(yes_key), lambda: self.answer(True),
-                    primary=not self.cautious_is_default).pack(side="left")
+                    kind="plain" if cautious else "primary").pack(side="left")
         self.button(row, no_id, t(no_key), lambda: self.answer(False),
-                    primary=self.cautious_is_default).pack(side="left", padx=(12, 0))
+                    kind="primary" if cautious else "plain").pack(side="left", padx=(12, 0))
 
     def ask(self, technician: str, organisation: str) -> None:
         self.asks.configure(
-            text=self.t(self.asks_key, technician=technician, organisation=organisation)
+            text=self.t(self.asks_key, who=technician_name(self.t, technician, organisation,
+                                                          subject=True))
         )
         self.show()
 

@@ -100,6 +100,10 @@ class AgentUi:
         self.chat = ChatWindow(self.root, t, on_send=lambda text: act(ev.SendChat(text)), **common)
         self.clipboard = ClipboardBridge(self.root, lambda text: act(ev.ClipboardCopied(text)))
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
+        # The banner stays on top: the questions open under it, not behind it.
+        for window in (self.consent, self.control, self.file_question, self.diagnostics,
+                       self.ended):
+            window.below = self.banner
         self._ended_exit_code = 0
         # The lock keeps a post from writing to a pipe end that destroy() has
         # just closed, whose number the system may already have given out again.
@@ -222,6 +226,16 @@ class AgentUi:
                 self._ended_exit_code = 1 if isinstance(event, ev.ConnectionLost) else 0
                 self.ended.tell(event)
                 self.root.after(self.ended_notice_ms, self._finish)
+            case ev.Reconnecting(attempt=attempt):
+                # Nothing can be answered while the server is out of reach:
+                # the questions come back, if still asked, once it is back.
+                self.clipboard.stop()
+                for window in (self.consent, self.control, self.diagnostics, self.file_question):
+                    if window.visible:
+                        window.hide()
+                self.banner.set_reconnecting(attempt)
+            case ev.Reconnected():
+                self.banner.set_reconnecting(0)
             case ev.Quit(exit_code=code, problem=problem):
                 self.exit_code = code
                 self.quit_problem = problem

@@ -16,7 +16,7 @@ from typing import Any
 from ...i18n import Translator
 from . import events as ev
 from .trace import INCOMPLETE, UiTrace
-from .window import BACKGROUND, PAD, PROBLEM_COLOUR, AgentWindow
+from .window import PAD, PROBLEM_COLOUR, AgentWindow
 
 WRAP = 460
 UNITS = ("B", "kB", "MB", "GB", "TB")
@@ -79,7 +79,7 @@ class FileQuestion(AgentWindow):
 
     def build(self) -> None:
         t = self.t
-        frame = tk.Frame(self.top, background=BACKGROUND, padx=PAD * 2, pady=PAD * 2)
+        frame = ttk.Frame(self.top, padding=PAD * 2)
         frame.pack(fill="both", expand=True)
         self.asks = self.label(frame, "", bold=True, wrap=WRAP)
         self.asks.pack(fill="x")
@@ -88,10 +88,10 @@ class FileQuestion(AgentWindow):
         self.where = self.label(frame, "", wrap=WRAP)
         self.where.pack(fill="x", pady=(8, 0))
         self.label(frame, t("files.question_note"), wrap=WRAP).pack(fill="x", pady=(8, 16))
-        row = tk.Frame(frame, background=BACKGROUND)
+        row = ttk.Frame(frame)
         row.pack(fill="x")
         self.button(row, "accept_file", t("files.accept"), lambda: self.answer(True),
-                    primary=True).pack(side="left")
+                    kind="primary").pack(side="left")
         self.button(row, "refuse_file", t("files.refuse"), lambda: self.answer(False)).pack(
             side="left", padx=(12, 0))
         self.button(row, "choose_folder", t("files.choose_folder"), self.choose_folder).pack(
@@ -160,9 +160,9 @@ class FilesWindow(AgentWindow):
         super().__init__(root, t, trace, on_close=self.hide)
 
     def build(self) -> None:
-        frame = tk.Frame(self.top, background=BACKGROUND, padx=PAD, pady=PAD)
+        frame = ttk.Frame(self.top, padding=PAD)
         frame.pack(fill="both", expand=True)
-        self.list = tk.Frame(frame, background=BACKGROUND)
+        self.list = ttk.Frame(frame)
         self.list.pack(fill="both", expand=True)
         self.button(frame, "close_files", self.t("files.close"), self.hide).pack(
             anchor="e", pady=(8, 0))
@@ -176,7 +176,7 @@ class FilesWindow(AgentWindow):
     def start(self, event: ev.FileStarted) -> None:
         t = self.t
         key = "files.receiving" if event.direction == "to_person" else "files.sending"
-        row = tk.Frame(self.list, background=BACKGROUND, pady=6)
+        row = ttk.Frame(self.list, padding=(0, 6))
         row.pack(fill="x")
         title = self.label(row, t(key, name=event.name), bold=True, wrap=WRAP)
         title.pack(fill="x")

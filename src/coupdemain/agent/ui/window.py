@@ -5,17 +5,46 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import ttk
 from typing import Any, ClassVar
 
 from ...i18n import Translator
+from .look import (
+    BACKGROUND,
+    BORDER_COLOUR,
+    BUTTON_STYLES,
+    CODE_FONT,
+    PROBLEM_COLOUR,
+    TEXT_COLOUR,
+    ButtonKind,
+    apply_look,
+)
 from .trace import INCOMPLETE, UiTrace
 
-FONT = ("DejaVu Sans", 11)
-FONT_BOLD = ("DejaVu Sans", 12, "bold")
-BACKGROUND = "#fbfbf8"
-TEXT_COLOUR = "#1f2328"
-PROBLEM_COLOUR = "#a4262c"
-PAD = 14
+__all__ = ["BACKGROUND", "PAD", "PROBLEM_COLOUR", "TEXT_COLOUR", "AgentWindow",
+           "technician_name"]
+
+PAD = 16
+WRAP = 480  # the width of a dialog's text, in pixels
+
+
+def technician_name(t: Translator, technician: str, organisation: str, *,
+                    subject: bool = False) -> str:
+    """How every window names the technician: "Alice Martin, Entraide Numérique".
+
+    Args:
+        t: the translator of the ``agent`` domain.
+        technician, organisation: as the server gave them; either may be empty.
+        subject: the name starts a sentence ("Alice Martin, Entraide Numérique,
+            can see your screen."): the organisation is closed by a comma too.
+    """
+    technician, organisation = technician.strip(), organisation.strip()
+    if not organisation:
+        return technician
+    if not technician:
+        return organisation
+    key = "technician.named_subject" if subject else "technician.named"
+    return t(key, technician=technician, organisation=organisation)
 
 
 def geometry_of(widget: tk.Misc) -> dict[str, int]:
@@ -52,8 +81,9 @@ class AgentWindow:
         self.t = t
         self.trace = trace
         # A thin border: without a window manager there is no frame around windows.
+        apply_look(root)
         self.top = tk.Toplevel(
-            root, background=BACKGROUND, highlightthickness=1, highlightbackground="#8c8c8c"
+            root, background=BACKGROUND, highlightthickness=1, highlightbackground=BORDER_COLOUR
         )
         self.top.withdraw()
         self.top.title(t(self.title_key))
@@ -61,10 +91,11 @@ class AgentWindow:
         # Stay above the applications the technician works in.
         self.top.attributes("-topmost", True)
         self.top.protocol("WM_DELETE_WINDOW", on_close or (lambda: None))
-        self.labels: list[tk.Label] = []
-        self.buttons: dict[str, tk.Button] = {}
-        self.entries: dict[str, tk.Entry] = {}
+        self.labels: list[ttk.Label] = []
+        self.buttons: dict[str, ttk.Button] = {}
+        self.entries: dict[str, ttk.Entry] = {}
         self.visible = False
+        self.below: AgentWindow | None = None  # the banner, which stays above
         # Geometry is only known once mapped, and changes if a window manager moves it.
         self.top.bind("<Map>", lambda _e: self.changed(), add="+")
         self.top.bind("<Configure>", lambda _e: self.changed(), add="+")
@@ -77,11 +108,11 @@ class AgentWindow:
     # --- widgets -------------------------------------------------------------
 
     def label(
-        self, parent: tk.Misc, text: str = "", *, bold: bool = False, wrap: int = 420,
+        self, parent: tk.Misc, text: str = "", *, bold: bool = False, wrap: int = WRAP,
         colour: str = TEXT_COLOUR,
-    ) -> tk.Label:
-        widget = tk.Label(
-            parent, text=text, font=FONT_BOLD if bold else FONT, background=BACKGROUND,
+    ) -> ttk.Label:
+        widget = ttk.Label(
+            parent, text=text, style="Heading.TLabel" if bold else "TLabel",
             foreground=colour, wraplength=wrap, justify="left", anchor="w",
         )
         self.labels.append(widget)
@@ -89,28 +120,33 @@ class AgentWindow:
 
     def button(
         self, parent: tk.Misc, ident: str, text: str, command: Callable[[], None], *,
-        primary: bool = False,
-    ) -> tk.Button:
-        widget = tk.Button(
-            parent, text=text, command=command, font=FONT_BOLD if primary else FONT,
-            padx=12, pady=4, cursor="hand2",
+        kind: ButtonKind = "plain",
+    ) -> ttk.Button:
+        widget = ttk.Button(
+            parent, text=text, command=command, style=BUTTON_STYLES[kind], cursor="hand2",
         )
         self.buttons[ident] = widget
         return widget
 
-    def entry(self, parent: tk.Misc, ident: str, width: int = 14) -> tk.Entry:
-        widget = tk.Entry(parent, font=("DejaVu Sans Mono", 16), width=width, justify="center")
+    def entry(self, parent: tk.Misc, ident: str, width: int = 12) -> ttk.Entry:
+        widget = ttk.Entry(parent, font=CODE_FONT, width=width, justify="center")
         self.entries[ident] = widget
         return widget
 
     # --- showing -------------------------------------------------------------
 
     def place(self) -> None:
-        """Puts the window on screen: centred, a little above the middle."""
+        """Puts the window on screen: centred, a little above the middle, under
+        the banner (``below``) if it is shown, so that it hides no line of it."""
         self.top.update_idletasks()
         width, height = self.top.winfo_reqwidth(), self.top.winfo_reqheight()
+        screen_height = self.top.winfo_screenheight()
         x = (self.top.winfo_screenwidth() - width) // 2
-        y = max(0, (self.top.winfo_screenheight() - height) // 3)
+        y = (screen_height - height) // 3
+        if self.below is not None and self.below.visible:
+            banner = self.below.top
+            y = max(y, banner.winfo_rooty() + banner.winfo_height() + PAD)
+        y = max(0, min(y, screen_height - height))
         self.top.geometry(f"+{x}+{y}")
 
     def show(self) -> None:

@@ -78,6 +78,7 @@ def _get_help(args: argparse.Namespace) -> int:
         language=args.lang,
         allow_insecure_http=args.allow_insecure_http,
         assume_consent=args.assume_consent,
+        reconnect_seconds=args.reconnect_seconds,
     )
 
 
@@ -371,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
                           default=os.environ.get("COUPDEMAIN_ALLOW_INSECURE_HTTP") == "1",
                           help="Accept a plain-HTTP server that is not on this computer "
                                "[env COUPDEMAIN_ALLOW_INSECURE_HTTP=1]")
+    get_help.add_argument("--reconnect-seconds", type=float, metavar="S",
+                          default=os.environ.get("COUPDEMAIN_RECONNECT_SECONDS", "60"),
+                          help="After the connection drops, how long to try to resume the "
+                               "session before it ends (default: 60) "
+                               "[env COUPDEMAIN_RECONNECT_SECONDS]")
     get_help.add_argument("--assume-consent", action="store_true",
                           help=argparse.SUPPRESS)  # the demo's own agent only
     get_help.set_defaults(handler=_get_help)

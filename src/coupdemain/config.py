@@ -63,9 +63,30 @@ class Settings:
     code_attempt_window: int = _setting(
         600, "The rate limit's window for wrong codes and failed sign-ins.", metavar="S"
     )
+    code_guess_odds: int = _setting(
+        1_000_000, "Server-wide limit on wrong codes, from any number of addresses: a guesser's "
+        "chance of hitting any live code during its life stays under one in this many. "
+        "Lower it to let more wrong codes through on a busy server (docs/topics/security.md).",
+        metavar="N",
+    )
+    login_account_attempts: int = _setting(
+        5, "Wrong passwords for one account, from any address, after which it waits "
+        "--login-backoff-seconds before the next try; each further wrong one doubles the wait. "
+        "A browser that signed in to the account before is counted apart.", metavar="N",
+    )
+    login_backoff_seconds: int = _setting(
+        30, "The first wait of an account after too many wrong passwords.", metavar="S"
+    )
+    login_backoff_max_seconds: int = _setting(
+        900, "The longest wait of an account after wrong passwords.", metavar="S"
+    )
     viewer_grace_seconds: int = _setting(
         60, "How long a session waits for a technician whose connection dropped "
         "before it ends.", metavar="S",
+    )
+    agent_grace_seconds: int = _setting(
+        60, "How long a session waits for the person's computer to reconnect after its "
+        "connection dropped or the server restarted, before it ends.", metavar="S",
     )
     login_session_hours: int = _setting(12, "How long a console sign-in lasts.", metavar="H")
     file_transfer_max_bytes: int = _setting(

@@ -9,7 +9,12 @@ import pytest
 
 from coupdemain.agent.capture.base import Monitor
 from coupdemain.agent.capture.fake import FakeScreen
-from coupdemain.agent.connection import AgentConnection, websocket_url
+from coupdemain.agent.connection import (
+    AgentConnection,
+    CodeRefused,
+    ServerUnreachable,
+    websocket_url,
+)
 from coupdemain.agent.inject.recording import RecordingInputSink
 from coupdemain.agent.pipeline import FramePipeline
 from coupdemain.agent.session import AssistedSession
@@ -298,6 +303,126 @@ async def test_injected_input_nudges_the_capture(parts: Parts) -> None:
     assert nudges == [True, False, True, False, True, True]
 
 
+# --- a dropped connection -------------------------------------------------------
+
+
+class ScriptedConnection(RecordingConnection):
+    """Gives the session ``script`` one message at a time, then drops (close code 1006)."""
+
+    def __init__(self, *script: m.Message) -> None:
+        super().__init__()
+        self.script = list(script)
+        self.close_code = 1006
+
+    async def receive(self) -> m.Message | None:
+        await asyncio.sleep(0)
+        return self.script.pop(0) if self.script else None
+
+
+class Resumes:
+    """The worker's reconnect, scripted: each call takes the next outcome."""
+
+    def __init__(self, session: AssistedSession, *outcomes: object) -> None:
+        self.session = session
+        self.outcomes = list(outcomes)
+        self.seen: list[tuple[bool, list[tuple[object, ...]]]] = []
+        self.held = asyncio.Event()
+
+    async def __call__(self) -> tuple[ScriptedConnection, m.Welcome]:
+        sink = self.session.sink
+        assert isinstance(sink, RecordingInputSink)
+        self.seen.append((self.session.pipeline.active, list(sink.events)))
+        outcome = self.outcomes.pop(0)
+        if outcome == "hang":
+            self.held.set()
+            await asyncio.Event().wait()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert isinstance(outcome, ScriptedConnection)
+        return outcome, WELCOME
+
+
+def dropping(session: AssistedSession, *script: m.Message) -> ScriptedConnection:
+    connection = ScriptedConnection(*script)
+    session.connection = connection
+    return connection
+
+
+async def run(session: AssistedSession, actions: asyncio.Queue[ev.UserAction] | None = None) -> int:
+    return await asyncio.wait_for(session.run(actions or asyncio.Queue()), 10)
+
+
+async def test_a_drop_under_control_stops_input_and_the_session_resumes_without_it(
+    parts: Parts,
+) -> None:
+    session, _, sink, shown = parts
+    dropping(session, m.Peer("viewer", True), m.State("controlling"))
+    back = ScriptedConnection(m.State("viewing"), m.Peer("viewer", True), KEY_A,
+                              m.Ended("technician", int(CloseReason.ENDED_BY_TECHNICIAN)))
+    session.reconnect = Resumes(session, back)
+    assert await run(session) == 0
+    # While it reconnected: nothing shared, every key released, no control.
+    resumes = session.reconnect
+    assert isinstance(resumes, Resumes)
+    assert resumes.seen == [(False, [("release_all",)])]
+    assert ev.Reconnected() in shown
+    assert session.connection is back
+    # The key of the resumed session is not injected: control is asked again.
+    assert ("key_down", "KeyA") not in sink.events
+    assert shown[-1] == ev.SessionEnded("technician", 4000, "Alice Martin")
+
+
+async def test_a_session_dropped_before_consent_asks_again_once_resumed(parts: Parts) -> None:
+    session, _, _, shown = parts
+    dropping(session, m.State("waiting_for_consent"))
+    back = ScriptedConnection(m.State("waiting_for_consent"),
+                              m.Ended("person", int(CloseReason.DECLINED)))
+    session.reconnect = Resumes(session, back)
+    await run(session)
+    assert [e for e in shown if isinstance(e, ev.AskConsent)] == [
+        ev.AskConsent("Alice Martin", "Entraide Numérique")] * 2
+
+
+async def test_the_person_ends_the_session_while_it_reconnects(parts: Parts) -> None:
+    session, _, _, shown = parts
+    dropping(session, m.Peer("viewer", True), m.State("viewing"))
+    resumes = Resumes(session, "hang")
+    session.reconnect = resumes
+    actions: asyncio.Queue[ev.UserAction] = asyncio.Queue()
+    running = asyncio.create_task(run(session, actions))
+    await asyncio.wait_for(resumes.held.wait(), 10)
+    await actions.put(ev.EndSession())
+    assert await running == 0
+    assert shown[-1] == ev.SessionEnded("person", int(CloseReason.ENDED_BY_PERSON),
+                                        "Alice Martin")
+    assert not session.pipeline.active
+
+
+@pytest.mark.parametrize(("failure", "expected", "exit_code"), [
+    (ServerUnreachable("gave up"), ev.ConnectionLost(), 1),
+    (CodeRefused(CloseReason.SERVER_RESTARTED),
+     ev.SessionEnded("server", int(CloseReason.SERVER_RESTARTED), "Alice Martin"), 0),
+    (CodeRefused(CloseReason.PEER_LOST), ev.ConnectionLost(), 1),
+])
+async def test_a_session_that_cannot_resume_ends_in_words(
+    parts: Parts, failure: BaseException, expected: ev.UiEvent, exit_code: int
+) -> None:
+    session, _, _, shown = parts
+    dropping(session, m.Peer("viewer", True), m.State("viewing"))
+    session.reconnect = Resumes(session, failure)
+    assert await run(session) == exit_code
+    assert shown[-1] == expected
+
+
+async def test_a_close_from_the_server_is_not_resumed(parts: Parts) -> None:
+    session, _, _, shown = parts
+    connection = dropping(session, m.State("viewing"))
+    connection.close_code = int(CloseReason.SERVER_SHUTDOWN)
+    resumes = Resumes(session)
+    session.reconnect = resumes
+    await run(session)
+    assert resumes.seen == []
+    assert shown[-1] == ev.SessionEnded("server", 4041, "Alice Martin")
 # --- the agent enforces consent itself, against a server that says otherwise ---
 
 

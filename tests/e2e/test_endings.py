@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from coupdemain.demo.xvfb import VirtualScreen
 from tests.e2e.conftest import Technician, start_agent
 from tests.e2e.flows import reach_control, reach_viewing
 from tests.e2e.harness import Agent, NotesApp, wait_for, wait_for_status
 from tests.support.server import ServerProcess
+
+AGENT_GRACE = "5"  # seconds the server waits for a lost agent; 60 by default
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """The usual server, with a short grace for a lost agent."""
+    process = ServerProcess(tmp_path / "server",
+                            extra_env={"COUPDEMAIN_AGENT_GRACE_SECONDS": AGENT_GRACE})
+    process.create_user("alice", "Alice Martin", "Entraide Numérique")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 def test_person_declines(
@@ -78,6 +96,10 @@ def test_agent_killed_mid_session(
     agent = reach_viewing(technician, agents, screen, server, tmp_path)
     assert agent.process is not None
     agent.process.send_signal(signal.SIGKILL)
+    # A drop may be the network: the session waits for the computer to come back...
+    wait_for_status(technician.page, "The person's computer is reconnecting…")
+    assert technician.page.locator("#request-control").is_disabled()
+    # ...and ends once the server's grace period (AGENT_GRACE here) is over.
     technician.page.locator(
         "#ended-message", has_text="The person's computer disconnected."
     ).wait_for()

@@ -31,7 +31,7 @@ def test_an_admin_opening_a_controlled_session_is_shown_and_must_ask_for_control
 
         # The person sees who watches now; control is theirs again.
         banner = agent.window_saying(
-            "banner", "Rose Admin (Entraide Numérique) can see your screen. "
+            "banner", "Rose Admin, Entraide Numérique, can see your screen. "
                       "They took over from Alice Martin.")
         assert "stop_control" not in banner["buttons"]
         # Alice is told, in words, and no longer sees the screen.
@@ -44,7 +44,7 @@ def test_an_admin_opening_a_controlled_session_is_shown_and_must_ask_for_control
         # The admin views only, until the person allows *her*.
         wait_for_status(admin, "View only")
         admin.click("#request-control")
-        agent.window_saying("control", "Rose Admin from Entraide Numérique asks to control "
+        agent.window_saying("control", "Rose Admin, Entraide Numérique, asks to control "
                                        "your computer.")
         wait_for_status(admin, "Waiting for the person to allow control")
         agent.click("control", "allow_control")

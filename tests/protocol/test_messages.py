@@ -180,3 +180,38 @@ def test_cursor_position_round_trips_even_off_the_picture() -> None:
 def test_bad_cursor_messages_are_refused_with_what_is_wrong(data: bytes, error: str) -> None:
     with pytest.raises(MalformedMessage, match=error):
         m.parse_cursor(data)
+
+
+def nested(depth: int) -> str:
+    """A chat message whose text is ``depth`` levels deep, counting the message itself."""
+    return '{"type": "chat", "text": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # Deep enough that json itself gives up with RecursionError.
+        (nested(20_000), "control message is nested deeper than 32 levels"),
+        (nested(m.MAX_JSON_DEPTH + 1), "control message is nested deeper than 32 levels"),
+        ('{"type": "chat", "text": "hi \\ud800"}',
+         "control message holds a lone UTF-16 surrogate"),
+        ('{"type": "chat", "text": "\\udfff"}', "control message holds a lone UTF-16 surrogate"),
+        ('{"type": "chat", "text": "x", "\\udc80": 1}',
+         "control message holds a lone UTF-16 surrogate"),
+        ('{"type": "chat", "text": "x", "later": [{"deep": ["\\ud83d"]}]}',
+         "control message holds a lone UTF-16 surrogate"),
+    ],
+)
+def test_json_no_one_could_use_is_refused_as_malformed(text: str, words: str) -> None:
+    with pytest.raises(MalformedMessage) as caught:
+        m.parse(text, m.VIEWER_SENDS)
+    assert str(caught.value) == words
+    assert caught.value.close_reason is CloseReason.MALFORMED_MESSAGE
+
+
+def test_nesting_up_to_the_limit_and_surrogate_pairs_pass() -> None:
+    with pytest.raises(MalformedMessage) as caught:   # parsed, then refused for its type
+        m.parse(nested(m.MAX_JSON_DEPTH), m.VIEWER_SENDS)
+    assert str(caught.value) == "field 'text' must be str, not list"
+    # A pair is one character outside the BMP, not a lone surrogate.
+    assert m.parse('{"type": "chat", "text": "\\ud83d\\ude00"}', m.VIEWER_SENDS) == m.Chat("😀")

@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from coupdemain.protocol import messages as m
-from coupdemain.protocol.errors import CloseReason, MalformedMessage, NotAllowed
+from coupdemain.protocol.errors import (
+    CloseReason,
+    InvalidTransition,
+    MalformedMessage,
+    NotAllowed,
+)
 from coupdemain.protocol.session import (
     TRANSITIONS,
     Outgoing,
@@ -123,10 +128,129 @@ def test_technician_ends() -> None:
     assert Outgoing(Role.AGENT, ended) in out and Outgoing(Role.VIEWER, ended) in out
 
 
-def test_agent_lost_ends_with_peer_lost() -> None:
+def controlling() -> SupportSession:
+    session = viewing()
+    session.receive_from_viewer(m.RequestControl())
+    session.receive_from_agent(m.ControlDecision("allow_control"))
+    session.data_to_send()
+    session.audit_records()
+    return session
+
+
+def test_an_agent_that_closes_its_connection_ends_the_session_at_once() -> None:
+    session = viewing()
+    session.agent_lost(may_return=False)
+    assert to(Role.VIEWER, session) == [m.Ended("server", int(CloseReason.PEER_LOST))]
+
+
+def test_a_dropped_agent_leaves_the_session_waiting_without_control() -> None:
+    session = controlling()
+    session.agent_lost()
+    assert session.state is State.VIEWING and not session.agent_connected
+    assert to(Role.VIEWER, session) == [
+        m.Peer("agent", False), m.State("viewing", person_hostname="pc", person_user="marie"),
+    ]
+    assert [(r.action, r.detail) for r in session.audit_records()] == [
+        ("agent_lost", {}), ("control_released", {"why": "agent_lost"}),
+    ]
+    # Nobody to ask for control meanwhile; the request is dropped, not refused.
+    session.receive_from_viewer(m.RequestControl())
+    assert session.state is State.VIEWING and to(Role.AGENT, session) == []
+    # The technician's keys go nowhere.
+    session.receive_from_viewer(m.Key("KeyA", "a", True))
+    assert to(Role.AGENT, session) == []
+
+
+def test_a_dropped_agent_that_resumes_goes_on_in_viewing() -> None:
+    session = controlling()
+    session.agent_lost()
+    session.data_to_send()
+    session.audit_records()
+    session.agent_resumed()
+    out = session.data_to_send()
+    assert [o.message for o in out if o.to is Role.AGENT] == [
+        m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7),
+        m.State("viewing", person_hostname="pc", person_user="marie"),
+        m.Peer("viewer", True),
+        m.KeyframeRequest(),
+    ]
+    assert m.Peer("agent", True) in [o.message for o in out if o.to is Role.VIEWER]
+    assert [r.action for r in session.audit_records()] == ["agent_reconnected"]
+    # Control is asked for again, and the person answers again.
+    session.receive_from_viewer(m.RequestControl())
+    assert m.ControlRequest(7, "Alice Martin", "Entraide") in to(Role.AGENT, session)
+
+
+def test_a_dropped_agent_that_does_not_come_back_ends_with_peer_lost() -> None:
     session = viewing()
     session.agent_lost()
+    session.data_to_send()
+    session.server_end(CloseReason.PEER_LOST)
     assert to(Role.VIEWER, session) == [m.Ended("server", int(CloseReason.PEER_LOST))]
+    assert session.audit_records()[-1].detail == {"reason": "peer_lost"}
+
+
+def test_an_agent_dropped_before_consent_is_asked_again() -> None:
+    session = new_session()
+    session.agent_joined(Person("pc"), resume="s3cret")
+    assert m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7,
+                     resume="s3cret") in to(Role.AGENT, session)
+    session.agent_lost()
+    session.data_to_send()
+    session.agent_resumed()
+    assert session.state is State.WAITING_FOR_CONSENT
+    assert to(Role.AGENT, session)[:2] == [
+        m.Welcome("s1", "Alice Martin", "Entraide", technician_id=7),
+        m.State("waiting_for_consent", person_hostname="pc"),
+    ]
+
+
+def test_a_second_connection_before_the_drop_is_seen_withdraws_control() -> None:
+    session = controlling()
+    session.agent_resumed()
+    assert session.state is State.VIEWING
+    assert [r.action for r in session.audit_records()] == ["control_released",
+                                                           "agent_reconnected"]
+
+
+def test_a_session_recovered_after_a_restart_waits_for_both_sides() -> None:
+    line = m.ChatMessage(1, 5.0, "person", "marie", "hello")
+    session = SupportSession.recovered(
+        "s1", "Alice Martin", "Entraide", state=State.CONTROLLING, paused=True,
+        person=Person("pc", "Linux", "marie"), chat=[line],
+    )
+    assert (session.state, session.paused) == (State.VIEWING, True)
+    assert not session.agent_connected and not session.viewer_connected
+    assert [(r.actor, r.action, r.detail) for r in session.audit_records()] == [
+        ("server", "server_restarted", {"state": "controlling"}),
+        ("server", "control_released", {"why": "server_restarted"}),
+    ]
+    session.viewer_joined()
+    viewer = to(Role.VIEWER, session)
+    assert viewer[0] == m.State("viewing", paused=True, person_hostname="pc",
+                                person_user="marie")
+    assert line in viewer and viewer[-1] == m.Peer("agent", False)
+    session.agent_resumed()
+    session.receive_from_agent(m.Chat("again"))
+    assert [msg.id for msg in to(Role.VIEWER, session) if isinstance(msg, m.ChatMessage)] == [2]
+
+
+def test_a_session_recovered_before_consent_waits_for_consent() -> None:
+    session = SupportSession.recovered(
+        "s1", "Alice Martin", "Entraide", state=State.WAITING_FOR_CONSENT, paused=False,
+        person=Person("pc"), chat=[],
+    )
+    assert session.state is State.WAITING_FOR_CONSENT
+    session.agent_resumed()
+    session.receive_from_agent(m.Consent("allow_view"))
+    assert session.state is State.VIEWING
+
+
+def test_nothing_resumes_an_ended_session() -> None:
+    session = viewing()
+    session.server_end(CloseReason.PEER_LOST)
+    with pytest.raises(InvalidTransition):
+        session.agent_resumed()
 
 
 def test_viewer_lost_drops_control_and_tells_the_person() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from coupdemain.protocol import messages as m
 from coupdemain.protocol import transfer as tr
+from coupdemain.protocol.session import Person, State, SupportSession
 from coupdemain.protocol.transfer import UnsafeFileName, check_file_name
 
 ID = "0123456789abcdef0123456789abcdef"
@@ -200,3 +201,88 @@ def test_file_messages_round_trip_on_the_wire() -> None:
         sends = m.AGENT_SENDS if not isinstance(message, m.FileOffer | m.FileCancel) else (
             m.VIEWER_SENDS)
         assert m.parse(m.serialize(message), sends) == message
+
+
+def ready_from_the_person(r: Recorder) -> None:
+    r.files.offer_from_person(m.FileOffer(ID, "photo.jpg", 5, SHA), "bob")
+    r.files.uploaded(ID, SHA)
+    r.take()
+    r.records.clear()
+
+
+@pytest.mark.parametrize("ok", [True, False])
+def test_a_result_for_a_file_that_is_already_complete_is_refused_alone(ok: bool) -> None:
+    r = Recorder()
+    ready_from_the_person(r)
+    r.files.result(m.FileResult(ID, ok, "" if ok else tr.REASON_WRITE, SHA))
+    assert r.files.get(ID).state is tr.TransferState.READY  # type: ignore[union-attr]
+    assert (r.take(), r.records, r.files.take_discarded()) == ([], [], [])
+
+
+@pytest.mark.parametrize("stage", ["offered", "accepted", "delivered"])
+def test_a_result_before_the_ticket_or_after_delivery_is_ignored(stage: str) -> None:
+    r = Recorder()
+    r.files.offer_from_technician(m.FileOffer(ID, "a.txt", 5), "Alice")
+    if stage != "offered":
+        r.files.answer(m.FileAnswer(ID, True))
+    if stage == "delivered":
+        r.files.uploaded(ID, SHA)
+        r.files.result(m.FileResult(ID, True, "", SHA))
+    state = r.files.get(ID).state  # type: ignore[union-attr]
+    r.take()
+    r.files.result(m.FileResult(ID, False, tr.REASON_DISK_FULL))
+    assert r.files.get(ID).state is state  # type: ignore[union-attr]
+    assert r.take() == []
+
+
+def test_a_failed_upload_racing_a_complete_one_changes_nothing() -> None:
+    r = Recorder()
+    ready_from_the_person(r)
+    r.files.upload_failed(ID, tr.REASON_DISK_FULL)
+    assert r.files.get(ID).state is tr.TransferState.READY  # type: ignore[union-attr]
+
+
+def test_the_session_goes_on_after_a_result_for_a_complete_file() -> None:
+    session = SupportSession("s1", "Alice Martin", "Entraide", code_expires_at=1e12)
+    session.issue_code("••• ••• 705")
+    session.agent_joined(Person(hostname="pc", user="bob"))
+    session.viewer_joined()
+    session.receive_from_agent(m.Consent("allow_view"))
+    session.receive_from_agent(m.FileOffer(ID, "photo.jpg", 5, SHA))
+    session.files.uploaded(ID, SHA)
+    session.data_to_send()
+    session.receive_from_agent(m.FileResult(ID, True, "", SHA))
+    session.receive_from_agent(m.Chat("still here"))
+    assert session.state is State.VIEWING
+    assert [out.message.type for out in session.data_to_send()] == ["chat_message"] * 2
+
+
+@pytest.mark.parametrize(
+    "character",
+    # The bidirectional embeddings, overrides and isolates, the three marks,
+    # zero-width space, word joiner, BOM, soft hyphen, a C1 control, a line
+    # separator, and a surrogate (an undecodable byte of a Linux file name).
+    ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+     "\u200e", "\u200f", "\u061c", "\u200b", "\u2060", "\ufeff", "\u00ad", "\u0085", "\u2028",
+     "\udcff"],
+)
+def test_invisible_and_reordering_characters_are_refused(character: str) -> None:
+    with pytest.raises(UnsafeFileName) as refused:
+        check_file_name(f"report{character}txt.exe")
+    assert refused.value.reason == tr.REASON_NAME_CHARACTERS
+
+
+def test_the_classic_right_to_left_override_is_refused_by_the_server() -> None:
+    r = Recorder()
+    r.files.offer_from_person(m.FileOffer(ID, "report\u202etxt.exe", 5, SHA), "bob")
+    assert r.statuses("agent") == [("refused", tr.REASON_NAME_CHARACTERS)]
+    assert r.files.transfers == {}
+
+
+@pytest.mark.parametrize("name", ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.pdf",
+                                  "\U0001f469\u200d\U0001f4bb notes.txt",
+                                  "\u05d3\u05d5\u05d7.txt", "\u062a\u0642\u0631\u064a\u0631.pdf"])
+def test_joiners_and_right_to_left_scripts_still_pass(name: str) -> None:
+    # Persian "I want" with its zero-width non-joiner, an emoji sequence with
+    # its joiner, Hebrew and Arabic names.
+    assert check_file_name(name) == name

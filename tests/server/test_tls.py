@@ -1,4 +1,4 @@
-"""HTTPS with a given certificate: the console answers, and cookies are Secure."""
+"""HTTPS with a given certificate: the console answers, cookies are Secure, HSTS is sent."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def test_https_with_a_given_certificate(tmp_path: Path) -> None:
         trust = ssl.create_default_context(cafile=str(cert))
         with httpx.Client(base_url=server.url, verify=trust) as client:
             page = client.get("/login")
+            assert page.headers["strict-transport-security"] == "max-age=31536000"
             response = client.post("/login", data={
                 "username": "alice", "password": PASSWORD, "csrf_token": csrf_of(page.text),
             })

@@ -161,6 +161,26 @@ async def test_a_file_from_the_person_is_checked_then_downloaded(session: Sessio
     assert await spool_emptied(session.server) == []
 
 
+async def test_a_result_for_a_file_already_complete_ends_nothing(session: Session) -> None:
+    digest = hashlib.sha256(DATA[:100]).hexdigest()
+    await session.agent.send(json.dumps({"type": "file_offer", "id": OTHER, "name": "a.txt",
+                                         "size": 100, "sha256": digest}))
+    ticket = await receive(session.agent, "file_ticket", id=OTHER)
+    with httpx.Client(base_url=session.server.url, timeout=10) as agent_http:
+        assert agent_http.put(session.url(OTHER), params={"offset": 0}, content=DATA[:100],
+                              headers={"Authorization": f"Bearer {ticket['token']}"}
+                              ).status_code == 200
+    await receive(session.viewer, "file_status", id=OTHER, state="ready")
+    # Before: the session ended with INTERNAL_ERROR. Now the message alone is
+    # refused: the agent stays connected, and the file stays downloadable.
+    await session.agent.send(json.dumps(
+        {"type": "file_result", "id": OTHER, "ok": False, "reason": "write_error"}))
+    await session.agent.send(json.dumps({"type": "chat", "text": "still here"}))
+    line = await receive(session.viewer, "chat_message")
+    assert line["text"] == "still here"
+    assert session.client.get(session.url(OTHER)).content == DATA[:100]
+
+
 async def test_a_file_whose_bytes_do_not_match_its_hash_is_not_kept(session: Session) -> None:
     digest = hashlib.sha256(b"hello").hexdigest()
     await session.agent.send(json.dumps({"type": "file_offer", "id": OTHER, "name": "a.txt",

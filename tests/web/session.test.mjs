@@ -347,3 +347,26 @@ test("cursor messages go to the cursor, unacknowledged, and a broken one asks no
     assert.deepEqual(received, [{ kind: "position", x: 10, y: 20 }]);
     assert.equal(socket().sent.length, sentBefore);
 });
+
+test("the server restarts: the person's computer reconnects, then its picture comes back", async () => {
+    const { session, socket, timers, display } = started();
+    socket().open();
+    socket().say({ type: "state", state: "controlling" });
+    socket().drop(1006); // the server was killed
+    timers.runNext();
+    socket().open();
+    // The restarted server: viewing (control is asked again), the agent not back yet.
+    socket().say({ type: "state", state: "viewing" });
+    socket().say({ type: "peer", role: "agent", connected: false });
+    assert.equal(session.view.agentConnected, false);
+    assert.equal(session.view.connection, "open");
+    // The agent resumes: its keyframe paints again.
+    socket().say({ type: "peer", role: "agent", connected: true });
+    socket().say({ type: "state", state: "viewing" });
+    socket().say({ type: "screen", width: 8, height: 8 });
+    socket().frame(fixture("solid").data);
+    await settle();
+    assert.equal(session.view.agentConnected, true);
+    assert.equal(display.frames.length, 1);
+    assert.ok(socket().types().includes("frame_ack"));
+});

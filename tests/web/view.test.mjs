@@ -167,3 +167,18 @@ test("the monitor picker: one button per monitor and All, the one shown pressed"
         [["Écran 1", false], ["Écran 2", false], ["Tous les écrans", true]]);
     assert.deepEqual(monitorChoices(view({ monitors: monitors.slice(0, 1), monitor: -1 }), en), []);
 });
+
+test("while the person's computer reconnects: said in words, and control cannot be asked", () => {
+    const reconnecting = view({ state: "viewing", agentConnected: false });
+    const shown = present(reconnecting, en, page);
+    assert.equal(shown.status,
+        "The person's computer is reconnecting… The picture comes back when it does.");
+    assert.equal(shown.canRequestControl, false);
+    assert.equal(shown.canEnd, true);
+    assert.equal(present(reconnecting, fr, page).status,
+        "L'ordinateur de la personne se reconnecte… L'image revient dès qu'il est là.");
+    assert.equal(present(view({ state: "viewing", agentConnected: true }), en, page)
+        .canRequestControl, true);
+    assert.equal(endedSentence({ by: "server", reason: 4043 }, en),
+        "The server restarted and the person's computer did not come back. The session has ended.");
+});

@@ -41,6 +41,7 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   diagnostics: Diagnostics,
  *   monitors: Monitor[],
  *   monitor: number,
+ *   agentConnected: boolean,
  *   watching: string[],
  * }} SessionView
  *
@@ -140,6 +141,8 @@ export class ViewerSession {
             chat: [], clipboard: { text: "", count: 0 },
             diagnostics: { status: "idle", report: null, at: 0 },
             monitors: [], monitor: protocol.ALL_MONITORS, watching: [],
+            // False while the person's computer reconnects (server restart, network).
+            agentConnected: true,
         };
         /** @type {SocketLike | null} */
         this.socket = null;
@@ -371,7 +374,11 @@ export class ViewerSession {
                 this.update({ watching: readNames(message.technicians) });
                 break;
             case MessageType.PEER:
-                // The agent's loss ends the session (Ended follows); nothing to show.
+                // The person's computer dropped and may resume: the page says so;
+                // the picture comes back with the agent's keyframe.
+                if (message.role === "agent") {
+                    this.update({ agentConnected: Boolean(message.connected) });
+                }
                 break;
             case MessageType.CHAT_MESSAGE:
                 this.receiveChat(message);

@@ -10,7 +10,7 @@ import { SessionState, SHARING_STATES } from "./protocol.js";
  */
 
 // Ended(reason) values with their own sentence (protocol/errors.py's CloseReason).
-const ENDED_SENTENCES = new Set([4000, 4001, 4002, 4011, 4040]);
+const ENDED_SENTENCES = new Set([4000, 4001, 4002, 4011, 4040, 4043]);
 // WebSocket close codes with their own sentence.
 const CLOSE_SENTENCES = new Set([4022, 4030, 4031, 4032]);
 // Another technician opened the session: the sentence names them (session.js's view.watching).
@@ -27,6 +27,7 @@ export function statusKey(view) {
     if (view.connection === "gave_up") return "status.gave_up";
     if (view.connection === "reconnecting") return "status.reconnecting";
     if (view.state === null) return "status.connecting";
+    if (view.agentConnected === false) return "status.agent_reconnecting";
     if (view.paused && SHARING_STATES.has(view.state)) return "status.paused";
     return `status.${view.state}`;
 }
@@ -87,7 +88,8 @@ export function present(view, t, page) {
         status: t(statusKey(view)),
         person: live && SHARING_STATES.has(view.state ?? "") ? personLabel(view, t) : "",
         showCode: live && waiting,
-        canRequestControl: live && open && view.state === SessionState.VIEWING && !view.paused,
+        canRequestControl: live && open && view.agentConnected !== false &&
+            view.state === SessionState.VIEWING && !view.paused,
         canReleaseControl: live && open && view.state === SessionState.CONTROLLING,
         canEnd: live && open && view.state !== null,
         showScreen: live && SHARING_STATES.has(view.state ?? ""),

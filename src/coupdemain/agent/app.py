@@ -21,18 +21,20 @@ import platform
 import socket
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from ..i18n import Translator, normalize, system_language
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from .connection import (
     AgentConnection,
+    Backoff,
     CodeRefused,
     InsecureServer,
     ServerNotTrusted,
     ServerUnreachable,
+    reconnect,
     websocket_url,
 )
 from .inject.base import InputSink
@@ -52,6 +54,7 @@ PROBLEMS: dict[int, str] = {
     CloseReason.TIMED_OUT: ev.PROBLEM_EXPIRED,
     CloseReason.CODE_USED: ev.PROBLEM_USED,
     CloseReason.RATE_LIMITED: ev.PROBLEM_RATE_LIMITED,
+    CloseReason.CODE_CHECKS_PAUSED: ev.PROBLEM_CODE_CHECKS_PAUSED,
     CloseReason.UNSUPPORTED_VERSION: ev.PROBLEM_VERSION,
 }
 
@@ -64,6 +67,7 @@ class AgentOptions:
     code: str | None
     language: str
     assume_consent: bool
+    backoff: Backoff = field(default_factory=Backoff)  # how to resume after a drop
 
 
 def describe_computer(language: str) -> dict[str, str]:
@@ -106,6 +110,7 @@ class AgentWorker:
         self._ready = threading.Event()
         self._main: asyncio.Task[int] | None = None
         self.exit_code = 1
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests: no real waits
 
     # --- called from the Tk thread -----------------------------------------
 
@@ -150,8 +155,13 @@ class AgentWorker:
             assume_consent=self.options.assume_consent,
         )
         session.files = AgentFiles(
-            http_base(self.options.ws_url), welcome.session_id, connection.send, self.post
+            http_base(self.options.ws_url), welcome.session_id,
+            lambda message: session.connection.send(message), self.post,
         )
+        if welcome.resume:
+            hello = m.Hello(protocol=m.PROTOCOL_VERSION, role="agent", resume=welcome.resume,
+                            **describe_computer(self.options.language))
+            session.reconnect = lambda: self._resume(hello)
         try:
             return await session.run(self.actions)
         finally:
@@ -160,6 +170,13 @@ class AgentWorker:
                 sink.close()
             except Exception:  # noqa: BLE001 - the display may be gone already
                 logger.debug("closing the input sink failed", exc_info=True)
+
+    async def _resume(self, hello: m.Hello) -> tuple[AgentConnection, m.Welcome]:
+        """Tries to resume the session after a drop, telling the person each attempt."""
+        return await reconnect(
+            self.options.ws_url, hello, self.options.backoff,
+            on_attempt=lambda attempt: self.post(ev.Reconnecting(attempt)), sleep=self.sleep,
+        )
 
     async def _join(self) -> tuple[AgentConnection, m.Welcome] | None:
         """Tries codes until the server welcomes one, or the person gives up."""
@@ -256,6 +273,7 @@ def run_get_help(
     language: str | None,
     allow_insecure_http: bool,
     assume_consent: bool,
+    reconnect_seconds: float = 60.0,
 ) -> int:
     """Runs the attended agent: code prompt, consent, session, end.
 
@@ -266,6 +284,7 @@ def run_get_help(
         allow_insecure_http: accept plain HTTP to a server on another computer.
         assume_consent: the demo only: allow viewing and control on the
             person's behalf; the banner says so.
+        reconnect_seconds: after a drop, how long to try to resume (0: never).
 
     Returns:
         The exit code: 0 a session ended (or was declined), 1 no session or
@@ -303,7 +322,8 @@ def run_get_help(
     except tk.TclError as exc:
         print(t("error.no_window", detail=exc), file=sys.stderr)
         return 2
-    options = AgentOptions(ws_url, code, lang, assume_consent)
+    options = AgentOptions(ws_url, code, lang, assume_consent,
+                           Backoff(total=max(0.0, reconnect_seconds)))
     worker = AgentWorker(options, ui.post, _x11_pipeline, _x11_sink)
     thread = threading.Thread(target=worker.run_in_thread, name="coupdemain-agent", daemon=True)
     thread.start()

@@ -13,6 +13,8 @@ import logging
 import ssl
 import urllib.parse
 import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -28,6 +30,13 @@ OPEN_TIMEOUT_SECONDS = 15.0
 # Pings let the agent notice a silent drop within seconds, as the server does.
 PING_INTERVAL_SECONDS = 5.0
 PING_TIMEOUT_SECONDS = 10.0
+# A resume attempt gives up on a silent server sooner than a first join does:
+# the minute of retrying is better spent on several attempts.
+RESUME_OPEN_TIMEOUT_SECONDS = 8.0
+# How a connection ends when the agent may resume: it dropped (no close
+# frame: None; 1005/1006 as libraries report that), or the server or a proxy
+# went away (1001, 1011-1014). Codes 4000-4999 are the server's word: final.
+DROPPED_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1014})
 
 
 class ConnectionFailed(CoupdemainError):
@@ -94,6 +103,80 @@ def websocket_url(server_url: str, allow_insecure_http: bool = False) -> str:
     scheme = "wss" if parts.scheme == "https" else "ws"
     path = parts.path.rstrip("/") + AGENT_PATH
     return urllib.parse.urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def dropped(close_code: CloseReason | int | None) -> bool:
+    """Whether a connection that ended with this close code may be resumed."""
+    return close_code is None or int(close_code) in DROPPED_CLOSE_CODES
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """How long the agent waits before each attempt to resume: 1, 2, 4, 8, 10, 10… s.
+
+    Attributes:
+        first: the first wait, in seconds; each next one doubles...
+        longest: ...up to this.
+        total: the waits add up to this; then the agent gives up.
+    """
+
+    first: float = 1.0
+    longest: float = 10.0
+    total: float = 60.0
+
+    def waits(self) -> list[float]:
+        """The waits, one per attempt; the last is cut so that they add up to ``total``."""
+        waits: list[float] = []
+        wait, spent = self.first, 0.0
+        while spent < self.total and wait > 0:
+            step = min(wait, self.longest, self.total - spent)
+            waits.append(step)
+            spent += step
+            wait *= 2
+        return waits
+
+
+OpenConnection = Callable[[str, m.Hello], Awaitable[tuple["AgentConnection", m.Welcome]]]
+
+
+async def _open_to_resume(url: str, hello: m.Hello) -> tuple[AgentConnection, m.Welcome]:
+    return await AgentConnection.open(url, hello, timeout=RESUME_OPEN_TIMEOUT_SECONDS)
+
+
+async def reconnect(
+    url: str,
+    hello: m.Hello,
+    backoff: Backoff,
+    *,
+    on_attempt: Callable[[int], None],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    open_connection: OpenConnection = _open_to_resume,
+) -> tuple[AgentConnection, m.Welcome]:
+    """Tries to resume a session after its connection dropped, with backoff.
+
+    Args:
+        hello: the hello with the welcome's resume secret (no code).
+        on_attempt: told the attempt's number (1, 2…) before its wait.
+        sleep, open_connection: injected by tests.
+
+    Raises:
+        CodeRefused: the server answered, and the session is over (its
+            close code says why).
+        ServerUnreachable: no attempt got through; the agent gives up.
+    """
+    waits = backoff.waits()
+    for attempt, wait in enumerate(waits, start=1):
+        on_attempt(attempt)
+        await sleep(wait)
+        try:
+            return await open_connection(url, hello)
+        except CodeRefused as exc:
+            if not dropped(exc.reason):
+                raise
+            logger.info("resume attempt %d: the connection dropped again", attempt)
+        except ServerUnreachable as exc:
+            logger.info("resume attempt %d: %s", attempt, exc)
+    raise ServerUnreachable(f"no answer from {url} after {len(waits)} attempts to resume")
 
 
 def _close_code(exc: ConnectionClosed) -> int | None:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import BY_PERSON, BY_SERVER, SHARING_STATES, State
+from .connection import CodeRefused, ConnectionFailed, dropped
 from .diagnostics import read_report
 from .diagnostics.findings import INFO, finding
 from .inject.base import InputSink
@@ -50,6 +51,9 @@ class Connection(Protocol):
 
     @property
     def close_code(self) -> CloseReason | int | None: ...
+
+
+Resumed = tuple[Connection, m.Welcome]  # the new connection, and its welcome
 
 
 class AssistedSession:
@@ -103,6 +107,11 @@ class AssistedSession:
         self._diagnostics_task: asyncio.Task[None] | None = None
         # Files to and from the technician (agent/transfer.py); set by the worker.
         self.files: AgentFiles | None = None
+        # Resuming after a drop (connection.reconnect, set by the worker): tries
+        # again with backoff and returns the new connection, or raises.
+        self.reconnect: Callable[[], Coroutine[Any, Any, Resumed]] | None = None
+        self._reconnecting: asyncio.Task[Resumed] | None = None
+        self._ask_consent_again = False
 
     # --- what the server says ------------------------------------------------
 
@@ -206,6 +215,10 @@ class AssistedSession:
     def _receive_state(self, state: str, paused: bool, controller_id: int) -> None:
         had_control = self.control_allowed
         self.state, self.paused, self.controller_id = state, paused, controller_id
+        if state == State.WAITING_FOR_CONSENT.value and self._ask_consent_again:
+            # Resumed before the person answered: the question comes back.
+            self._ask_consent_again = False
+            self.post(ev.AskConsent(self.watcher[1], self.watcher[2]))
         over = state not in (State.CONTROL_REQUESTED.value, State.CONTROLLING.value)
         if over or (self.control_grant is not None and controller_id != self.control_grant):
             # Control ended, or the server names someone the person did not
@@ -295,6 +308,13 @@ class AssistedSession:
             case ev.EndSession() | ev.GiveUp():
                 self._revoke_control()
                 self.pipeline.set_active(False)
+                if self._reconnecting is not None:
+                    # Nobody to tell: the session ends here; the server's ends
+                    # when its grace period is over.
+                    self._end(ev.SessionEnded(
+                        BY_PERSON, int(CloseReason.ENDED_BY_PERSON), self.technician_name))
+                    self._reconnecting.cancel()
+                    return
                 await self.connection.send(m.End())
             case _:
                 logger.debug("action %s ignored", action)
@@ -371,8 +391,9 @@ class AssistedSession:
             while not self.ended:
                 message = await self.connection.receive()
                 if message is None:
-                    self.receive_closed(self.connection.close_code)
-                    break
+                    if not await self._resume_after(self.connection.close_code):
+                        self.receive_closed(self.connection.close_code)
+                    continue
                 await self.receive_message(message)
         finally:
             for task in (pipeline_task, actions_task):
@@ -381,6 +402,60 @@ class AssistedSession:
             self._revoke_control()
             await self.connection.close()
         return self.exit_code
+
+    # --- a dropped connection -------------------------------------------------
+
+    def suspend(self) -> None:
+        """The connection dropped: nothing is shared or injected until the session resumes.
+
+        What the person allowed on this computer stays as it was; control is
+        asked again after the resume, as the server withdraws it.
+        """
+        self._revoke_control()
+        self.viewer_connected = False
+        self.pipeline.set_active(False)
+        self.diagnostics_busy = False  # the question's window closes; it may be asked again
+        self._ask_consent_again = self.state == State.WAITING_FOR_CONSENT.value
+
+    async def _resume_after(self, close_code: CloseReason | int | None) -> bool:
+        """Tries to resume after a drop; False when the connection did not drop, or cannot resume.
+
+        True means the session goes on on a new connection, or has ended
+        here (the server answered that it is over, the attempts ran out, or
+        the person ended it meanwhile).
+        """
+        if self.reconnect is None or not dropped(close_code):
+            return False
+        logger.info("the connection dropped (close code %s); trying to resume", close_code)
+        self.suspend()
+        self._reconnecting = asyncio.create_task(self.reconnect(), name="reconnect")
+        try:
+            connection, welcome = await self._reconnecting
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.ended and not (task is not None and task.cancelling()):
+                return True  # the person ended the session meanwhile
+            raise
+        except CodeRefused as exc:
+            logger.info("the session cannot resume: %s", exc)
+            if exc.reason in (CloseReason.PEER_LOST, CloseReason.SESSION_NOT_FOUND):
+                # This computer was away too long (the server's PEER_LOST is
+                # about the agent's own connection here).
+                self._end(ev.ConnectionLost(), exit_code=1)
+            else:
+                self.receive_closed(exc.reason)
+            return True
+        except ConnectionFailed as exc:
+            logger.info("%s", exc)
+            self._end(ev.ConnectionLost(), exit_code=1)
+            return True
+        finally:
+            self._reconnecting = None
+        old, self.connection = self.connection, connection
+        await old.close()
+        logger.info("session %s resumed", welcome.session_id)
+        self.post(ev.Reconnected())
+        return True
 
     async def _take_actions(self, actions: asyncio.Queue[ev.UserAction]) -> None:
         while True:

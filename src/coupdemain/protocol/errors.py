@@ -15,6 +15,8 @@ The exception tree:
     - SupportCodeExpired
     - SupportCodeUsed
     - TooManyAttempts
+    - CodeChecksPaused
+  - ResumeRefused
   - InvalidTransition
 
 On the wire a failure is a ``CloseReason``: a WebSocket close code in the
@@ -39,6 +41,7 @@ class CloseReason(enum.IntEnum):
     CODE_EXPIRED = 4011
     CODE_USED = 4012
     RATE_LIMITED = 4013
+    CODE_CHECKS_PAUSED = 4014    # too many wrong codes on the whole server just now
     MALFORMED_MESSAGE = 4020
     UNKNOWN_MESSAGE = 4021
     UNSUPPORTED_VERSION = 4022
@@ -50,6 +53,7 @@ class CloseReason(enum.IntEnum):
     PEER_LOST = 4040             # the other side's connection dropped
     SERVER_SHUTDOWN = 4041
     TIMED_OUT = 4042             # consent or code expired while waiting
+    SERVER_RESTARTED = 4043      # the server restarted and the agent did not come back in time
     INTERNAL_ERROR = 4500
 
 
@@ -127,6 +131,21 @@ class TooManyAttempts(SupportCodeError):
     """Too many wrong codes from this address: wait before trying again."""
 
     close_reason = CloseReason.RATE_LIMITED
+
+
+class CodeChecksPaused(SupportCodeError):
+    """Too many wrong codes on the whole server lately: no code is checked for a while."""
+
+    close_reason = CloseReason.CODE_CHECKS_PAUSED
+class ResumeRefused(CoupdemainError):
+    """An agent's resume secret opens no session that may resume.
+
+    ``close_reason`` says why: how the session ended, or ``SESSION_NOT_FOUND``.
+    """
+
+    def __init__(self, reason: CloseReason) -> None:
+        super().__init__(f"the session cannot resume ({reason.name.lower()})")
+        self.close_reason = reason
 
 
 class InvalidTransition(LocalProtocolError):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import struct
 import types
 import typing
@@ -34,9 +35,14 @@ PROTOCOL_VERSION = 1
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
 MAX_FRAME_MESSAGE_BYTES = 32 * 1024 * 1024
 MAX_CHAT_CHARACTERS = 2000
+# JSON nested deeper is refused; the deepest message, diagnostics, nests a few levels.
+MAX_JSON_DEPTH = 32
 MAX_MONITORS = 16
 ALL_MONITORS = -1   # Screen.monitor / SelectMonitor.monitor: the whole desktop
 MAX_WATCHERS = 16   # Watching.technicians
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,8 @@ class Hello(Message):
     protocol: int
     role: str                # "agent" or "viewer"
     code: str = ""           # agent only: the support code the person typed
+    # agent only, instead of a code: the welcome's resume secret (kept out of reprs and logs)
+    resume: str = dataclasses.field(default="", repr=False)
     hostname: str = ""       # agent only: shown to the technician
     os: str = ""
     user: str = ""
@@ -285,6 +293,10 @@ class Welcome(Message):
     # offers "Send a file…" only then, rather than a button that is refused.
     files_to_technician: bool = True
     technician_id: int = 0   # the technician's user id: a later Watching names them the same way
+    # The secret that lets this agent resume the session after its connection
+    # drops (the network, a restarting server). Empty in the welcome that
+    # answers a resume: the agent keeps the one it has. Never in a repr or a log.
+    resume: str = dataclasses.field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,6 +544,35 @@ def _check_value(name: str, value: object, expected: Any) -> object:
     )
 
 
+def _check_tree(obj: dict[str, Any]) -> None:
+    """Refuses what JSON can carry but nothing after the parser can use.
+
+    Nesting deeper than ``MAX_JSON_DEPTH``: serialising it again (to the
+    other side, to the audit log) would exhaust the stack. A lone UTF-16
+    surrogate (``"\\ud800"``, valid JSON): no UTF-8 string can hold it, so
+    neither the database nor the audit log's hash could. Iterative, so that
+    the check itself cannot recurse too deep.
+
+    Raises:
+        MalformedMessage: naming which of the two it is.
+    """
+    pending: list[tuple[object, int]] = [(obj, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise MalformedMessage("control message holds a lone UTF-16 surrogate")
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise MalformedMessage(
+                f"control message is nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            pending.extend((key, depth) for key in value)
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+
+
 def parse(text: str | bytes, allowed: frozenset[type[Message]]) -> Message:
     """Reads one control message.
 
@@ -541,7 +582,8 @@ def parse(text: str | bytes, allowed: frozenset[type[Message]]) -> Message:
 
     Raises:
         MessageTooLarge: over ``MAX_CONTROL_MESSAGE_BYTES``.
-        MalformedMessage: not a JSON object, or a field is missing or mistyped.
+        MalformedMessage: not a JSON object, nested too deep, a lone surrogate,
+            or a field is missing or mistyped.
         UnknownMessage: the ``type`` is not a message of this protocol.
         NotAllowed: the sender may not send this type.
     """
@@ -553,8 +595,14 @@ def parse(text: str | bytes, allowed: frozenset[type[Message]]) -> Message:
         obj = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessage("control message is not valid JSON") from exc
+    except RecursionError:
+        # json gives up at the interpreter's recursion limit; that is not
+        # our bug, but the sender's nesting.
+        raise MalformedMessage(
+            f"control message is nested deeper than {MAX_JSON_DEPTH} levels") from None
     if not isinstance(obj, dict):
         raise MalformedMessage("control message must be a JSON object")
+    _check_tree(obj)
     kind = obj.get("type")
     if not isinstance(kind, str):
         raise MalformedMessage("control message has no 'type'")

@@ -128,6 +128,7 @@ class SupportSession:
         self.paused = False
         self.person = Person()
         self.viewer_connected = False
+        self.agent_connected = False
         self.screen: m.Screen | None = None  # the last geometry, for a viewer that (re)joins
         self.chat: list[m.ChatMessage] = []   # the transcript, replayed to a viewer that rejoins
         self.files = FileTransfers(
@@ -184,21 +185,75 @@ class SupportSession:
         """Records that the technician asked for a code."""
         self._record(BY_TECHNICIAN, "code_issued", code=masked_code)
 
-    def agent_joined(self, person: Person) -> None:
-        """The person typed the right code: show them who asks."""
+    @classmethod
+    def recovered(
+        cls,
+        session_id: str,
+        technician_name: str,
+        organisation: str,
+        *,
+        state: State,
+        paused: bool,
+        person: Person,
+        chat: list[m.ChatMessage],
+        technician_id: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> SupportSession:
+        """A session that was live when the server stopped, rebuilt from the database.
+
+        Both sides are away. The agent may resume it (``agent_resumed``);
+        control is not restored, and a request for it is forgotten: the
+        person confirms control again after an interruption.
+
+        Args:
+            state: the state the database holds, past ``waiting_for_person``.
+            paused: whether the person had paused sharing.
+            chat: the transcript so far, so that new lines keep their numbers.
+        """
+        session = cls(session_id, technician_name, organisation, 0.0,
+                      technician_id=technician_id, clock=clock)
+        session.person = person
+        session.chat = list(chat)
+        session._record(BY_SERVER, "server_restarted", state=state.value)
+        session.state = State.VIEWING if state in SHARING_STATES else State.WAITING_FOR_CONSENT
+        session.paused = paused and session.state is State.VIEWING
+        session._withdraw_control(state, "server_restarted")
+        return session
+
+    def agent_joined(self, person: Person, resume: str = "") -> None:
+        """The person typed the right code: show them who asks.
+
+        Args:
+            resume: the secret the agent presents to resume after a drop.
+        """
         self._move(State.WAITING_FOR_CONSENT)
         self.person = person
+        self.agent_connected = True
         self._record(BY_PERSON, "code_used", hostname=person.hostname, user=person.user)
-        # The person is asked about whoever watches: the code's owner, or
-        # another technician who opened the session before the person came.
-        asker = self._agent_knows = self.technician
-        self._send(
-            Role.AGENT,
-            m.Welcome(self.session_id, asker.name, asker.organisation,
-                      files_to_technician=TO_TECHNICIAN in self.files.limits.directions,
-                      technician_id=asker.id),
-        )
+        self._welcome(resume)
         self._broadcast_state()
+
+    def agent_resumed(self) -> None:
+        """The agent came back with its resume secret: the session goes on where it was.
+
+        It goes on in ``viewing`` (or ``waiting_for_consent`` if the person
+        had not answered yet): ``agent_lost`` and ``recovered`` have withdrawn
+        control already.
+        """
+        if self.state in (State.ENDED, State.WAITING_FOR_PERSON):
+            raise InvalidTransition(f"{self.state.value}: nothing to resume")
+        if self.agent_connected:
+            # A new connection before the server saw the old one drop.
+            self._withdraw_control(self.state, "agent_reconnected")
+        self.agent_connected = True
+        self._record(BY_PERSON, "agent_reconnected")
+        self._welcome("")
+        self._broadcast_state()
+        self._send(Role.VIEWER, m.Peer(Role.AGENT.value, True))
+        if self.state in SHARING_STATES:
+            self._send(Role.AGENT, m.Peer(Role.VIEWER.value, self.viewer_connected))
+            if self.viewer_connected:
+                self._send(Role.AGENT, m.KeyframeRequest())
 
     def viewer_joined(self, technician: Technician | None = None) -> None:
         """A technician's viewer connected (or came back).
@@ -239,6 +294,9 @@ class SupportSession:
                 self._record(BY_TECHNICIAN, "viewer_connected")
             self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
             self._send(Role.AGENT, m.KeyframeRequest())
+        if self.state is not State.WAITING_FOR_PERSON:
+            # Whether the person's computer is there, or reconnecting.
+            self._send(Role.VIEWER, m.Peer(Role.AGENT.value, self.agent_connected))
 
     def viewer_lost(self) -> None:
         """The technician's connection dropped; the session waits for it to come back."""
@@ -255,11 +313,29 @@ class SupportSession:
             self._send(Role.AGENT, m.Peer(Role.VIEWER.value, False))
             self._broadcast_state()
 
-    def agent_lost(self) -> None:
-        """The assisted computer's connection dropped: an attended session ends."""
-        if self.state in (State.ENDED, State.WAITING_FOR_PERSON):
+    def agent_lost(self, *, may_return: bool = True) -> None:
+        """The assisted computer's connection dropped.
+
+        A drop (the network, a restarting server) leaves the session waiting
+        for the agent to resume; control is withdrawn at once. The I/O layer
+        ends the session (``server_end(PEER_LOST)``) once the grace period
+        is over.
+
+        Args:
+            may_return: False when the agent closed the connection itself,
+                or broke the protocol: the session ends at once.
+        """
+        if self.state in (State.ENDED, State.WAITING_FOR_PERSON) or not self.agent_connected:
             return
-        self._end(BY_SERVER, CloseReason.PEER_LOST, notify_agent=False)
+        if not may_return:
+            self.agent_connected = False
+            self._end(BY_SERVER, CloseReason.PEER_LOST, notify_agent=False)
+            return
+        self.agent_connected = False
+        self._record(BY_SERVER, "agent_lost")
+        self._withdraw_control(self.state, "agent_lost")
+        self._send(Role.VIEWER, m.Peer(Role.AGENT.value, False))
+        self._broadcast_state()
 
     def expire(self, now: float) -> None:
         """Ends a session whose code was never used in time."""
@@ -361,6 +437,8 @@ class SupportSession:
             case m.FrameAck() | m.KeyframeRequest() | m.Encodings():
                 if self.state in SHARING_STATES:
                     self._send(Role.AGENT, message)
+            case m.RequestControl() if self.state is State.VIEWING and not self.agent_connected:
+                pass  # nobody to ask while the person's computer reconnects
             case m.RequestControl() if self.state is State.VIEWING:
                 self._move(State.CONTROL_REQUESTED)
                 asker = self.controller = self.technician
@@ -403,6 +481,27 @@ class SupportSession:
         if new not in TRANSITIONS[self.state]:
             raise InvalidTransition(f"{self.state.value} -> {new.value}")
         self.state = new
+
+    def _welcome(self, resume: str) -> None:
+        # The person is asked about whoever watches: the code's owner, or
+        # another technician who opened the session before the person came.
+        asker = self._agent_knows = self.technician
+        self._send(
+            Role.AGENT,
+            m.Welcome(self.session_id, asker.name, asker.organisation,
+                      files_to_technician=TO_TECHNICIAN in self.files.limits.directions,
+                      technician_id=asker.id, resume=resume),
+        )
+
+    def _withdraw_control(self, was: State, why: str) -> None:
+        """After an interruption, control (granted or asked) goes: the person confirms it again."""
+        if self.state in (State.CONTROLLING, State.CONTROL_REQUESTED):
+            self._move(State.VIEWING)
+        self.controller = None
+        if was is State.CONTROLLING:
+            self._record(BY_SERVER, "control_released", why=why)
+        elif was is State.CONTROL_REQUESTED:
+            self._record(BY_SERVER, "control_request_dropped", why=why)
 
     def _send(self, to: Role, message: m.Message) -> None:
         # A side that is not connected misses the message; the I/O layer

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 CODE_DIGITS = 9
+CODE_SPACE = 10**CODE_DIGITS   # how many codes there are: a guess hits one live code in this many
 _SEPARATORS = re.compile(r"[\s\-.]")
 
 
@@ -25,7 +26,7 @@ class SupportCode:
     @classmethod
     def generate(cls) -> SupportCode:
         """Draws a fresh code; leading zeros are allowed."""
-        return cls(f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}")
+        return cls(f"{secrets.randbelow(CODE_SPACE):0{CODE_DIGITS}d}")
 
     @classmethod
     def parse(cls, text: str) -> SupportCode:

@@ -79,6 +79,17 @@ _RESERVED = frozenset(
     | {f"lpt{i}" for i in range(1, 10)}
 )
 _FORBIDDEN_CHARACTERS = frozenset('<>:"|?*')
+# Unicode categories refused in a name: controls (C0 and C1), surrogates (an
+# undecodable byte of a Linux name), line and paragraph separators, and the
+# invisible "format" characters. These include the bidirectional overrides
+# and isolates (U+202A-U+202E, U+2066-U+2069), the marks (U+200E, U+200F,
+# U+061C), zero-width spaces and the BOM: "report\u202etxt.exe" shows as
+# "reportexe.txt" and is a program.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp", "Cf"})
+# ...but for the two joiners, which Persian, Arabic and the Indic scripts
+# need to spell words (ZWNJ) and emoji sequences use (ZWJ); they do not
+# reorder anything.
+_JOINERS = frozenset({"\u200c", "\u200d"})
 
 
 class UnsafeFileName(ValueError):
@@ -99,9 +110,10 @@ def check_file_name(name: str) -> str:
     A name is refused rather than silently changed, so that both people
     see which file was meant. Refused: empty names, any path ("../x",
     "a/b", "/abs", "C:\\x", "\\\\server\\share"), "." and "..", reserved
-    device names ("CON", "nul.txt"), control and Windows-forbidden
-    characters, names ending with a dot or a space, and names over 255
-    bytes. The name is NFC-normalised.
+    device names ("CON", "nul.txt"), Windows-forbidden characters, control
+    and invisible characters (bidirectional overrides first: see
+    ``_INVISIBLE_CATEGORIES``), names ending with a dot or a space, and
+    names over 255 bytes. The name is NFC-normalised.
     """
     text = unicodedata.normalize("NFC", name)
     if not text.strip():
@@ -110,7 +122,7 @@ def check_file_name(name: str) -> str:
         raise UnsafeFileName(REASON_NAME_PATH, name)
     if text in (".", ".."):
         raise UnsafeFileName(REASON_NAME_RESERVED, name)
-    if any(ord(ch) < 32 or ord(ch) == 127 or ch in _FORBIDDEN_CHARACTERS for ch in text):
+    if any(ch in _FORBIDDEN_CHARACTERS or _invisible(ch) for ch in text):
         raise UnsafeFileName(REASON_NAME_CHARACTERS, name)
     stem = text.split(".", 1)[0].rstrip(" ").lower()
     if stem in _RESERVED or text.endswith((".", " ")):
@@ -118,6 +130,10 @@ def check_file_name(name: str) -> str:
     if len(text.encode("utf-8")) > MAX_NAME_BYTES:
         raise UnsafeFileName(REASON_NAME_LONG, name)
     return text
+
+
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) in _INVISIBLE_CATEGORIES and ch not in _JOINERS
 
 
 def new_transfer_id() -> str:
@@ -320,13 +336,18 @@ class FileTransfers:
         self.send("viewer", m.FileProgress(transfer.id, transfer.done))
 
     def result(self, message: m.FileResult) -> None:
-        """The agent has the file in the person's folder, verified; or could not."""
+        """The agent has the file in the person's folder, verified; or could not.
+
+        Only a file on its way to the person, whose ticket the agent holds
+        (``sending``), has a result. Any other (a file from the person, one
+        already over, ready, or not sent yet, an id made up) is refused on
+        its own: ignored like a late message, and the session goes on.
+        """
         transfer = self.transfers.get(message.id)
-        if transfer is None or transfer.final:
+        if (transfer is None or transfer.direction != TO_PERSON
+                or transfer.state is not TransferState.SENDING):
             return
-        if message.ok and transfer.direction == TO_PERSON and (
-            transfer.state is TransferState.SENDING and message.sha256 == transfer.sha256
-        ):
+        if message.ok and message.sha256 == transfer.sha256:
             self._finish(transfer, TransferState.DELIVERED, "person", "")
         elif not message.ok:
             reason = message.reason if message.reason in REASONS else REASON_WRITE
@@ -361,7 +382,8 @@ class FileTransfers:
     def upload_failed(self, transfer_id: str, reason: str) -> None:
         """The server could not store the bytes (its disk is full)."""
         transfer = self.transfers.get(transfer_id)
-        if transfer is not None and not transfer.final:
+        # A second upload racing one that completed: the file is whole already.
+        if transfer is not None and not transfer.final and not transfer.uploaded:
             self._finish(transfer, TransferState.FAILED, "server", reason)
 
     def downloaded(self, transfer_id: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -32,6 +33,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp
 
 from .. import i18n
 from ..config import Settings
@@ -39,11 +41,12 @@ from ..i18n.diagnostics import DiagnosticsTranslator
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import State, Technician
+from ..protocol.support_code import CODE_SPACE
 from ..protocol.transfer import FileLimits
 from . import accounts, auth
 from .audit import AuditLog
 from .connections import serve_agent, serve_viewer
-from .ratelimit import FailureLimiter
+from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .relay import Relay
 from .rendezvous import Rendezvous
 from .store.database import create_engine, migrate, session_factory
@@ -85,8 +88,25 @@ def load_secret(data_dir: Path) -> bytes:
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
+    """The headers every response carries; HSTS only when this server speaks HTTPS itself.
+
+    Behind a reverse proxy, the proxy owns the TLS and sends its own HSTS
+    (docs/howto/deploy.md): over plain HTTP the header would be wrong, and
+    browsers ignore it there anyway.
+    """
+
+    # One year, the usual value; no includeSubDomains: other hosts of the
+    # domain are not ours to commit to HTTPS.
+    HSTS = "max-age=31536000"
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        super().__init__(app)
+        self.hsts = hsts
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
+        if self.hsts and request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", self.HSTS)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -109,13 +129,20 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     db = session_factory(engine)
     audit = AuditLog(db)
     relay = Relay(m.MAX_FRAME_MESSAGE_BYTES)
-    login_limiter = FailureLimiter(settings.code_attempts, settings.code_attempt_window)
+    secret = load_secret(data_dir)
+    sign_in_guard = auth.SignInGuard(
+        secret, FailureLimiter(settings.code_attempts, settings.code_attempt_window),
+        Backoff(settings.login_account_attempts, settings.login_backoff_seconds,
+                settings.login_backoff_max_seconds),
+    )
     rendezvous = Rendezvous(
         db, audit, relay,
-        secret=load_secret(data_dir),
+        secret=secret,
         code_ttl=timedelta(seconds=settings.code_ttl_seconds),
         code_limiter=FailureLimiter(settings.code_attempts, settings.code_attempt_window),
         viewer_grace_seconds=settings.viewer_grace_seconds,
+        guess_budget=GuessBudget(settings.code_guess_odds, CODE_SPACE, settings.code_ttl_seconds),
+        agent_grace_seconds=settings.agent_grace_seconds,
     )
     spool = FileSpool(data_dir / "spool")
     rendezvous.file_limits = FileLimits.from_settings(
@@ -128,7 +155,8 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(engine)
-        await rendezvous.end_orphans()
+        # Sessions the server was killed during: they resume if their agent comes back.
+        await rendezvous.recover()
         await asyncio.to_thread(spool.clear)  # files of sessions that are over
         if await accounts.count_users(db) == 0:
             await _create_first_admin()
@@ -165,7 +193,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     # The API's documentation is served by the routes below, to signed-in users only.
     app = FastAPI(title="coupdemain", version="1", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=bool(settings.tls_cert))
     app.state.settings = settings
     app.state.rendezvous = rendezvous
     app.state.db = db
@@ -281,18 +309,34 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
         if not auth.tokens_match(csrf_token, request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
             return render(request, "login.html", status=403, csrf=csrf_token,
                           error=t("login.error.expired_form"))
-        if login_limiter.is_blocked(address):
-            return render(request, "login.html", status=429, csrf=csrf_token,
-                          error=t("login.error.rate_limited"))
-        try:
-            user = await accounts.authenticate(db, username, password)
-        except accounts.AccountDisabled:
-            return render(request, "login.html", status=403, csrf=csrf_token,
-                          error=t("login.error.disabled"))
-        if user is None:
-            login_limiter.record_failure(address)
-            return render(request, "login.html", status=401, csrf=csrf_token,
-                          error=t("login.error.wrong"))
+        device = request.cookies.get(auth.DEVICE_COOKIE)
+        refusal = sign_in_guard.check(address, username, device)
+        user: User | None = None
+        if refusal is None:
+            try:
+                user = await accounts.authenticate(db, username, password)
+            except accounts.AccountDisabled:
+                return render(request, "login.html", status=403, csrf=csrf_token,
+                              error=t("login.error.disabled"))
+            if user is None:
+                sign_in_guard.failed(address, username, device)
+                # This failure may start the account's wait: say so now.
+                refusal = sign_in_guard.check(address, username, device)
+                if refusal is None or not refusal.by_account:
+                    return render(request, "login.html", status=401, csrf=csrf_token,
+                                  error=t("login.error.wrong"))
+        if refusal is not None:
+            if not refusal.by_account:
+                error = t("login.error.rate_limited")
+            elif refusal.minutes == 1:
+                error = t("login.error.account_wait_one")
+            else:
+                error = t("login.error.account_wait", minutes=refusal.minutes)
+            refused = render(request, "login.html", status=429, csrf=csrf_token, error=error)
+            refused.headers["Retry-After"] = str(math.ceil(refusal.retry_after))
+            return refused
+        assert user is not None
+        sign_in_guard.succeeded(username, device)
         token, _ = await auth.open_session(db, user, settings.login_session_hours)
         await audit.append("signed_in", actor="technician", actor_name=user.display_name,
                            detail={"address": address})
@@ -302,6 +346,12 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
             secure=secure_cookies(request), max_age=settings.login_session_hours * 3600,
         )
         response.delete_cookie(auth.LOGIN_CSRF_COOKIE)
+        # Spares this browser the account's backoff next time (auth.SignInGuard).
+        response.set_cookie(
+            auth.DEVICE_COOKIE, sign_in_guard.device_cookie(username), path="/login",
+            httponly=True, samesite="strict", secure=secure_cookies(request),
+            max_age=365 * 86400,
+        )
         return response
 
     @app.post("/logout")

@@ -26,7 +26,11 @@ def event_hash(prev_hash: str, session_id: str | None, at: str, actor: str,
         [prev_hash, session_id, at, actor, actor_name, action, detail],
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # The wire parser refuses lone surrogates (protocol/messages.py); should
+    # one still reach a detail, "surrogatepass" hashes it instead of failing,
+    # and gives the same bytes as plain UTF-8 for every other string, so
+    # stored chains keep verifying.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _hash_of(event: AuditEvent) -> str:

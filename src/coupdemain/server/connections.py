@@ -20,6 +20,7 @@ from ..protocol.errors import (
     MessageTooLarge,
     NotAllowed,
     RemoteProtocolError,
+    ResumeRefused,
     SupportCodeError,
     UnsupportedVersion,
 )
@@ -29,6 +30,10 @@ from .rendezvous import LiveSession, Rendezvous
 logger = logging.getLogger("coupdemain.connections")
 
 HELLO_TIMEOUT = 10.0
+# How an agent's connection may end and the agent still come back: a drop
+# without a close frame (uvicorn reports it as 1005 or 1006), the network or
+# a proxy giving up. The agent closes with 1000 when it leaves on purpose.
+DROPPED_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1014})
 
 
 def client_address(ws: WebSocket) -> str:
@@ -60,14 +65,19 @@ async def _receive_hello(ws: WebSocket, role: str) -> m.Hello:
 
 
 async def serve_agent(ws: WebSocket, rendezvous: Rendezvous) -> None:
-    """One attended agent's connection, from its code to the session's end."""
+    """One attended agent's connection, from its code (or resume secret) to the session's end."""
     await ws.accept()
     address = client_address(ws)
     try:
         hello = await _receive_hello(ws, "agent")
         person = Person(hostname=hello.hostname, os=hello.os, user=hello.user)
-        live = await rendezvous.redeem_code(hello.code, address, person)
-    except SupportCodeError as exc:
+        if hello.resume:
+            live = await rendezvous.find_resumable(hello.resume)
+            await rendezvous.resume_agent(live, ws)
+        else:
+            live = await rendezvous.redeem_code(hello.code, address, person)
+            await rendezvous.attach_agent(live, ws, person)
+    except (SupportCodeError, ResumeRefused) as exc:
         logger.info("agent from %s refused: %s", address, type(exc).__name__)
         await _close(ws, exc.close_reason)
         return
@@ -78,27 +88,31 @@ async def serve_agent(ws: WebSocket, rendezvous: Rendezvous) -> None:
     except (TimeoutError, WebSocketDisconnect):
         await _close(ws, CloseReason.TIMED_OUT)
         return
-    await rendezvous.attach_agent(live, ws, person)
+    may_return = False
     try:
-        await _agent_loop(ws, live, rendezvous)
+        code = await _agent_loop(ws, live, rendezvous)
+        may_return = code in DROPPED_CLOSE_CODES
+        logger.info("the agent of %s left (close code %d)", live.session_id, code)
     except RemoteProtocolError as exc:
         logger.info("agent of %s broke the protocol: %s", live.session_id, exc)
         await _close(ws, exc.close_reason)
-    except WebSocketDisconnect:
-        pass
+    except WebSocketDisconnect as exc:
+        may_return = exc.code in DROPPED_CLOSE_CODES
+        logger.info("the agent of %s left (close code %d)", live.session_id, exc.code)
     except Exception:
         logger.exception("agent connection of %s failed", live.session_id)
         await _close(ws, CloseReason.INTERNAL_ERROR)
     finally:
-        await rendezvous.detach_agent(live, ws)
+        await rendezvous.detach_agent(live, ws, may_return=may_return)
 
 
-async def _agent_loop(ws: WebSocket, live: LiveSession, rendezvous: Rendezvous) -> None:
+async def _agent_loop(ws: WebSocket, live: LiveSession, rendezvous: Rendezvous) -> int:
+    """Passes the agent's messages on until its connection closes; returns the close code."""
     relay = rendezvous.relay
     while True:
         event = await ws.receive()
         if event["type"] == "websocket.disconnect":
-            return
+            return int(event.get("code", 1006))
         data = event.get("bytes")
         if data is not None:
             if not relay.accepts(len(data)):
@@ -108,8 +122,8 @@ async def _agent_loop(ws: WebSocket, live: LiveSession, rendezvous: Rendezvous) 
         message = m.parse(event.get("text") or "", m.AGENT_SENDS)
         logger.debug("< agent %s", message.type)
         await rendezvous.act(live, methodcaller("receive_from_agent", message))
-        if live.agent is None:  # the message ended the session
-            return
+        if live.agent is not ws:  # the message ended the session, or a resume replaced us
+            return 1000
 
 
 async def serve_viewer(

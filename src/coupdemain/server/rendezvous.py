@@ -13,19 +13,23 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import methodcaller
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..protocol import messages as m
 from ..protocol.errors import (
     CloseReason,
+    CodeChecksPaused,
+    ResumeRefused,
     SupportCodeExpired,
     SupportCodeInvalid,
     SupportCodeUsed,
@@ -41,14 +45,18 @@ from ..protocol.session import (
     Technician,
 )
 from ..protocol.session import SupportSession as SessionMachine
-from ..protocol.support_code import SupportCode
+from ..protocol.support_code import CODE_SPACE, SupportCode
 from ..protocol.transfer import FileLimits
 from .audit import AuditLog
-from .ratelimit import FailureLimiter
+from .ratelimit import FailureLimiter, GuessBudget
 from .relay import Relay
 from .store.models import SupportSession, User, utcnow
 
 logger = logging.getLogger("coupdemain.rendezvous")
+
+# A guesser's chance of hitting any live code during its life stays under
+# one in this many (--code-guess-odds).
+DEFAULT_CODE_GUESS_ODDS = 1_000_000
 
 
 class Socket(Protocol):
@@ -77,8 +85,13 @@ class LiveSession:
     agent: Socket | None = None
     viewer: Socket | None = None
     viewer_lost_at: float | None = None
+    # When the agent's connection dropped (or the server restarted), and how
+    # the session ends if it does not come back within the grace period.
+    agent_lost_at: float | None = None
+    agent_lost_reason: CloseReason = CloseReason.PEER_LOST
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     persisted_state: str = ""
+    persisted_paused: bool = False
 
     @property
     def session_id(self) -> str:
@@ -87,6 +100,18 @@ class LiveSession:
 
 def _to_unix(moment: datetime) -> float:
     return moment.timestamp()
+
+
+def resume_digest(secret: str) -> str:
+    """What the database keeps of a resume secret: 32 random bytes need no key or salt."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _reason_named(name: str, default: CloseReason) -> CloseReason:
+    try:
+        return CloseReason[name.upper()]
+    except KeyError:
+        return default
 
 
 class Rendezvous:
@@ -102,6 +127,8 @@ class Rendezvous:
         code_ttl: timedelta,
         code_limiter: FailureLimiter,
         viewer_grace_seconds: float,
+        guess_budget: GuessBudget | None = None,
+        agent_grace_seconds: float = 60.0,
     ) -> None:
         self._db = sessions
         self._audit = audit
@@ -109,7 +136,11 @@ class Rendezvous:
         self._secret = secret
         self._code_ttl = code_ttl
         self.code_limiter = code_limiter
+        self.guess_budget = guess_budget or GuessBudget(
+            DEFAULT_CODE_GUESS_ODDS, CODE_SPACE, code_ttl.total_seconds())
+        self._paused_logged = False
         self._viewer_grace = viewer_grace_seconds
+        self._agent_grace = agent_grace_seconds
         self._live: dict[str, LiveSession] = {}
         self._load_lock = asyncio.Lock()
         # File transfer: the settings each session applies, and where ended
@@ -163,8 +194,14 @@ class Rendezvous:
     async def redeem_code(self, text: str, address: str, person: Person) -> LiveSession:
         """Matches a code typed by the person to its session and marks it used.
 
+        Two limits apply before a code is looked up: the address's own
+        (``code_limiter``), and the server's budget of wrong codes
+        (``guess_budget``, docs/topics/security.md), which holds however
+        many addresses the guesses come from.
+
         Raises:
             TooManyAttempts: this address failed too often lately.
+            CodeChecksPaused: the server's budget of wrong codes is spent.
             SupportCodeInvalid / SupportCodeExpired / SupportCodeUsed: as named.
         """
         if self.code_limiter.is_blocked(address):
@@ -175,6 +212,16 @@ class Rendezvous:
             self.code_limiter.record_failure(address)
             raise SupportCodeInvalid() from None
         now = utcnow()
+        live_codes, oldest_age = await self._live_codes(now)
+        charge = self.guess_budget.try_spend(live_codes, oldest_age)
+        if charge is None:
+            if not self._paused_logged:
+                logger.warning(
+                    "support codes are not checked for now: too many wrong codes lately "
+                    "(%d live codes); see docs/topics/security.md", live_codes)
+                self._paused_logged = True
+            raise CodeChecksPaused()
+        self._paused_logged = False
         async with self._db.begin() as db:
             row = await db.scalar(
                 select(SupportSession)
@@ -191,6 +238,8 @@ class Rendezvous:
             if row.code_expires_at <= now or row.state != State.WAITING_FOR_PERSON.value:
                 self.code_limiter.record_failure(address)
                 raise SupportCodeExpired()
+            # The code was live and right: it was no guess.
+            self.guess_budget.refund(charge)
             # The condition makes two agents racing for one code get one winner.
             result = await db.execute(
                 update(SupportSession)
@@ -210,6 +259,23 @@ class Rendezvous:
         live.code = None
         return live
 
+    async def _live_codes(self, now: datetime) -> tuple[int, float]:
+        """How many codes a lookup could match now, and the oldest one's age in seconds."""
+        async with self._db() as db:
+            count, oldest = (await db.execute(
+                select(func.count(SupportSession.id), func.min(SupportSession.created_at))
+                .where(
+                    SupportSession.code_used_at.is_(None),
+                    SupportSession.code_expires_at > now,
+                    SupportSession.state == State.WAITING_FOR_PERSON.value,
+                )
+            )).one()
+        if not count or oldest is None:
+            return 0, 0.0
+        if oldest.tzinfo is None:  # func.min() skips the column's type on some engines
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), (now - oldest).total_seconds()
+
     # --- live sessions -----------------------------------------------------
 
     def live(self, session_id: str) -> LiveSession | None:
@@ -226,19 +292,10 @@ class Rendezvous:
             if row is None or row.state == State.ENDED.value:
                 return None
             if row.state != State.WAITING_FOR_PERSON.value:
-                # A session that was live when the server stopped cannot resume:
-                # the agent has exited.
+                # Live sessions were taken back at start-up (``recover``); one
+                # that is not in memory has ended since.
                 return None
-            live = LiveSession(
-                machine=SessionMachine(
-                    row.id, row.technician.display_name,
-                    row.technician.organisation.name, _to_unix(row.code_expires_at),
-                    technician_id=row.technician_id,
-                ),
-                technician_id=row.technician_id,
-                organisation_id=row.technician.organisation_id,
-                persisted_state=row.state,
-            )
+            live = self._waiting_from_row(row)
             self._live[row.id] = live
             return live
 
@@ -272,9 +329,12 @@ class Rendezvous:
         discarded = machine.files.take_discarded()
         if discarded or machine.state is State.ENDED:
             self.discard_files(live.session_id, discarded, machine.state is State.ENDED)
-        if machine.state.value != live.persisted_state:
-            live.persisted_state = machine.state.value
-            values: dict[str, object] = {"state": machine.state.value}
+        if (
+            machine.state.value != live.persisted_state
+            or machine.paused != live.persisted_paused
+        ):
+            live.persisted_state, live.persisted_paused = machine.state.value, machine.paused
+            values: dict[str, object] = {"state": machine.state.value, "paused": machine.paused}
             if machine.state is State.ENDED:
                 values.update(
                     ended_at=utcnow(), ended_by=machine.ended_by,
@@ -323,18 +383,68 @@ class Rendezvous:
     # --- sides joining and leaving ----------------------------------------
 
     async def attach_agent(self, live: LiveSession, sock: Socket, person: Person) -> None:
+        """The person's agent joined with the code: it gets a resume secret in its welcome."""
+        secret = secrets.token_urlsafe(32)
+        async with self._db.begin() as db:
+            await db.execute(
+                update(SupportSession).where(SupportSession.id == live.session_id)
+                .values(resume_digest=resume_digest(secret))
+            )
         async with live.lock:
             live.agent = sock
             live.machine.files.limits = self.file_limits
-            live.machine.agent_joined(person)
+            live.machine.agent_joined(person, resume=secret)
             await self._commit(live)
 
-    async def detach_agent(self, live: LiveSession, sock: Socket) -> None:
+    async def find_resumable(self, secret: str) -> LiveSession:
+        """The session an agent's resume secret opens.
+
+        Raises:
+            ResumeRefused: no session has this secret (``SESSION_NOT_FOUND``),
+                or it has ended (the reason it ended with).
+        """
+        if not secret:
+            raise ResumeRefused(CloseReason.SESSION_NOT_FOUND)
+        async with self._db() as db:
+            row = await db.scalar(
+                select(SupportSession).where(SupportSession.resume_digest == resume_digest(secret))
+            )
+        if row is None:
+            raise ResumeRefused(CloseReason.SESSION_NOT_FOUND)
+        live = self._live.get(row.id)
+        if live is None or live.machine.state is State.ENDED:
+            raise ResumeRefused(_reason_named(row.end_reason, CloseReason.PEER_LOST))
+        return live
+
+    async def resume_agent(self, live: LiveSession, sock: Socket) -> None:
+        """The agent came back with its secret: the session goes on, without control.
+
+        Raises:
+            ResumeRefused: the session ended while the agent was on its way.
+        """
+        async with live.lock:
+            machine = live.machine
+            if machine.state is State.ENDED:
+                raise ResumeRefused(machine.end_reason or CloseReason.PEER_LOST)
+            previous, live.agent = live.agent, sock
+            live.agent_lost_at = None
+            if previous is not None:
+                with contextlib.suppress(Exception):  # already gone
+                    await previous.close(int(CloseReason.REPLACED))
+            machine.files.limits = self.file_limits
+            machine.agent_resumed()
+            await self._commit(live)
+        logger.info("the agent of session %s reconnected", live.session_id)
+
+    async def detach_agent(self, live: LiveSession, sock: Socket, *, may_return: bool) -> None:
+        """The agent's connection is gone; ``may_return``: it dropped, rather than closed."""
         async with live.lock:
             if live.agent is not sock:
                 return
             live.agent = None
-            live.machine.agent_lost()
+            live.agent_lost_at = time.monotonic()
+            live.agent_lost_reason = CloseReason.PEER_LOST
+            live.machine.agent_lost(may_return=may_return)
             await self._commit(live)
 
     async def attach_viewer(self, live: LiveSession, sock: Socket, technician: Technician) -> None:
@@ -385,13 +495,20 @@ class Rendezvous:
     # --- time --------------------------------------------------------------
 
     async def sweep(self) -> None:
-        """Ends sessions whose code expired or whose technician did not come back."""
+        """Ends sessions whose code expired, or whose agent or technician did not come back."""
         now_unix = datetime.now(UTC).timestamp()
         now = time.monotonic()
         for live in list(self._live.values()):
             machine = live.machine
             if machine.state is State.WAITING_FOR_PERSON and now_unix >= machine.code_expires_at:
                 await self.act(live, lambda s: s.expire(now_unix))
+            elif (
+                live.agent is None
+                and live.agent_lost_at is not None
+                and machine.state not in (State.WAITING_FOR_PERSON, State.ENDED)
+                and now - live.agent_lost_at >= self._agent_grace
+            ):
+                await self.act(live, methodcaller("server_end", live.agent_lost_reason))
             elif (
                 live.viewer is None
                 and live.viewer_lost_at is not None
@@ -414,17 +531,81 @@ class Rendezvous:
             if live.machine.state is not State.WAITING_FOR_PERSON:
                 await self.act(live, lambda s: s.server_end(CloseReason.SERVER_SHUTDOWN))
 
-    async def end_orphans(self) -> None:
-        """At start-up: sessions that were live when the server stopped are over."""
-        async with self._db.begin() as db:
-            await db.execute(
-                update(SupportSession)
-                .where(SupportSession.state.notin_(
-                    [State.WAITING_FOR_PERSON.value, State.ENDED.value]
-                ))
-                .values(state=State.ENDED.value, ended_at=utcnow(), ended_by="server",
-                        end_reason=CloseReason.SERVER_SHUTDOWN.name.lower())
+    async def recover(self) -> None:
+        """At start-up: takes back the sessions the database still has as live.
+
+        The server may have been killed: nothing ended them. A session the
+        person had joined is recorded as ``server_restarted`` and waits the
+        agent's grace period for the agent to resume it; the sweeper then
+        ends it with ``SERVER_RESTARTED``. A code that was never used waits
+        as before, and one that has expired ends now as ``code_expired``.
+        """
+        now = utcnow()
+        async with self._db() as db:
+            rows = list(await db.scalars(
+                select(SupportSession).where(SupportSession.state != State.ENDED.value)
+                .order_by(SupportSession.created_at)
+            ))
+        for row in rows:
+            if row.id in self._live:
+                continue
+            if row.state == State.WAITING_FOR_PERSON.value:
+                live = self._waiting_from_row(row)
+                self._live[row.id] = live
+                if row.code_expires_at <= now:
+                    await self.act(live, lambda s: s.expire(now.timestamp()))
+                continue
+            live = await self._recovered_from_row(row)
+            self._live[row.id] = live
+            await self.act(live, lambda s: None)  # stores server_restarted and the state
+            logger.info("session %s waits for its agent after the restart", row.id)
+
+    def _waiting_from_row(self, row: SupportSession) -> LiveSession:
+        return LiveSession(
+            machine=SessionMachine(
+                row.id, row.technician.display_name,
+                row.technician.organisation.name, _to_unix(row.code_expires_at),
+                technician_id=row.technician_id,
+            ),
+            technician_id=row.technician_id,
+            organisation_id=row.technician.organisation_id,
+            persisted_state=row.state,
+            persisted_paused=row.paused,
+        )
+
+    async def _recovered_from_row(self, row: SupportSession) -> LiveSession:
+        technician = row.technician.display_name
+        person = Person(row.person_hostname, row.person_os, row.person_user)
+        # The transcript goes on with its numbers: a viewer skips ids it shows already.
+        chat = [
+            m.ChatMessage(
+                int(str(event.detail.get("id", 0))), _to_unix(event.at), event.actor,
+                technician if event.actor == BY_TECHNICIAN else (person.user or person.hostname),
+                str(event.detail.get("text", "")),
             )
+            for event in await self._audit.events_of(row.id)
+            if event.action == "chat_message"
+        ]
+        try:
+            state = State(row.state)
+        except ValueError:
+            state = State.WAITING_FOR_CONSENT  # a state this version does not know: ask again
+        machine = SessionMachine.recovered(
+            row.id, technician, row.technician.organisation.name,
+            state=state, paused=row.paused, person=person, chat=chat,
+            technician_id=row.technician_id,
+        )
+        now = time.monotonic()
+        return LiveSession(
+            machine=machine,
+            technician_id=row.technician_id,
+            organisation_id=row.technician.organisation_id,
+            persisted_state=row.state,
+            persisted_paused=row.paused,
+            agent_lost_at=now,
+            agent_lost_reason=CloseReason.SERVER_RESTARTED,
+            viewer_lost_at=now,
+        )
 
 
 __all__ = [

@@ -72,6 +72,7 @@ class Banner(AgentWindow):
         self.status: SessionStatus | None = None
         self.unread_from = ""  # who wrote the chat message not read yet, if any
         self.reading = False  # the technician is reading the computer's settings
+        self.reconnecting = 0  # the attempt to reach the server again, while the link is down
         super().__init__(root, t, trace)
 
     def build(self) -> None:
@@ -182,17 +183,39 @@ class Banner(AgentWindow):
         for frame in self.row_lines[:line + 1]:
             frame.pack(anchor="w", pady=(BUTTON_GAP, 0))
 
+    def set_reconnecting(self, attempt: int) -> None:
+        """Says the connection was lost and which attempt to resume it runs (0: it is back).
+
+        Nothing is shared meanwhile: only End session is offered. Once back,
+        the banner waits for the session's state (``update``), or hides if
+        the person had not allowed viewing yet.
+        """
+        self.reconnecting = attempt
+        if attempt:
+            t = self.t
+            self._show_lines({
+                "who": t("banner.reconnecting", attempt=attempt),
+                "detail": t("banner.reconnecting_detail"),
+                "how_to_stop": t("banner.how_to_stop"),
+            }, [])
+        elif self.status is None:
+            self.hide()
+
     def update(self, status: SessionStatus) -> None:
         """Shows the session as the server last described it."""
         self.status = status
-        texts = self.texts(status)
+        if self.reconnecting:
+            return  # the state of before the drop; the server sends the new one
+        self._show_lines(self.texts(status), self.buttons_for(status))
+
+    def _show_lines(self, texts: dict[str, str], buttons: list[str]) -> None:
         for name, label in self.lines.items():
             label.pack_forget()
             label.configure(text=texts.get(name, ""))
         for name, label in self.lines.items():
             if texts.get(name):
                 label.pack(fill="x", anchor="w")
-        self._lay_out_row(self.buttons_for(status))
+        self._lay_out_row(buttons)
         if self.visible:
             self.place()
             self.changed()

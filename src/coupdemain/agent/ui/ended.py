@@ -16,6 +16,7 @@ from .window import PAD, AgentWindow
 SERVER_REASON_KEYS: dict[int, str] = {
     CloseReason.PEER_LOST: "ended.peer_lost",
     CloseReason.SERVER_SHUTDOWN: "ended.server_shutdown",
+    CloseReason.SERVER_RESTARTED: "ended.server_restarted",
     CloseReason.TIMED_OUT: "ended.timed_out",
 }
 

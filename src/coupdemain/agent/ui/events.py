@@ -15,6 +15,7 @@ PROBLEM_INVALID = "invalid"
 PROBLEM_EXPIRED = "expired"
 PROBLEM_USED = "used"
 PROBLEM_RATE_LIMITED = "rate_limited"
+PROBLEM_CODE_CHECKS_PAUSED = "code_checks_paused"   # the server's budget of wrong codes
 PROBLEM_UNREACHABLE = "unreachable"
 PROBLEM_UNTRUSTED = "untrusted"      # the server's certificate could not be verified
 PROBLEM_VERSION = "version"
@@ -158,6 +159,18 @@ class ConnectionLost:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconnecting:
+    """The connection to the server dropped: nothing is shared; attempt ``attempt`` (1, 2…) runs."""
+
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnected:
+    """The session resumed on a new connection; its state follows."""
+
+
+@dataclass(frozen=True, slots=True)
 class Quit:
     """Close every window and exit with ``exit_code`` now, telling ``problem`` if any."""
 
@@ -168,7 +181,8 @@ class Quit:
 UiEvent = (
     AskForCode | Connecting | AskConsent | AskControl | SessionStatus | ChatReceived
     | ClipboardReceived | SessionEnded | ConnectionLost | Quit | AskDiagnostics
-    | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate
+    | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate | Reconnecting
+    | Reconnected
 )
 
 

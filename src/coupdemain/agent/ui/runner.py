@@ -226,6 +226,16 @@ class AgentUi:
                 self._ended_exit_code = 1 if isinstance(event, ev.ConnectionLost) else 0
                 self.ended.tell(event)
                 self.root.after(self.ended_notice_ms, self._finish)
+            case ev.Reconnecting(attempt=attempt):
+                # Nothing can be answered while the server is out of reach:
+                # the questions come back, if still asked, once it is back.
+                self.clipboard.stop()
+                for window in (self.consent, self.control, self.diagnostics, self.file_question):
+                    if window.visible:
+                        window.hide()
+                self.banner.set_reconnecting(attempt)
+            case ev.Reconnected():
+                self.banner.set_reconnecting(0)
             case ev.Quit(exit_code=code, problem=problem):
                 self.exit_code = code
                 self.quit_problem = problem

@@ -99,6 +99,10 @@ class SupportSession(Base):
     code_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     code_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(32))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # SHA-256 of the agent's resume secret (protocol: welcome.resume), to
+    # resume after a drop or a server restart; the secret is never stored.
+    resume_digest: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     person_hostname: Mapped[str] = mapped_column(String(200), default="")
     person_user: Mapped[str] = mapped_column(String(200), default="")
     person_os: Mapped[str] = mapped_column(String(200), default="")

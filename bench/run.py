@@ -483,29 +483,42 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     return out
 
 
-# The project's goals, as (text, test of coupdemain's figure against x11vnc stock's).
-# A test answers None when it cannot tell (no peer in this run).
-Goal = tuple[str, Callable[[float, float | None], bool | None]]
-_AT_MOST_PEER: Goal = ("≤ peer", lambda v, peer: None if peer is None else v <= peer)
-_EXACT_WITHIN_1S: Goal = ("≤ 1", lambda v, peer: v <= 1.0)
+# The project's goals: for each row, the goal's text, its test of coupdemain's figure
+# against a peer's, and which peer. Most compare with x11vnc stock. Server-side CPU per
+# frame shown compares with x11vnc tuned: stock x11vnc's polling budget keeps its CPU
+# low while it sends ten times coupdemain's bytes on shapes and video, the wrong
+# yardstick for a pipeline that sends a tenth of them. The server's own share is to be
+# judged as relay capacity (sessions per core), not here.
+@dataclass(frozen=True)
+class Goal:
+    text: str
+    # coupdemain's figure, the peer's (None: no such peer in this run) → met, or None
+    # when it cannot tell.
+    test: Callable[[float, float | None], bool | None]
+    peer: str = "x11vnc_stock"
+
+
+_AT_MOST_PEER = Goal("≤ peer", lambda v, peer: None if peer is None else v <= peer)
+_AT_MOST_TUNED = Goal("≤ tuned", _AT_MOST_PEER.test, peer="x11vnc_tuned")
+_EXACT_WITHIN_1S = Goal("≤ 1", lambda v, peer: v <= 1.0)
 GOALS: dict[str, Goal] = {
-    "key→pixel median ms": ("≤ 20", lambda v, peer: v <= 20),
-    "key→pixel p95 ms": ("≤ 35", lambda v, peer: v <= 35),
-    "key→frame median ms": ("≤ 20", lambda v, peer: v <= 20),
-    "key→frame p95 ms": ("≤ 35", lambda v, peer: v <= 35),
-    "idle kB/s": ("0", lambda v, peer: v < 0.1),
+    "key→pixel median ms": Goal("≤ 20", lambda v, peer: v <= 20),
+    "key→pixel p95 ms": Goal("≤ 35", lambda v, peer: v <= 35),
+    "key→frame median ms": Goal("≤ 20", lambda v, peer: v <= 20),
+    "key→frame p95 ms": Goal("≤ 35", lambda v, peer: v <= 35),
+    "idle kB/s": Goal("0", lambda v, peer: v < 0.1),
     "typing kB/s": _AT_MOST_PEER,
     "typing Mbit/s": _AT_MOST_PEER,
-    "shapes fps": ("30", lambda v, peer: v >= 29),
+    "shapes fps": Goal("30", lambda v, peer: v >= 29),
     "shapes kB/s": _AT_MOST_PEER,
     "shapes Mbit/s": _AT_MOST_PEER,
-    "video fps": ("≥ 25", lambda v, peer: v >= 25),
-    "video kB/s": ("≤ 500", lambda v, peer: v <= 500),
-    "video Mbit/s": ("≤ 4", lambda v, peer: v <= 4),
+    "video fps": Goal("≥ 25", lambda v, peer: v >= 25),
+    "video kB/s": Goal("≤ 500", lambda v, peer: v <= 500),
+    "video Mbit/s": Goal("≤ 4", lambda v, peer: v <= 4),
     # Server-side CPU at equal work: per frame shown, since the stacks show
     # different frame rates (scroll: 30 to 57); idle shows none.
     "idle server CPU s": _AT_MOST_PEER,
-    **{f"{w} server CPU ms/frame": _AT_MOST_PEER for w in WORKLOADS if w != "idle"},
+    **{f"{w} server CPU ms/frame": _AT_MOST_TUNED for w in WORKLOADS if w != "idle"},
     "slow link key→pixel median ms": _AT_MOST_PEER,
     "slow link key→pixel p95 ms": _AT_MOST_PEER,
     **{f"{w} exact at rest after s": _EXACT_WITHIN_1S for w in WORKLOAD_REGION},
@@ -513,17 +526,21 @@ GOALS: dict[str, Goal] = {
 
 
 def goal_cells(row: str, ours: dict[str, float | None],
-               peer: dict[str, float | None]) -> list[str]:
-    """The goal's text and whether coupdemain meets it ("yes", "NO", or "" if unknown)."""
+               peers: dict[str, dict[str, float | None]]) -> list[str]:
+    """The goal's text and whether coupdemain meets it ("yes", "NO", or "" if unknown).
+
+    `peers` holds each peer's figures by stack name; a peer missing from this run (or
+    failed) leaves a goal against it unknown.
+    """
     if row not in GOALS:
         return ["", ""]
-    text, test = GOALS[row]
+    goal = GOALS[row]
     value = ours.get(row)
     if value is None:
         # No exact picture at rest, or no figure at all: the goal is not met.
-        return [text, "NO" if row in ours else ""]
-    met = test(value, peer.get(row))
-    return [text, "" if met is None else "yes" if met else "NO"]
+        return [goal.text, "NO" if row in ours else ""]
+    met = goal.test(value, peers.get(goal.peer, {}).get(row))
+    return [goal.text, "" if met is None else "yes" if met else "NO"]
 
 
 def _cell(value: float | None) -> str:
@@ -555,7 +572,7 @@ def table(results: dict[str, Any], ratio_table: dict[str, dict[str, float | None
         headers += ["goal", "met"]
     lines = [[r, *(_cell(flat[s].get(r)) for s in stacks),
               *(_cell(ratio_table[k].get(r)) for k in ratio_table),
-              *(goal_cells(r, flat["coupdemain"], flat.get("x11vnc_stock", {}))
+              *(goal_cells(r, flat["coupdemain"], flat)
                 if with_goals else [])] for r in shown]
     for name in stacks:
         if "error" in results[name]:

@@ -2,7 +2,7 @@
 # Sets up a fresh Debian 12 machine for coupdemain: system packages, then a
 # virtual environment in .venv with the project and its test tools.
 #   bash scripts/setup.sh          # what the demo needs
-#   bash scripts/setup.sh --test   # plus what the tests and benchmarks need
+#   bash scripts/setup.sh --test   # plus what the tests, checks and benchmarks need
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,19 +14,23 @@ want_test=0
 # to YUV ten times faster than swscale; chromium is the technician's browser
 # in the end-to-end tests; Xorg's dummy driver and xrandr make a desktop
 # with two monitors side by side (Xvfb has one output); x11vnc, websockify
-# and novnc are the peer the benchmarks measure against.
+# and novnc are the peer the benchmarks measure against; npm installs ESLint,
+# the viewer's linter.
 packages=(xvfb xauth x11-utils xdotool python3-tk tk fonts-dejavu-core libyuv0)
 if [ "$want_test" = 1 ]; then
-  packages+=(chromium nodejs xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils
+  packages+=(chromium nodejs npm xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils
              x11vnc websockify novnc)
 fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node may come from elsewhere than Debian; any node on PATH will do.
+# Node and npm may come from elsewhere than Debian; any on PATH will do.
 if command -v node >/dev/null 2>&1; then
   missing=("${missing[@]/nodejs}")
+fi
+if command -v npm >/dev/null 2>&1; then
+  missing=("${missing[@]/npm}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -48,6 +52,8 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$want_test" = 1 ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
+  # ESLint, at the versions in its lockfile, for scripts/lint.sh.
+  npm ci --prefix tools/lint --no-audit --no-fund --loglevel=error
 else
   .venv/bin/python -m pip install -q -e .
 fi

@@ -1,7 +1,8 @@
 """Who may do what: the signed-in user, the CSRF check, and which sessions a user may see.
 
-The rule for sessions is written once, in ``may_see``, and applied with
-the loading in ``visible_session``; every route that names a session goes
+The rule for sessions is written once, in ``may_see`` (and beside it as
+the list's query, ``sessions_seen_by``), and applied with the loading in
+``visible_session``; every route that names a session goes
 through it: the console's pages and the REST API (the ``ConsoleSession``
 and ``ApiSession`` dependencies), the viewer's WebSocket, and the file
 transfers' console side. A session a user may not see is answered as one
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection, Request
 
@@ -28,6 +30,15 @@ def may_see(user: User, row: SupportSession) -> bool:
     if row.technician_id == user.id:
         return True
     return user.role == "admin" and row.technician.organisation_id == user.organisation_id
+
+
+def sessions_seen_by(user: User) -> Select[SupportSession]:
+    """The same rule as a query: the sessions this user may see, newest first (the list)."""
+    query = select(SupportSession).order_by(SupportSession.created_at.desc())
+    if user.role == "admin":
+        return query.join(User, SupportSession.technician_id == User.id).where(
+            User.organisation_id == user.organisation_id)
+    return query.where(SupportSession.technician_id == user.id)
 
 
 async def visible_session(

@@ -17,13 +17,12 @@ from typing import Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from ... import i18n
 from ...i18n.diagnostics import DiagnosticsTranslator
 from ...protocol.session import State
 from .. import accounts, auth
-from ..access import ApiLogin, ConsoleLogin, ConsoleSession, check_csrf
+from ..access import ApiLogin, ConsoleLogin, ConsoleSession, check_csrf, sessions_seen_by
 from ..services import Shared
 from ..store.models import SupportSession, User, utcnow
 
@@ -100,17 +99,9 @@ def error_page(request: Request, status: int) -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request, login: ConsoleLogin, shared: Shared) -> Response:
-    user = login.user
     async with shared.db() as s:
-        query = select(SupportSession).order_by(SupportSession.created_at.desc()).limit(50)
-        if user.role == "admin":
-            query = query.join(User, SupportSession.technician_id == User.id).where(
-                User.organisation_id == user.organisation_id
-            )
-        else:
-            query = query.where(SupportSession.technician_id == user.id)
-        rows = list(await s.scalars(query))
-    return render(request, "index.html", user=user, csrf=login.csrf_token, sessions=rows)
+        rows = list(await s.scalars(sessions_seen_by(login.user).limit(50)))
+    return render(request, "index.html", user=login.user, csrf=login.csrf_token, sessions=rows)
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -144,7 +144,7 @@ class Rendezvous:
         self._live: dict[str, LiveSession] = {}
         self._load_lock = asyncio.Lock()
         # File transfer: the settings each session applies, and where ended
-        # transfers' bytes are deleted (server/transfers.py sets both).
+        # transfers' bytes are deleted (server/services.py sets both).
         self.file_limits = FileLimits()
         self.discard_files: Callable[[str, list[str], bool], None] = lambda *_: None
 

@@ -335,7 +335,7 @@ export function parseFrame(data) {
 
 // --- binary cursor messages ----------------------------------------------------
 //
-// The pointer travels apart from the picture (messages.py's CursorShape and
+// The pointer travels apart from the picture (frames.py's CursorShape and
 // CursorPosition): its shape when it changes, its position when it moves.
 // Neither is acknowledged.
 

@@ -20,6 +20,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from ..protocol import frames
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason, CoupdemainError, RemoteProtocolError
 
@@ -271,18 +272,18 @@ class AgentConnection:
         except ConnectionClosed:
             logger.debug("could not send %s: connection closed", message.type)
 
-    async def send_frame(self, update: m.FrameUpdate) -> None:
+    async def send_frame(self, update: frames.FrameUpdate) -> None:
         """Sends one frame update as a binary message."""
         try:
-            await self._ws.send(m.serialize_frame(update))
+            await self._ws.send(frames.serialize_frame(update))
         except ConnectionClosed:
             logger.debug("could not send frame %d: connection closed", update.frame_id)
 
-    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None:
+    async def send_cursor(self, update: frames.CursorShape | frames.CursorPosition) -> None:
         """Sends the pointer's shape or position as a binary message."""
         data = (
-            m.serialize_cursor_shape(update) if isinstance(update, m.CursorShape)
-            else m.serialize_cursor_position(update)
+            frames.serialize_cursor_shape(update) if isinstance(update, frames.CursorShape)
+            else frames.serialize_cursor_position(update)
         )
         try:
             await self._ws.send(data)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
+from ..protocol import frames
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import BY_PERSON, BY_SERVER, SHARING_STATES, State
@@ -44,8 +45,8 @@ class Connection(Protocol):
     """What the session needs of the connection (``connection.AgentConnection``)."""
 
     async def send(self, message: m.Message) -> None: ...
-    async def send_frame(self, update: m.FrameUpdate) -> None: ...
-    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None: ...
+    async def send_frame(self, update: frames.FrameUpdate) -> None: ...
+    async def send_cursor(self, update: frames.CursorShape | frames.CursorPosition) -> None: ...
     async def receive(self) -> m.Message | None: ...
     async def close(self) -> None: ...
 
@@ -370,10 +371,10 @@ class AssistedSession:
     async def send_screen(self, screen: m.Screen) -> None:
         await self.connection.send(screen)
 
-    async def send_frame(self, update: m.FrameUpdate) -> None:
+    async def send_frame(self, update: frames.FrameUpdate) -> None:
         await self.connection.send_frame(update)
 
-    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None:
+    async def send_cursor(self, update: frames.CursorShape | frames.CursorPosition) -> None:
         await self.connection.send_cursor(update)
 
     # --- running --------------------------------------------------------------

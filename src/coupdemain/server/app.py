@@ -38,6 +38,7 @@ from starlette.types import ASGIApp
 from .. import i18n
 from ..config import Settings
 from ..i18n.diagnostics import DiagnosticsTranslator
+from ..protocol import frames
 from ..protocol import messages as m
 from ..protocol.errors import CloseReason
 from ..protocol.session import State, Technician
@@ -128,7 +129,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     engine = create_engine(settings.resolved_database_url)
     db = session_factory(engine)
     audit = AuditLog(db)
-    relay = Relay(m.MAX_FRAME_MESSAGE_BYTES)
+    relay = Relay(frames.MAX_FRAME_MESSAGE_BYTES)
     secret = load_secret(data_dir)
     sign_in_guard = auth.SignInGuard(
         secret, FailureLimiter(settings.code_attempts, settings.code_attempt_window),

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ...protocol.messages import MAX_CURSOR_SIDE, CursorPosition, CursorShape
+from ...protocol.frames import MAX_CURSOR_SIDE, CursorPosition, CursorShape
 
 logger = logging.getLogger("coupdemain.agent.capture.cursor")
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from coupdemain.protocol import messages as m
+from coupdemain.protocol.enums import By, TransferState, ViewAnswer
 from coupdemain.protocol.errors import (
     CloseReason,
     MalformedMessage,
@@ -36,6 +37,41 @@ from coupdemain.protocol.errors import (
 )
 def test_round_trip(message: m.Message) -> None:
     assert m.parse(m.serialize(message), frozenset(m.MESSAGE_TYPES.values())) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"type": "consent", "decision": "maybe"}',
+         "field 'decision' may not be 'maybe', only 'allow_view', 'decline'"),
+        ('{"type": "control_decision", "decision": "allow_view"}',
+         "field 'decision' may not be 'allow_view', only 'allow_control', 'keep_view_only'"),
+        ('{"type": "hello", "protocol": 1, "role": "admin"}',
+         "field 'role' may not be 'admin', only 'agent', 'viewer'"),
+        ('{"type": "consent", "decision": 1}', "field 'decision' must be str, not int"),
+        ('{"type": "file_offer", "id": "a", "name": "n", "size": 1, "direction": "up"}',
+         "field 'direction' may not be 'up', only 'to_person', 'to_technician', ''"),
+    ],
+)
+def test_a_value_outside_its_closed_set_is_refused_naming_it(text: str, words: str) -> None:
+    with pytest.raises(MalformedMessage) as caught:
+        m.parse(text, m.AGENT_SENDS)
+    assert str(caught.value) == words
+    assert caught.value.close_reason is CloseReason.MALFORMED_MESSAGE
+
+
+def test_closed_sets_are_read_as_their_enum_members() -> None:
+    consent = m.parse('{"type": "consent", "decision": "decline"}', m.AGENT_SENDS)
+    assert isinstance(consent, m.Consent) and consent.decision is ViewAnswer.DECLINE
+    status = m.parse('{"type": "file_status", "id": "a", "state": "failed", "by": "server"}',
+                     m.SERVER_SENDS)
+    assert isinstance(status, m.FileStatus)
+    assert (status.state, status.by) == (TransferState.FAILED, By.SERVER)
+    assert status.by is By.SERVER and status.state is TransferState.FAILED
+    offer = m.parse('{"type": "file_offer", "id": "a", "name": "n", "size": 1}', m.AGENT_SENDS)
+    assert isinstance(offer, m.FileOffer) and offer.direction == ""
+    # The wire text is the member's value, unchanged.
+    assert m.serialize(m.Ended(By.PERSON, 4001)) == '{"type":"ended","by":"person","reason":4001}'
 
 
 def test_unknown_keys_are_ignored() -> None:

@@ -387,16 +387,17 @@ class AgentFiles:
                 running = self.running.get(ident)
                 if running is None:
                     return
-                if state in ("cancelled", "refused", "failed"):
+                if state in (tr.TransferState.CANCELLED, tr.TransferState.REFUSED,
+                             tr.TransferState.FAILED):
                     running.stopped = (state, by, reason)
                     running.cancelled.set()
                     if running.task is None or running.task.done():
                         self._drop(ident)
                         self.post(ev.FileUpdate(ident, state, by=by, reason=reason))
-                elif state == "ready":
+                elif state is tr.TransferState.READY:
                     self._drop(ident)
                     self.post(ev.FileUpdate(ident, "sent"))
-                elif state == "sending" and running.direction == tr.TO_PERSON:
+                elif state is tr.TransferState.SENDING and running.direction == tr.TO_PERSON:
                     self.post(ev.FileUpdate(ident, "waiting"))
 
     async def _offered(self, offer: m.FileOffer) -> None:

@@ -14,13 +14,16 @@ Unknown keys are ignored, so that a newer peer can add fields.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import re
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+from . import enums
+from .enums import Author, By, ControlAnswer, Direction, Role, TransferState, ViewAnswer
 from .errors import (
     LocalProtocolError,
     MalformedMessage,
@@ -58,7 +61,7 @@ class Hello(Message):
 
     type: ClassVar[str] = "hello"
     protocol: int
-    role: str                # "agent" or "viewer"
+    role: Role
     code: str = ""           # agent only: the support code the person typed
     # agent only, instead of a code: the welcome's resume secret (kept out of reprs and logs)
     resume: str = dataclasses.field(default="", repr=False)
@@ -96,18 +99,18 @@ class Chat(Message):
 
 @dataclass(frozen=True, slots=True)
 class Consent(Message):
-    """The person's answer to the request to view: "allow_view" or "decline"."""
+    """The person's answer to the request to view."""
 
     type: ClassVar[str] = "consent"
-    decision: str
+    decision: ViewAnswer
 
 
 @dataclass(frozen=True, slots=True)
 class ControlDecision(Message):
-    """The person's answer to a control request: "allow_control" or "keep_view_only"."""
+    """The person's answer to a control request."""
 
     type: ClassVar[str] = "control_decision"
-    decision: str
+    decision: ControlAnswer
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +318,7 @@ class State(Message):
     """To the viewer: where the session stands (docs/topics/session-states.md)."""
 
     type: ClassVar[str] = "state"
-    state: str
+    state: enums.State
     paused: bool = False
     person_hostname: str = ""
     person_user: str = ""
@@ -358,7 +361,7 @@ class Peer(Message):
     """To either side: the other side's connection dropped or came back."""
 
     type: ClassVar[str] = "peer"
-    role: str
+    role: Role
     connected: bool
 
 
@@ -372,7 +375,7 @@ class ChatMessage(Message):
     type: ClassVar[str] = "chat_message"
     id: int
     at: float      # Unix time
-    author: str    # "technician" or "person"
+    author: Author
     name: str      # who, as the other side sees them
     text: str
 
@@ -382,7 +385,7 @@ class Ended(Message):
     """To either side: the session is over, who ended it, and why (a CloseReason)."""
 
     type: ClassVar[str] = "ended"
-    by: str        # "technician", "person" or "server"
+    by: By
     reason: int
 
 
@@ -419,7 +422,7 @@ class FileOffer(Message):
 
     ``id`` is 32 hex digits chosen by the sender. The agent declares the
     content's ``sha256``; the server passes the offer on with ``direction``
-    ("to_person" or "to_technician") and ``sender`` (a name) filled in.
+    and ``sender`` (a name) filled in.
     """
 
     type: ClassVar[str] = "file_offer"
@@ -427,7 +430,7 @@ class FileOffer(Message):
     name: str
     size: int
     sha256: str = ""
-    direction: str = ""
+    direction: Direction | Literal[""] = ""   # "" from the sender; the server fills it in
     sender: str = ""
 
 
@@ -488,8 +491,8 @@ class FileStatus(Message):
 
     type: ClassVar[str] = "file_status"
     id: str
-    state: str
-    by: str = ""
+    state: TransferState
+    by: By | Literal[""] = ""   # who ended it, once refused, cancelled or failed
     reason: str = ""
     sha256: str = ""
 
@@ -513,7 +516,32 @@ def _field_types(cls: type[Message]) -> dict[str, Any]:
     return hints
 
 
+def _closed_set(expected: Any) -> list[str] | None:
+    """The values a StrEnum field (or a StrEnum or "" field) may take; None for other types."""
+    if isinstance(expected, type) and issubclass(expected, enum.StrEnum):
+        return [member.value for member in expected]
+    if typing.get_origin(expected) is Literal:
+        return [str(value) for value in typing.get_args(expected)]
+    if typing.get_origin(expected) in (types.UnionType, typing.Union):
+        options = [_closed_set(option) for option in typing.get_args(expected)]
+        if all(option is not None for option in options):
+            return [value for option in options for value in option or ()]
+    return None
+
+
 def _check_value(name: str, value: object, expected: Any) -> object:
+    if (allowed := _closed_set(expected)) is not None:
+        if not isinstance(value, str):
+            raise MalformedMessage(f"field {name!r} must be str, not {type(value).__name__}")
+        if value not in allowed:
+            raise MalformedMessage(
+                f"field {name!r} may not be {value[:40]!r}, only "
+                + ", ".join(repr(option) for option in allowed))
+        # The enum member itself, or "" for a field that may be left empty.
+        for option in typing.get_args(expected) or (expected,):
+            if isinstance(option, type) and issubclass(option, enum.StrEnum) and value != "":
+                return option(value)
+        return value
     if isinstance(expected, types.UnionType):
         for option in typing.get_args(expected):
             try:

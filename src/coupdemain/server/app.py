@@ -40,6 +40,7 @@ from ..config import Settings
 from ..i18n.diagnostics import DiagnosticsTranslator
 from ..protocol import frames
 from ..protocol import messages as m
+from ..protocol.enums import By
 from ..protocol.errors import CloseReason
 from ..protocol.session import State, Technician
 from ..protocol.support_code import CODE_SPACE
@@ -504,8 +505,8 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
             # Over already: say how it ended, so a reloaded page can tell.
             await ws.accept()
             reason = _reason_named(row.end_reason)
-            await ws.send_text(m.serialize(m.State(state=State.ENDED.value)))
-            await ws.send_text(m.serialize(m.Ended(row.ended_by or "server", int(reason))))
+            await ws.send_text(m.serialize(m.State(state=State.ENDED)))
+            await ws.send_text(m.serialize(m.Ended(By(row.ended_by or By.SERVER), int(reason))))
             await ws.close(int(CloseReason.NORMAL))
             return
         user = login.user

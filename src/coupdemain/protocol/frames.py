@@ -121,6 +121,8 @@ FRAME_KIND_CURSOR_POSITION = 3
 _CURSOR_SHAPE_HEADER = struct.Struct(">BBIHHHH")
 # kind, flags, x, y (signed: the pointer may lie left of or above a shared monitor).
 _CURSOR_POSITION = struct.Struct(">BBhh")
+CURSOR_SHAPE_HEADER_BYTES = _CURSOR_SHAPE_HEADER.size   # 14
+CURSOR_POSITION_BYTES = _CURSOR_POSITION.size           # 6
 MAX_CURSOR_SIDE = 256
 
 

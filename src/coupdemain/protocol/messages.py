@@ -504,6 +504,14 @@ AGENT_SENDS |= {FileOffer, FileAnswer, FileProgress, FileCancel, FileResult}
 VIEWER_SENDS |= {FileOffer, FileCancel}
 SERVER_SENDS |= {FileOffer, FileTicket, FileProgress, FileStatus}
 
+# What the server sends a viewer (SERVER_SENDS is what it sends an agent):
+# the viewer reads these alone (web/viewer/wire.js's VIEWER_RECEIVES), and
+# the session machine sends a viewer nothing else.
+TO_VIEWER: frozenset[type[Message]] = frozenset(
+    {State, Watching, Peer, Ended, Screen, Clipboard, ChatMessage, DiagnosticsReport,
+     DiagnosticsDeclined, FileOffer, FileStatus, FileProgress}
+)
+
 
 # Resolving the annotations evaluates strings: once per class, not per message.
 _FIELD_TYPES: dict[type[Message], dict[str, Any]] = {}

@@ -23,7 +23,7 @@ from . import messages as m
 from .enums import Author, By, ControlAnswer, ViewAnswer
 from .enums import Role as Role
 from .enums import State as State
-from .errors import CloseReason, InvalidTransition, NotAllowed
+from .errors import CloseReason, InvalidTransition, LocalProtocolError, NotAllowed
 from .transfer import TO_TECHNICIAN, FileTransfers
 
 # State and Role are the machine's own vocabulary, re-exported from here where
@@ -493,6 +493,9 @@ class SupportSession:
     def _send(self, to: Role, message: m.Message) -> None:
         # A side that is not connected misses the message; the I/O layer
         # drops it, and a side that connects later first gets the state.
+        if type(message) not in (m.TO_VIEWER if to is Role.VIEWER else m.SERVER_SENDS):
+            # The declared sets are what the viewer's tables are generated from.
+            raise LocalProtocolError(f"{message.type!r} is not a message the server sends a {to}")
         self._outbox.append(Outgoing(to, message))
 
     def _broadcast_state(self) -> None:

@@ -22,7 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from ..protocol import frames
 from ..protocol import messages as m
-from ..protocol.errors import CloseReason, CoupdemainError, RemoteProtocolError
+from ..protocol.errors import CloseReason, LocalError, RemoteProtocolError
 
 logger = logging.getLogger("coupdemain.agent.connection")
 
@@ -40,16 +40,22 @@ RESUME_OPEN_TIMEOUT_SECONDS = 8.0
 DROPPED_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1014})
 
 
-class ConnectionFailed(CoupdemainError):
+class ConnectionFailed(LocalError):
     """The agent could not join a session."""
+
+    sentence = "agent:problem.refused"
 
 
 class InsecureServer(ConnectionFailed):
     """A plain-HTTP server that is not on this computer, without ``allow_insecure_http``."""
 
+    sentence = "agent:error.insecure_http"
+
 
 class ServerUnreachable(ConnectionFailed):
     """Nothing answered at the server's address, or not as a coupdemain server."""
+
+    sentence = "agent:problem.unreachable"
 
 
 class ServerNotTrusted(ConnectionFailed):
@@ -59,6 +65,8 @@ class ServerNotTrusted(ConnectionFailed):
     connection, but not to go on unless their technician confirms.
     """
 
+    sentence = "agent:problem.untrusted"
+
 
 class CodeRefused(ConnectionFailed):
     """The server closed the connection instead of welcoming the agent.
@@ -66,6 +74,8 @@ class CodeRefused(ConnectionFailed):
     Attributes:
         reason: the close code, as a ``CloseReason`` when it is one.
     """
+
+    sentence = "agent:problem.refused"
 
     def __init__(self, reason: CloseReason | int | None) -> None:
         super().__init__(f"the server refused the agent (close code {reason})")

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from . import messages as m
 from .enums import By, Direction, Role
 from .enums import TransferState as TransferState
+from .errors import LocalError
 
 # TransferState is re-exported: this module gives a transfer's states their
 # meaning (TRANSITIONS below); it is defined in enums.py so that messages.py
@@ -96,16 +97,19 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp", "Cf"})
 _JOINERS = frozenset({"\u200c", "\u200d"})
 
 
-class UnsafeFileName(ValueError):
+class UnsafeFileName(LocalError, ValueError):
     """A file name that would leave the chosen folder, or that no system can store.
 
     Attributes:
         reason: one of the ``REASON_NAME_*`` codes.
     """
 
+    sentence = "agent:files.reason.name_characters"  # each instance names its own reason
+
     def __init__(self, reason: str, name: str) -> None:
         super().__init__(f"unsafe file name {name[:80]!r}: {reason}")
         self.reason = reason
+        self.sentence = f"agent:files.reason.{reason}"
 
 
 def check_file_name(name: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from ..config import Settings
-from ..protocol import messages as m
+from ..protocol import frames
 from ..protocol.support_code import CODE_SPACE
 from ..protocol.transfer import FileLimits
 from . import auth
@@ -62,7 +62,7 @@ class Services:
         engine = create_engine(settings.resolved_database_url)
         db = session_factory(engine)
         audit = AuditLog(db)
-        relay = Relay(m.MAX_FRAME_MESSAGE_BYTES)
+        relay = Relay(frames.MAX_FRAME_MESSAGE_BYTES)
         secret = load_secret(data_dir)
         sign_in_guard = auth.SignInGuard(
             secret, FailureLimiter(settings.code_attempts, settings.code_attempt_window),

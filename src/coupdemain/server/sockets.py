@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, WebSocket
 
 from ..protocol import messages as m
+from ..protocol.enums import By
 from ..protocol.errors import CloseReason
 from ..protocol.session import State, Technician
 from .access import signed_in, visible_session
@@ -48,8 +49,8 @@ async def ws_viewer(
         # Over already: say how it ended, so a reloaded page can tell.
         await ws.accept()
         reason = _reason_named(row.end_reason)
-        await ws.send_text(m.serialize(m.State(state=State.ENDED.value)))
-        await ws.send_text(m.serialize(m.Ended(row.ended_by or "server", int(reason))))
+        await ws.send_text(m.serialize(m.State(state=State.ENDED)))
+        await ws.send_text(m.serialize(m.Ended(By(row.ended_by or By.SERVER), int(reason))))
         await ws.close(int(CloseReason.NORMAL))
         return
     user = login.user

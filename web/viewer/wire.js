@@ -50,6 +50,10 @@ export const MessageType = Object.freeze({
     "POINTER": "pointer",
     "RELEASE_CONTROL": "release_control",
     "REQUEST_CONTROL": "request_control",
+    "RTC_ANSWER": "rtc_answer",
+    "RTC_CANDIDATE": "rtc_candidate",
+    "RTC_CONFIG": "rtc_config",
+    "RTC_OFFER": "rtc_offer",
     "SCREEN": "screen",
     "SELECT_MONITOR": "select_monitor",
     "STATE": "state",
@@ -309,6 +313,11 @@ export const FIELDS = Object.freeze({
         "language": {
             "type": "string",
             "default": ""
+        },
+        "kind": {
+            "type": "string",
+            "enum": "AgentKind",
+            "default": "app"
         }
     },
     "key": {
@@ -359,6 +368,55 @@ export const FIELDS = Object.freeze({
     },
     "release_control": {},
     "request_control": {},
+    "rtc_answer": {
+        "negotiation": {
+            "type": "integer",
+            "required": true
+        },
+        "sdp": {
+            "type": "string",
+            "required": true
+        }
+    },
+    "rtc_candidate": {
+        "negotiation": {
+            "type": "integer",
+            "required": true
+        },
+        "candidate": {
+            "type": "string",
+            "required": true
+        },
+        "sdp_mid": {
+            "type": "string",
+            "default": ""
+        },
+        "sdp_m_line_index": {
+            "type": "integer",
+            "default": 0
+        }
+    },
+    "rtc_config": {
+        "ice_servers": {
+            "type": "array",
+            "required": true
+        },
+        "ice_transport_policy": {
+            "type": "string",
+            "enum": "IcePolicy",
+            "default": "all"
+        }
+    },
+    "rtc_offer": {
+        "negotiation": {
+            "type": "integer",
+            "required": true
+        },
+        "sdp": {
+            "type": "string",
+            "required": true
+        }
+    },
     "screen": {
         "width": {
             "type": "integer",
@@ -408,6 +466,11 @@ export const FIELDS = Object.freeze({
         "controller_id": {
             "type": "integer",
             "default": 0
+        },
+        "kind": {
+            "type": "string",
+            "enum": "AgentKind",
+            "default": "app"
         }
     },
     "watching": {
@@ -478,6 +541,8 @@ export const VIEWER_SENDS = Object.freeze(new Set([
     "pointer",
     "release_control",
     "request_control",
+    "rtc_answer",
+    "rtc_candidate",
     "select_monitor",
     "wheel"
 ]));
@@ -493,6 +558,9 @@ export const VIEWER_RECEIVES = Object.freeze(new Set([
     "file_progress",
     "file_status",
     "peer",
+    "rtc_candidate",
+    "rtc_config",
+    "rtc_offer",
     "screen",
     "state",
     "watching"
@@ -547,6 +615,14 @@ export const ENUMS = Object.freeze({
         "PROBLEM": "problem",
         "WARNING": "warning",
         "INFO": "info"
+    },
+    "AgentKind": {
+        "APP": "app",
+        "BROWSER": "browser"
+    },
+    "IcePolicy": {
+        "ALL": "all",
+        "RELAY": "relay"
     }
 });
 

@@ -34,6 +34,30 @@ class Role(enum.StrEnum):
     VIEWER = "viewer"
 
 
+class AgentKind(enum.StrEnum):
+    """What runs on the person's side (``Hello.kind``, ``State.kind``).
+
+    The agent gives view and, when the person allows it, control; the join
+    page's browser share gives view only: its picture goes by WebRTC between
+    the two browsers, signalled through the server (``rtc_*`` messages).
+    """
+
+    APP = "app"          # coupdemain get-help / the agent
+    BROWSER = "browser"  # the join page, sharing with getDisplayMedia
+
+
+class IcePolicy(enum.StrEnum):
+    """Which ICE candidates a browser share may use (``RtcConfig.ice_transport_policy``).
+
+    As ``RTCConfiguration.iceTransportPolicy``: ``relay`` sends the picture
+    through the TURN server alone, so that neither browser learns the other's
+    address.
+    """
+
+    ALL = "all"
+    RELAY = "relay"
+
+
 class By(enum.StrEnum):
     """Who did something: who ended a session (``Ended.by``), who stopped a
     transfer (``FileStatus.by``), the actor of an audit record."""

@@ -23,7 +23,17 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from . import enums
-from .enums import Author, By, ControlAnswer, Direction, Role, TransferState, ViewAnswer
+from .enums import (
+    AgentKind,
+    Author,
+    By,
+    ControlAnswer,
+    Direction,
+    IcePolicy,
+    Role,
+    TransferState,
+    ViewAnswer,
+)
 from .errors import (
     LocalProtocolError,
     MalformedMessage,
@@ -40,6 +50,7 @@ MAX_JSON_DEPTH = 32
 MAX_MONITORS = 16
 ALL_MONITORS = -1   # Screen.monitor / SelectMonitor.monitor: the whole desktop
 MAX_WATCHERS = 16   # Watching.technicians
+MAX_ICE_SERVERS = 8  # RtcConfig.ice_servers
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -69,6 +80,8 @@ class Hello(Message):
     os: str = ""
     user: str = ""
     language: str = ""
+    # agent only: the coupdemain agent, or the join page sharing from a browser
+    kind: AgentKind = AgentKind.APP
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +338,9 @@ class State(Message):
     code_expires_at: float = 0.0  # Unix time; 0 once the code is used
     # Control requested or held: by which technician (user id); 0 otherwise.
     controller_id: int = 0
+    # What the person shares from: a browser (view only, the picture over
+    # WebRTC) once they joined from the join page; the agent otherwise.
+    kind: AgentKind = AgentKind.APP
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,28 +405,92 @@ class Ended(Message):
     reason: int
 
 
+# --- a browser share's WebRTC signalling (docs/reference/protocol.md, *Browser share*) --
+
+
+@dataclass(frozen=True, slots=True)
+class RtcConfig(Message):
+    """To both sides of a browser share: the ICE servers and policy of their RTCPeerConnection.
+
+    ``ice_servers`` is ``RTCConfiguration.iceServers``: ``{"urls": [str],
+    "username": str, "credential": str}`` each, the TURN credentials minted
+    by the server for this session and side, valid for a while
+    (``--turn-ttl-seconds``); never a static password.
+    """
+
+    type: ClassVar[str] = "rtc_config"
+    ice_servers: list[dict[str, Any]]
+    ice_transport_policy: IcePolicy = IcePolicy.ALL
+
+    def __post_init__(self) -> None:
+        if len(self.ice_servers) > MAX_ICE_SERVERS:
+            raise MalformedMessage(
+                f"at most {MAX_ICE_SERVERS} ICE servers, not {len(self.ice_servers)}")
+
+
+@dataclass(frozen=True, slots=True)
+class RtcOffer(Message):
+    """From the person's browser to the viewer: an SDP offer carrying the screen's track.
+
+    ``negotiation`` numbers the sharer's peer connections: each new one (a
+    viewer that joined, sharing started again) counts up, and the viewer
+    drops what belongs to an older one.
+    """
+
+    type: ClassVar[str] = "rtc_offer"
+    negotiation: int
+    sdp: str
+
+
+@dataclass(frozen=True, slots=True)
+class RtcAnswer(Message):
+    """From the viewer to the person's browser: the SDP answer to offer ``negotiation``."""
+
+    type: ClassVar[str] = "rtc_answer"
+    negotiation: int
+    sdp: str
+
+
+@dataclass(frozen=True, slots=True)
+class RtcCandidate(Message):
+    """Either way: one ICE candidate of negotiation ``negotiation`` (trickle ICE).
+
+    ``candidate``, ``sdp_mid`` and ``sdp_m_line_index`` are
+    ``RTCIceCandidate``'s ``candidate``, ``sdpMid`` and ``sdpMLineIndex``.
+    """
+
+    type: ClassVar[str] = "rtc_candidate"
+    negotiation: int
+    candidate: str
+    sdp_mid: str = ""
+    sdp_m_line_index: int = 0
+
+
+RTC_MESSAGES = (RtcConfig, RtcOffer, RtcAnswer, RtcCandidate)
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (
         Hello, End, Chat, ChatMessage, Clipboard, DiagnosticsRequest, DiagnosticsReport,
         DiagnosticsDeclined, Consent, ControlDecision, ControlRevoke, Pause, Screen,
         RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings,
-        SelectMonitor, Welcome, ControlRequest, State, Watching, Peer, Ended,
+        SelectMonitor, Welcome, ControlRequest, State, Watching, Peer, Ended, *RTC_MESSAGES,
     )
 }
 
 AGENT_SENDS: frozenset[type[Message]] = frozenset(
     {Hello, End, Chat, Clipboard, Consent, ControlDecision, ControlRevoke, Pause, Screen,
-     DiagnosticsReport, DiagnosticsDeclined}
+     DiagnosticsReport, DiagnosticsDeclined, RtcOffer, RtcCandidate}
 )
 VIEWER_SENDS: frozenset[type[Message]] = frozenset(
     {Hello, End, Chat, Clipboard, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck,
-     KeyframeRequest, Encodings, DiagnosticsRequest, SelectMonitor}
+     KeyframeRequest, Encodings, DiagnosticsRequest, SelectMonitor, RtcAnswer, RtcCandidate}
 )
 SERVER_SENDS: frozenset[type[Message]] = frozenset(
     {Welcome, ControlRequest, State, Watching, Peer, Ended, Screen, ChatMessage, Clipboard,
      DiagnosticsRequest, DiagnosticsReport, DiagnosticsDeclined,
-     Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings, SelectMonitor}
+     Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings, SelectMonitor,
+     RtcConfig, RtcAnswer, RtcCandidate}
 )
 
 # --- file transfer (protocol/transfer.py; the bytes go over HTTP) -------------
@@ -509,7 +589,7 @@ SERVER_SENDS |= {FileOffer, FileTicket, FileProgress, FileStatus}
 # the session machine sends a viewer nothing else.
 TO_VIEWER: frozenset[type[Message]] = frozenset(
     {State, Watching, Peer, Ended, Screen, Clipboard, ChatMessage, DiagnosticsReport,
-     DiagnosticsDeclined, FileOffer, FileStatus, FileProgress}
+     DiagnosticsDeclined, FileOffer, FileStatus, FileProgress, RtcConfig, RtcOffer, RtcCandidate}
 )
 
 

@@ -42,7 +42,7 @@ _KINDS: dict[Any, str] = {
 }
 WIRE_ENUMS: tuple[type[enum.StrEnum], ...] = (
     enums.State, enums.Role, enums.By, enums.Author, enums.ViewAnswer, enums.ControlAnswer,
-    enums.Direction, enums.TransferState, enums.Severity,
+    enums.Direction, enums.TransferState, enums.Severity, enums.AgentKind, enums.IcePolicy,
 )
 
 

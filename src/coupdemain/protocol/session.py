@@ -10,6 +10,15 @@ session. When another technician opens it, the person is told who watches
 now, and control (held or asked for by the one before) drops back to
 viewing: control is granted by the person to one named technician. What a
 viewer sends is recorded under the technician who watches.
+
+The person's side is the agent, or the join page sharing from a browser
+(``AgentKind.BROWSER``). A browser share is view only: the machine never
+asks its person for control, and drops what a viewer sends for the agent's
+frames and tools. Its picture goes by WebRTC between the two browsers: the
+machine gives each side its ICE servers (``RtcConfig``) and passes the
+offer, the answer and the candidates between them while the person shares,
+never otherwise. A browser cannot resume after a drop: its connection
+lost ends the session.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import messages as m
-from .enums import Author, By, ControlAnswer, ViewAnswer
+from .enums import AgentKind, Author, By, ControlAnswer, IcePolicy, ViewAnswer
 from .enums import Role as Role
 from .enums import State as State
 from .errors import CloseReason, InvalidTransition, LocalProtocolError, NotAllowed
@@ -40,6 +49,9 @@ TRANSITIONS: dict[State, set[State]] = {
 }
 
 SHARING_STATES = frozenset({State.VIEWING, State.CONTROL_REQUESTED, State.CONTROLLING})
+
+# What a viewer may say in a browser share; the rest is for the agent alone.
+VIEWER_TO_BROWSER = (m.RtcAnswer, m.RtcCandidate, m.Chat, m.End)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +121,11 @@ class SupportSession:
         self.controller: Technician | None = None
         self._agent_knows: Technician | None = None  # who the agent was last told watches
         self.code_expires_at = code_expires_at
+        self.kind = AgentKind.APP   # what the person shares from; known once they join
+        # The ICE servers a browser share's side gets, minted when it is sent
+        # (the rendezvous sets it: server/turn.py); none by default.
+        self.rtc_config: Callable[[Role], m.RtcConfig] = lambda _role: m.RtcConfig(
+            [], IcePolicy.ALL)
         self.state = State.WAITING_FOR_PERSON
         self.paused = False
         self.person = Person()
@@ -133,6 +150,16 @@ class SupportSession:
         return self.state in SHARING_STATES and not self.paused
 
     @property
+    def browser_share(self) -> bool:
+        """Whether the person shares from the join page's browser: view only, over WebRTC."""
+        return self.kind is AgentKind.BROWSER
+
+    @property
+    def rtc_flows(self) -> bool:
+        """Whether a browser share's signalling may pass between the two sides."""
+        return self.browser_share and self.frames_flow
+
+    @property
     def input_flows(self) -> bool:
         """Whether the technician's keyboard and mouse may reach the agent."""
         return self.state is State.CONTROLLING and not self.paused
@@ -147,6 +174,7 @@ class SupportSession:
             if self.state is State.WAITING_FOR_PERSON
             else 0.0,
             controller_id=self.controller.id if self.controller is not None else 0,
+            kind=self.kind,
         )
 
     @property
@@ -205,17 +233,26 @@ class SupportSession:
         session._withdraw_control(state, "server_restarted")
         return session
 
-    def agent_joined(self, person: Person, resume: str = "") -> None:
+    def agent_joined(
+        self, person: Person, resume: str = "", kind: AgentKind = AgentKind.APP
+    ) -> None:
         """The person typed the right code: show them who asks.
 
         Args:
             resume: the secret the agent presents to resume after a drop.
+            kind: the agent, or the join page's browser share.
         """
         self._move(State.WAITING_FOR_CONSENT)
         self.person = person
+        self.kind = kind
         self.agent_connected = True
-        self._record(By.PERSON, "code_used", hostname=person.hostname, user=person.user)
+        self._record(By.PERSON, "code_used", hostname=person.hostname, user=person.user,
+                     **({"kind": kind.value} if self.browser_share else {}))
         self._welcome(resume)
+        if self.browser_share:
+            self._send(Role.AGENT, self.rtc_config(Role.AGENT))
+            if self.viewer_connected:
+                self._send(Role.VIEWER, self.rtc_config(Role.VIEWER))
         self._broadcast_state()
 
     def agent_resumed(self) -> None:
@@ -265,6 +302,9 @@ class SupportSession:
         if self.state is not State.WAITING_FOR_PERSON and self._agent_knows != technician:
             self._agent_knows = technician
             self._send(Role.AGENT, m.Watching([technician.as_wire()]))
+        if self.browser_share and self.state is not State.WAITING_FOR_PERSON:
+            # Before the person's browser hears of this viewer and offers.
+            self._send(Role.VIEWER, self.rtc_config(Role.VIEWER))
         if self.state in SHARING_STATES:
             if self.screen is not None:
                 self._send(Role.VIEWER, self.screen)
@@ -402,6 +442,10 @@ class SupportSession:
                 self.files.result(message)
             case m.FileCancel():
                 self.files.cancel(message.id, By.PERSON)
+            case m.RtcOffer() | m.RtcCandidate() if self.browser_share:
+                # Signalling of a sharing that stopped meanwhile is dropped.
+                if self.rtc_flows and self.viewer_connected:
+                    self._send(Role.VIEWER, message)
             case m.End():
                 self._end(By.PERSON, CloseReason.ENDED_BY_PERSON, notify_agent=True)
             case _:
@@ -417,7 +461,14 @@ class SupportSession:
         Raises:
             NotAllowed: the message makes no sense in this state.
         """
+        if self.browser_share and not isinstance(message, VIEWER_TO_BROWSER):
+            # View only: no control, no frames to acknowledge, no diagnostics,
+            # no monitors; a viewer that asks anyway is not answered.
+            return
         match message:
+            case m.RtcAnswer() | m.RtcCandidate() if self.browser_share:
+                if self.rtc_flows:
+                    self._send(Role.AGENT, message)
             case m.Key() | m.Pointer() | m.Wheel():
                 if self.input_flows:
                     self._send(Role.AGENT, message)

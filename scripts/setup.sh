@@ -15,11 +15,12 @@ want_test=0
 # in the end-to-end tests; Xorg's dummy driver and xrandr make a desktop
 # with two monitors side by side (Xvfb has one output); x11vnc, websockify
 # and novnc are the peer the benchmarks measure against; npm installs ESLint,
-# the viewer's linter.
+# the viewer's linter; coturn is the TURN server the browser-share tests
+# relay through (Debian's package starts no service: the tests run their own).
 packages=(xvfb xauth x11-utils xdotool python3-tk tk fonts-dejavu-core libyuv0)
 if [ "$want_test" = 1 ]; then
   packages+=(chromium nodejs npm xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils
-             x11vnc websockify novnc)
+             x11vnc websockify novnc coturn)
 fi
 missing=()
 for p in "${packages[@]}"; do

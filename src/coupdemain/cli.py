@@ -40,6 +40,13 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(settings.tls_cert) != bool(settings.tls_key):
         print("Give both --tls-cert and --tls-key, or neither.", file=sys.stderr)
         return 2
+    from .server.turn import IceServers
+
+    try:
+        IceServers.from_settings(settings)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     app = create_app(settings, sign_in_hint=not args.no_sign_in_hint)
     print(f"coupdemain {__version__}: console at {settings.resolved_public_url}/", flush=True)
     # Every request on its own line would push the sign-in printed above off

@@ -97,6 +97,27 @@ class Settings:
         "both", "Which ways files may be sent: both, to_person (technician to person), "
         "to_technician (person to technician) or none.", metavar="WAYS",
     )
+    turn_url: str = _setting(
+        "", "The TURN server that relays a browser share's picture when the two browsers "
+        "cannot meet directly, e.g. turn:turn.example.org:3478 (several: comma-separated, "
+        "e.g. a turns: one on port 5349 too). Needs --turn-secret (docs/howto/deploy.md).",
+        metavar="URLS",
+    )
+    turn_secret: str = _setting(
+        "", "The secret shared with the TURN server (coturn's static-auth-secret): the server "
+        "mints short-lived TURN credentials from it for each session. Prefer the environment "
+        "variable to the flag, which other users can read in the process list.",
+        metavar="SECRET",
+    )
+    turn_ttl_seconds: int = _setting(
+        43200, "How long the TURN credentials given to a browser share stay valid.",
+        metavar="S",
+    )
+    ice_transport_policy: str = _setting(
+        "all", "A browser share's path: all (directly between the browsers when their networks "
+        "allow, else through TURN) or relay (always through the TURN server: neither browser "
+        "learns the other's address).", metavar="POLICY",
+    )
     log_level: str = _setting(
         "info", "Logging level: debug (also every HTTP request), info (one line per "
         "session event), warning, error.", metavar="LEVEL"

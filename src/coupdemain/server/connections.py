@@ -15,7 +15,7 @@ from operator import methodcaller
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..protocol import messages as m
-from ..protocol.enums import Role
+from ..protocol.enums import AgentKind, Role
 from ..protocol.errors import (
     CloseReason,
     MessageTooLarge,
@@ -72,12 +72,12 @@ async def serve_agent(ws: WebSocket, rendezvous: Rendezvous) -> None:
     try:
         hello = await _receive_hello(ws, Role.AGENT)
         person = Person(hostname=hello.hostname, os=hello.os, user=hello.user)
-        if hello.resume:
+        if hello.resume and hello.kind is AgentKind.APP:
             live = await rendezvous.find_resumable(hello.resume)
             await rendezvous.resume_agent(live, ws)
         else:
             live = await rendezvous.redeem_code(hello.code, address, person)
-            await rendezvous.attach_agent(live, ws, person)
+            await rendezvous.attach_agent(live, ws, person, hello.kind)
     except (SupportCodeError, ResumeRefused) as exc:
         logger.info("agent from %s refused: %s", address, type(exc).__name__)
         await _close(ws, exc.close_reason)
@@ -92,13 +92,14 @@ async def serve_agent(ws: WebSocket, rendezvous: Rendezvous) -> None:
     may_return = False
     try:
         code = await _agent_loop(ws, live, rendezvous)
-        may_return = code in DROPPED_CLOSE_CODES
+        # A browser share cannot come back: its picture needs the person's click.
+        may_return = code in DROPPED_CLOSE_CODES and hello.kind is AgentKind.APP
         logger.info("the agent of %s left (close code %d)", live.session_id, code)
     except RemoteProtocolError as exc:
         logger.info("agent of %s broke the protocol: %s", live.session_id, exc)
         await _close(ws, exc.close_reason)
     except WebSocketDisconnect as exc:
-        may_return = exc.code in DROPPED_CLOSE_CODES
+        may_return = exc.code in DROPPED_CLOSE_CODES and hello.kind is AgentKind.APP
         logger.info("the agent of %s left (close code %d)", live.session_id, exc.code)
     except Exception:
         logger.exception("agent connection of %s failed", live.session_id)

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..protocol import messages as m
-from ..protocol.enums import Author, By
+from ..protocol.enums import AgentKind, Author, By
 from ..protocol.errors import (
     CloseReason,
     CodeChecksPaused,
@@ -49,6 +49,7 @@ from ..protocol.transfer import FileLimits
 from .audit import AuditLog
 from .ratelimit import FailureLimiter, GuessBudget
 from .relay import Relay
+from .turn import IceServers
 from .store.models import SupportSession, User, utcnow
 
 logger = logging.getLogger("coupdemain.rendezvous")
@@ -146,6 +147,8 @@ class Rendezvous:
         # transfers' bytes are deleted (server/services.py sets both).
         self.file_limits = FileLimits()
         self.discard_files: Callable[[str, list[str], bool], None] = lambda *_: None
+        # A browser share's TURN server and credentials (server/turn.py; services.py sets it).
+        self.ice_servers = IceServers()
 
     # --- codes -------------------------------------------------------------
 
@@ -381,8 +384,19 @@ class Rendezvous:
 
     # --- sides joining and leaving ----------------------------------------
 
-    async def attach_agent(self, live: LiveSession, sock: Socket, person: Person) -> None:
-        """The person's agent joined with the code: it gets a resume secret in its welcome."""
+    def _give_ice_servers(self, live: LiveSession) -> None:
+        """Lets the machine mint this session's TURN credentials when it sends them."""
+        session_id, ice = live.session_id, self.ice_servers
+        live.machine.rtc_config = lambda role: ice.config(session_id, role)
+
+    async def attach_agent(
+        self, live: LiveSession, sock: Socket, person: Person, kind: AgentKind = AgentKind.APP
+    ) -> None:
+        """The person's agent joined with the code: it gets a resume secret in its welcome.
+
+        Args:
+            kind: the agent, or the join page's browser share (which cannot resume).
+        """
         secret = secrets.token_urlsafe(32)
         async with self._db.begin() as db:
             await db.execute(
@@ -392,7 +406,8 @@ class Rendezvous:
         async with live.lock:
             live.agent = sock
             live.machine.files.limits = self.file_limits
-            live.machine.agent_joined(person, resume=secret)
+            self._give_ice_servers(live)
+            live.machine.agent_joined(person, resume=secret, kind=kind)
             await self._commit(live)
 
     async def find_resumable(self, secret: str) -> LiveSession:
@@ -466,6 +481,7 @@ class Rendezvous:
                     await previous.close(int(reason))
             live.viewer_lost_at = None
             self.relay.attach_viewer(live.session_id, sock)
+            self._give_ice_servers(live)
             live.machine.viewer_joined(technician)
             await self._commit(live)
 

@@ -29,6 +29,7 @@ from .relay import Relay
 from .rendezvous import Rendezvous
 from .store.database import create_engine, session_factory
 from .transfers import FileSpool
+from .turn import IceServers
 
 
 def load_secret(data_dir: Path) -> bytes:
@@ -83,6 +84,7 @@ class Services:
         rendezvous.file_limits = FileLimits.from_settings(
             settings.file_transfer_max_bytes, settings.file_transfer_directions)
         rendezvous.discard_files = spool.discard
+        rendezvous.ice_servers = IceServers.from_settings(settings)
         return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard)
 
 

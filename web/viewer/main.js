@@ -6,7 +6,8 @@
 //         data-code-expires-at data-join-url data-catalog-url></main>
 // and this module fills it with #status, #support-code, #countdown, #join-url,
 // #request-control, #release-control, #end-session, #screen and
-// #ended-message (end-to-end tests find them by these ids), #monitors
+// #ended-message (end-to-end tests find them by these ids), #screen-video (a
+// browser share's picture, over WebRTC: rtc.js, instead of #screen), #monitors
 // (one button[data-monitor] per monitor, -1 for all, when there are several), and the
 // diagnostics panel: #diagnose, #diagnostics, #diagnostics-status,
 // #diagnostics-findings (one li[data-code] per finding), #diagnostics-sections.
@@ -21,6 +22,7 @@ import { PointerInput } from "./input/pointer.js";
 import { getLogger, setDebug } from "./log.js";
 import { ViewerSession, webSocketUrl } from "./session.js";
 import { FilesPanel, FileTransfers } from "./files.js";
+import { RtcLink } from "./rtc.js";
 import { MAX_CHAT_CHARACTERS, SessionState } from "./protocol.js";
 import { formatCode, formatCountdown, monitorChoices, present, secondsLeft } from "./view.js";
 
@@ -78,6 +80,9 @@ function build(root, t, code, joinUrl) {
         stage: element("div", { id: "stage", class: "viewer-stage", hidden: "" }),
         screen: element("canvas", { id: "screen", tabindex: "0", width: "0", height: "0",
             "aria-label": t("screen.label") }),
+        // A browser share's picture: the WebRTC track, muted (it carries no sound).
+        video: element("video", { id: "screen-video", class: "viewer-video", autoplay: "", muted: "",
+            playsinline: "", hidden: "", "aria-label": t("screen.label") }),
         pausedNote: element("p", { id: "paused-note", class: "viewer-paused-note", hidden: "" },
             [t("screen.paused_note")]),
         chat: element("aside", { id: "chat", class: "viewer-chat", hidden: "", "aria-label": t("chat.title") }),
@@ -106,7 +111,7 @@ function build(root, t, code, joinUrl) {
     // The person's pointer, drawn over the screen (cursor.js).
     ui.remoteCursor = element("img", { id: "remote-cursor", class: "viewer-remote-cursor", alt: "",
         hidden: "", draggable: "false" });
-    ui.stage.append(ui.screen, ui.remoteCursor, ui.pausedNote);
+    ui.stage.append(ui.screen, ui.video, ui.remoteCursor, ui.pausedNote);
     const chatForm = element("form", { id: "chat-form", class: "viewer-chat-form" },
         [ui.chatInput, ui.chatSend]);
     ui.clipboard.append(
@@ -189,7 +194,26 @@ async function main() {
         encodings: supportedEncodings,
         onChange: render,
         onFileMessage: (message) => files.receive(message),
+        onRtcMessage: (message) => receiveRtc(message),
     });
+    // A browser share: the person's page offers its screen, we answer and show it.
+    const video = /** @type {HTMLVideoElement} */ (ui.video);
+    video.muted = true;
+    const rtc = new RtcLink({
+        send: (message) => session.send(message),
+        onTrack: (stream) => {
+            video.srcObject = stream;
+            video.play().catch((error) => logger.debug("the video waits to play:", error.message));
+        },
+    });
+    // For tests and support: which path the picture takes (host, srflx, relay).
+    window.coupdemainRtc = rtc;
+    /** @param {import("./protocol.js").Message} message */
+    function receiveRtc(message) {
+        const done = message.type === "rtc_config" ? Promise.resolve(rtc.configure(message))
+            : message.type === "rtc_offer" ? rtc.receiveOffer(message) : rtc.receiveCandidate(message);
+        done.catch((error) => logger.error("the browser share's connection failed:", error));
+    }
     const files = new FileTransfers({
         sessionId: data.sessionId ?? "", csrf: data.csrf ?? "",
         send: (message) => session.send(message),
@@ -294,6 +318,13 @@ async function main() {
         show(ui.endSession, shown.canEnd);
         show(ui.codePanel, shown.showCode);
         show(ui.stage, shown.showScreen);
+        show(ui.screen, !shown.browserShare);
+        show(ui.video, shown.browserShare);
+        if (!shown.showScreen || shown.paused) {
+            // Sharing stopped, or the session is over: the next offer brings a new picture.
+            rtc.close();
+            video.srcObject = null;
+        }
         show(ui.pausedNote, shown.paused);
         ui.stage.classList.toggle("controlling", view.state === SessionState.CONTROLLING);
         show(ui.ended, shown.finalSentence !== "");
@@ -305,13 +336,14 @@ async function main() {
         ui.chatInput.disabled = !shown.showScreen;
         ui.chatSend.disabled = !shown.showScreen;
         renderChat(view.chat);
-        show(ui.diagnose, shown.showScreen);
+        show(ui.diagnose, shown.showScreen && !shown.browserShare);
         ui.diagnose.disabled = view.diagnostics.status === "waiting";
         show(ui.diagnostics, view.diagnostics.status !== "idle" && !diagnosticsClosed);
         renderDiagnostics(view.diagnostics);
-        renderMonitors(shown.showScreen ? monitorChoices(view, t) : []);
+        renderMonitors(shown.showScreen && !shown.browserShare ? monitorChoices(view, t) : []);
         show(ui.clipboard, session.inputAllowed);
-        filesPanel.setAvailable(shown.showScreen && view.connection === "open");
+        // Files go through the agent; a browser share has none yet.
+        filesPanel.setAvailable(shown.showScreen && view.connection === "open" && !shown.browserShare);
         if (view.clipboard.count !== clipboardShown) {
             clipboardShown = view.clipboard.count;
             receiveClipboard(view.clipboard.text);

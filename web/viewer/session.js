@@ -43,7 +43,11 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   monitor: number,
  *   agentConnected: boolean,
  *   watching: string[],
+ *   kind: string,
  * }} SessionView
+ *
+ * `kind`: "browser" when the person shares from the join page's browser
+ * (view only, the picture over WebRTC: rtc.js), "app" for the agent.
  *
  * `watching`: the names of the technicians the server last said see the
  * screen (a Watching message); the one who replaced this viewer, when its
@@ -106,6 +110,7 @@ export class ViewerSession {
      *   display: DisplayLike,
      *   onChange?: (view: SessionView) => void,
      *   onFileMessage?: (message: protocol.Message) => void,
+     *   onRtcMessage?: (message: protocol.Message) => void,
      *   codeExpiresAt?: number,
      *   openSocket?: (url: string) => SocketLike,
      *   timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout},
@@ -125,6 +130,8 @@ export class ViewerSession {
         this.onChange = options.onChange ?? (() => {});
         // file_offer, file_status and file_progress go to files.js's FileTransfers.
         this.onFileMessage = options.onFileMessage ?? (() => {});
+        // rtc_config, rtc_offer and rtc_candidate of a browser share go to rtc.js's RtcLink.
+        this.onRtcMessage = options.onRtcMessage ?? (() => {});
         this.openSocket = options.openSocket ?? ((url) => new WebSocket(url));
         this.timers = options.timers ?? { setTimeout: globalThis.setTimeout.bind(globalThis),
             clearTimeout: globalThis.clearTimeout.bind(globalThis) };
@@ -140,7 +147,7 @@ export class ViewerSession {
             personUser: "", codeExpiresAt: options.codeExpiresAt ?? 0, ended: null, closeCode: null,
             chat: [], clipboard: { text: "", count: 0 },
             diagnostics: { status: "idle", report: null, at: 0 },
-            monitors: [], monitor: protocol.ALL_MONITORS, watching: [],
+            monitors: [], monitor: protocol.ALL_MONITORS, watching: [], kind: ENUMS.AgentKind.APP,
             // False while the person's computer reconnects (server restart, network).
             agentConnected: true,
         };
@@ -392,6 +399,11 @@ export class ViewerSession {
             case MessageType.FILE_PROGRESS:
                 this.onFileMessage(message);
                 break;
+            case MessageType.RTC_CONFIG:
+            case MessageType.RTC_OFFER:
+            case MessageType.RTC_CANDIDATE:
+                this.onRtcMessage(message);
+                break;
             case MessageType.DIAGNOSTICS_DECLINED:
                 this.update({ diagnostics: { ...this.view.diagnostics, status: "declined" } });
                 break;
@@ -427,12 +439,14 @@ export class ViewerSession {
             paused: Boolean(message.paused),
             personHostname: String(message.person_hostname),
             personUser: String(message.person_user),
+            kind: String(message.kind),
         };
         if (Number(message.code_expires_at) > 0) {
             changes.codeExpiresAt = Number(message.code_expires_at);
         }
         this.update(changes);
-        if (SHARING_STATES.has(state) && !this.view.paused) {
+        // A browser share sends no frames: its picture comes by WebRTC.
+        if (SHARING_STATES.has(state) && !this.view.paused && this.view.kind !== ENUMS.AgentKind.BROWSER) {
             if (!this.keyframeAskedOnConnection) {
                 // (Re)connected while sharing: our picture may be stale or empty.
                 this.keyframeAskedOnConnection = true;

@@ -34,7 +34,10 @@ export function statusKey(view) {
     if (view.connection === "reconnecting") return "status.reconnecting";
     if (view.state === null) return "status.connecting";
     if (view.agentConnected === false) return "status.agent_reconnecting";
-    if (view.paused && SHARING_STATES.has(view.state)) return "status.paused";
+    const browser = view.kind === ENUMS.AgentKind.BROWSER;
+    if (view.paused && SHARING_STATES.has(view.state)) return browser ? "status.browser_paused" : "status.paused";
+    if (browser && view.state === SessionState.VIEWING) return "status.browser_viewing";
+    if (browser && view.state === SessionState.WAITING_FOR_CONSENT) return "status.browser_waiting_for_consent";
     return `status.${view.state}`;
 }
 
@@ -95,7 +98,8 @@ export function present(view, t, page) {
         person: live && SHARING_STATES.has(view.state ?? "") ? personLabel(view, t) : "",
         showCode: live && waiting,
         canRequestControl: live && open && view.agentConnected !== false &&
-            view.state === SessionState.VIEWING && !view.paused,
+            view.state === SessionState.VIEWING && !view.paused && !browserShare(view),
+        browserShare: browserShare(view),
         canReleaseControl: live && open && view.state === SessionState.CONTROLLING,
         canEnd: live && open && view.state !== null,
         showScreen: live && SHARING_STATES.has(view.state ?? ""),
@@ -103,6 +107,15 @@ export function present(view, t, page) {
         finalTitle,
         finalSentence,
     };
+}
+
+/**
+ * Whether the person shares from the join page's browser: view only, the picture in a <video>.
+ * @param {SessionView} view
+ * @returns {boolean}
+ */
+export function browserShare(view) {
+    return view.kind === ENUMS.AgentKind.BROWSER;
 }
 
 /**

@@ -17,9 +17,9 @@ from importlib import resources
 
 SUPPORTED_LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
-DOMAINS = ("agent", "console", "viewer", "diagnostics")
+DOMAINS = ("agent", "console", "viewer", "diagnostics", "join")
 # The domains a browser may fetch as JSON.
-BROWSER_DOMAINS = ("viewer", "diagnostics")
+BROWSER_DOMAINS = ("viewer", "diagnostics", "join")
 
 
 @cache

@@ -1,0 +1,459 @@
+// The join page's browser share: the person types the code, sees who asks,
+// and shares their screen with getDisplayMedia; nothing to install.
+//
+// This page is the person's side of the session: it speaks to /ws/agent as
+// an agent of kind "browser" (docs/reference/protocol.md, "Browser share").
+// Its click on Share my screen, with the browser's own picker, is the
+// consent to view; control is never offered. The picture goes by WebRTC
+// (../viewer/rtc.js) to the technician's viewer; the server passes the
+// signalling and gives the ICE servers (TURN credentials it mints).
+//
+// The server renders (console/templates/join.html):
+//   <section id="browser-share" data-ws-url data-catalog-url data-lang></section>
+// and this module fills it. End-to-end tests find: #share-code, #share-continue,
+// #share-error, #share-asker, #share-start, #share-cancel, #share-ask-error,
+// #share-panel (#share-watching, #share-stop, #share-again, #share-end, #share-pip,
+// #share-chat-log, #share-chat-input), #share-ended (#share-ended-sentence),
+// #share-unsupported; the section's data-step says which step shows.
+
+import { createTranslator, loadCatalog } from "../viewer/i18n.js";
+import { getLogger, setDebug } from "../viewer/log.js";
+import { RtcLink } from "../viewer/rtc.js";
+import { CloseReason, ENUMS, MAX_CHAT_CHARACTERS, MessageType, PROTOCOL_VERSION } from "../viewer/wire.js";
+
+const logger = getLogger("share");
+const OPEN = 1;
+// Close codes with their own sentence for a code that did not open a session.
+const CODE_ERRORS = new Set([CloseReason.CODE_INVALID, CloseReason.CODE_EXPIRED, CloseReason.CODE_USED,
+    CloseReason.RATE_LIMITED, CloseReason.CODE_CHECKS_PAUSED]);
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string>} [attributes]
+ * @param {(Node | string)[]} [children]
+ * @returns {HTMLElement}
+ */
+function element(tag, attributes = {}, children = []) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    node.append(...children);
+    return node;
+}
+
+/**
+ * What the technician is told of this computer: the browser and the system.
+ * @param {string} ua  navigator.userAgent
+ * @returns {{hostname: string, os: string}}
+ */
+export function describeBrowser(ua) {
+    const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox"
+        : /Chromium\//.test(ua) ? "Chromium" : /Chrome\//.test(ua) ? "Chrome"
+            : /Safari\//.test(ua) ? "Safari" : "Browser";
+    const os = /Windows/.test(ua) ? "Windows" : /CrOS/.test(ua) ? "ChromeOS"
+        : /Mac OS X/.test(ua) ? "macOS" : /Linux/.test(ua) ? "Linux" : "";
+    return { hostname: os ? `${browser} · ${os}` : browser, os };
+}
+
+/**
+ * The code's digits, or null unless there are exactly 9 (spaces and dashes allowed).
+ * @param {string} text
+ * @returns {string | null}
+ */
+export function codeDigits(text) {
+    const digits = text.replace(/[\s-]/g, "");
+    return /^\d{9}$/.test(digits) ? digits : null;
+}
+
+async function main() {
+    const root = document.getElementById("browser-share");
+    if (root === null) return;
+    const data = root.dataset;
+    setDebug(new URLSearchParams(location.search).has("debug"));
+    let catalog = {};
+    try {
+        catalog = await loadCatalog(data.catalogUrl || "/i18n/join/en.json");
+    } catch (error) {
+        logger.error("showing message keys:", error.message);
+    }
+    const t = createTranslator(catalog);
+
+    // --- the session's state ------------------------------------------------------
+    /** @type {WebSocket | null} */
+    let socket = null;
+    let welcomed = false;
+    let technician = { name: "", organisation: "" };
+    let state = "";
+    let viewerConnected = false;
+    /** @type {{by: string, reason: number} | null} */
+    let ended = null;
+    /** @type {MediaStream | null} */
+    let stream = null;
+    /** @type {Window | null} */
+    let pipWindow = null;
+    const chatIds = new Set();
+
+    // --- the page's parts ------------------------------------------------------
+    const ui = {
+        codeStep: element("form", { id: "share-code-form", class: "share-step", novalidate: "" }),
+        code: element("input", { id: "share-code", name: "code", inputmode: "numeric", autocomplete: "off",
+            maxlength: "15", placeholder: "482 913 705", "aria-describedby": "share-code-hint" }),
+        continue: element("button", { id: "share-continue", type: "submit", class: "primary" }, [t("share.continue")]),
+        error: element("p", { id: "share-error", class: "share-error", role: "alert" }),
+        askStep: element("section", { id: "share-ask", class: "share-step", hidden: "" }),
+        asker: element("h3", { id: "share-asker" }),
+        start: element("button", { id: "share-start", type: "button", class: "primary" }, [t("ask.share")]),
+        cancel: element("button", { id: "share-cancel", type: "button" }, [t("ask.cancel")]),
+        askError: element("p", { id: "share-ask-error", class: "share-error", role: "alert" }),
+        panel: element("section", { id: "share-panel", class: "share-panel", hidden: "",
+            "aria-label": t("panel.title") }),
+        watching: element("p", { id: "share-watching", class: "share-watching", role: "status", "aria-live": "polite" }),
+        viewOnly: element("p", { class: "share-view-only" }, [t("panel.view_only")]),
+        stop: element("button", { id: "share-stop", type: "button" }, [t("panel.stop")]),
+        again: element("button", { id: "share-again", type: "button", class: "primary", hidden: "" },
+            [t("panel.share_again")]),
+        end: element("button", { id: "share-end", type: "button", class: "danger" }, [t("panel.end")]),
+        pip: element("button", { id: "share-pip", type: "button", class: "link", hidden: "" }, [t("panel.keep_on_top")]),
+        pipNote: element("p", { id: "share-pip-note", class: "hint", hidden: "" }, [t("panel.in_pip")]),
+        chatLog: element("ol", { id: "share-chat-log", class: "share-chat-log", "aria-live": "polite" }),
+        chatInput: element("input", { id: "share-chat-input", type: "text", autocomplete: "off",
+            maxlength: String(MAX_CHAT_CHARACTERS), placeholder: t("chat.placeholder") }),
+        ended: element("section", { id: "share-ended", class: "share-step share-ended", hidden: "", role: "alert" }),
+        endedSentence: element("p", { id: "share-ended-sentence" }),
+        unsupported: element("p", { id: "share-unsupported", class: "share-error", hidden: "" }),
+    };
+    ui.codeStep.append(
+        element("label", { for: "share-code" }, [t("share.code_label")]),
+        element("div", { class: "share-code-row" }, [ui.code, ui.continue]),
+        element("p", { id: "share-code-hint", class: "hint" }, [t("share.code_hint")]),
+        ui.error,
+    );
+    ui.askStep.append(ui.asker,
+        element("ul", { class: "share-points" }, [
+            element("li", {}, [t("ask.view_only")]), element("li", {}, [t("ask.choose")]),
+            element("li", {}, [t("ask.stop")])]),
+        element("div", { class: "share-actions" }, [ui.start, ui.cancel]), ui.askError);
+    const chatForm = element("form", { id: "share-chat-form", class: "share-chat-form" },
+        [ui.chatInput, element("button", { id: "share-chat-send", type: "submit" }, [t("chat.send")])]);
+    ui.panel.append(
+        element("p", { class: "share-panel-brand" }, [t("panel.title")]),
+        ui.watching, ui.viewOnly,
+        element("div", { class: "share-actions" }, [ui.stop, ui.again, ui.end]),
+        element("h3", {}, [t("chat.title")]), ui.chatLog, chatForm, ui.pip,
+    );
+    ui.ended.append(element("h3", {}, [t("ended.heading")]), ui.endedSentence,
+        element("p", {}, [t("ended.nothing_shared")]));
+    // Where the panel goes back when its Picture-in-Picture window closes.
+    const panelHome = element("div", { class: "share-panel-home" }, [ui.panel]);
+    root.replaceChildren(
+        element("h2", {}, [t("share.title")]),
+        element("p", { class: "share-lead" }, [t("share.lead")]),
+        ui.unsupported, ui.codeStep, ui.askStep, ui.pipNote, panelHome, ui.ended,
+    );
+
+    /** @param {"code" | "ask" | "sharing" | "stopped" | "ended" | "unsupported"} name */
+    function step(name) {
+        root.dataset.step = name;
+        ui.codeStep.hidden = name !== "code";
+        ui.askStep.hidden = name !== "ask";
+        ui.panel.hidden = name !== "sharing" && name !== "stopped";
+        ui.ended.hidden = name !== "ended";
+        ui.unsupported.hidden = name !== "unsupported";
+        ui.stop.hidden = name !== "sharing";
+        ui.again.hidden = name !== "stopped";
+        ui.pip.hidden = !(name === "sharing" || name === "stopped") || pipWindow !== null ||
+            !("documentPictureInPicture" in window);
+        ui.pipNote.hidden = pipWindow === null || ui.panel.hidden;
+        renderWatching();
+    }
+
+    if (!navigator.mediaDevices?.getDisplayMedia) {
+        ui.unsupported.textContent = t(window.isSecureContext ? "share.unsupported" : "share.insecure");
+        step("unsupported");
+        return;
+    }
+
+    // --- the session ---------------------------------------------------------------
+
+    const rtc = new RtcLink({ send: (message) => send(message) });
+    // For tests and support: which path the picture takes (host, srflx, relay).
+    window.coupdemainRtc = rtc;
+
+    /** @param {{type: string, [field: string]: unknown}} message */
+    function send(message) {
+        if (socket === null || socket.readyState !== OPEN) return false;
+        logger.debug(">", message.type);
+        socket.send(JSON.stringify(message));
+        return true;
+    }
+
+    function renderWatching() {
+        let text = "";
+        if (root.dataset.step === "stopped") {
+            text = t("panel.stopped", { technician: technician.name });
+        } else if (viewerConnected) {
+            text = t("panel.watching", { technician: technician.name, organisation: technician.organisation });
+        } else {
+            text = t("panel.waiting_viewer", { technician: technician.name });
+        }
+        if (ui.watching.textContent !== text) ui.watching.textContent = text;
+    }
+
+    ui.codeStep.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const digits = codeDigits(/** @type {HTMLInputElement} */ (ui.code).value);
+        if (digits === null) {
+            ui.error.textContent = t("error.format");
+            return;
+        }
+        connect(digits);
+    });
+
+    /** @param {string} digits */
+    function connect(digits) {
+        ui.error.textContent = t("share.checking");
+        ui.continue.disabled = true;
+        const url = new URL(data.wsUrl || "/ws/agent", location.href);
+        url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+        const opened = new WebSocket(url.href);
+        socket = opened;
+        const about = describeBrowser(navigator.userAgent);
+        opened.onopen = () => send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, role: ENUMS.Role.AGENT,
+            kind: ENUMS.AgentKind.BROWSER, code: digits, hostname: about.hostname, os: about.os,
+            language: data.lang || "en" });
+        opened.onmessage = (event) => {
+            if (socket !== opened || typeof event.data !== "string") return;
+            let message;
+            try {
+                message = JSON.parse(event.data);
+            } catch {
+                logger.error("ignored a message that is not JSON");
+                return;
+            }
+            receive(message);
+        };
+        opened.onclose = (event) => {
+            if (socket !== opened) return;
+            socket = null;
+            closed(event.code);
+        };
+    }
+
+    /** @param {{type: string, [field: string]: any}} message */
+    function receive(message) {
+        logger.debug("<", message.type);
+        switch (message.type) {
+            case MessageType.WELCOME:
+                welcomed = true;
+                technician = { name: String(message.technician_name), organisation: String(message.organisation) };
+                ui.asker.textContent = t("ask.heading", { technician: technician.name,
+                    organisation: technician.organisation });
+                step("ask");
+                ui.start.focus();
+                break;
+            case MessageType.RTC_CONFIG:
+                rtc.configure(message);
+                break;
+            case MessageType.STATE:
+                state = String(message.state);
+                break;
+            case MessageType.WATCHING:
+                if (Array.isArray(message.technicians) && message.technicians.length > 0) {
+                    technician = { name: String(message.technicians[0].name),
+                        organisation: String(message.technicians[0].organisation) };
+                    renderWatching();
+                }
+                break;
+            case MessageType.PEER:
+                if (message.role !== ENUMS.Role.VIEWER) break;
+                viewerConnected = Boolean(message.connected);
+                if (viewerConnected && stream !== null && root.dataset.step === "sharing") offer();
+                if (!viewerConnected) rtc.close();
+                renderWatching();
+                break;
+            case MessageType.RTC_ANSWER:
+                rtc.receiveAnswer(message).catch((error) => logger.error("the answer failed:", error));
+                break;
+            case MessageType.RTC_CANDIDATE:
+                rtc.receiveCandidate(message).catch((error) => logger.error("a candidate failed:", error));
+                break;
+            case MessageType.CHAT_MESSAGE:
+                receiveChat(message);
+                break;
+            case MessageType.ENDED:
+                ended = { by: String(message.by), reason: Number(message.reason) };
+                finish();
+                break;
+        }
+    }
+
+    function offer() {
+        if (stream === null) return;
+        rtc.offer(stream).catch((error) => logger.error("could not offer the screen:", error));
+    }
+
+    /** @param {number} code  the WebSocket's close code */
+    function closed(code) {
+        if (ended !== null) return;
+        if (!welcomed) {
+            ui.continue.disabled = false;
+            ui.error.textContent = CODE_ERRORS.has(code) ? t(`error.${code}`)
+                : code === 1006 ? t("error.unreachable") : t("error.other", { code });
+            step("code");
+            return;
+        }
+        ended = { by: "server", reason: code };
+        finish();
+    }
+
+    ui.start.addEventListener("click", () => share());
+    ui.again.addEventListener("click", () => share());
+    ui.cancel.addEventListener("click", () => {
+        send({ type: MessageType.CONSENT, decision: ENUMS.ViewAnswer.DECLINE });
+    });
+    ui.stop.addEventListener("click", () => stopSharing());
+    ui.end.addEventListener("click", () => {
+        if (!send({ type: MessageType.END })) {
+            ended = { by: "person", reason: CloseReason.ENDED_BY_PERSON };
+            finish();
+        }
+    });
+    ui.pip.addEventListener("click", () => openPip());
+    chatForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const input = /** @type {HTMLInputElement} */ (ui.chatInput);
+        const text = input.value.trim();
+        if (text && text.length <= MAX_CHAT_CHARACTERS && send({ type: MessageType.CHAT, text })) input.value = "";
+    });
+
+    /** Asks the browser for the screen: its own picker, the person's choice. */
+    async function share() {
+        ui.askError.textContent = "";
+        let chosen;
+        try {
+            chosen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+        } catch (error) {
+            const cancelled = error.name === "NotAllowedError" || error.name === "AbortError";
+            const sentence = cancelled ? t("ask.picker_cancelled") : t("ask.picker_failed", { error: error.name });
+            if (root.dataset.step === "ask") ui.askError.textContent = sentence;
+            else ui.watching.textContent = sentence;
+            return;
+        }
+        if (ended !== null) {
+            for (const track of chosen.getTracks()) track.stop();
+            return;
+        }
+        stream = chosen;
+        for (const track of chosen.getVideoTracks()) {
+            // The browser's own "Stop sharing" bar ends the track.
+            track.addEventListener("ended", () => {
+                if (stream === chosen) stopSharing();
+            });
+        }
+        const first = state === ENUMS.State.WAITING_FOR_CONSENT;
+        step("sharing");
+        if (first) {
+            // The click and the choice are the consent; the server then says whether a viewer is there.
+            send({ type: MessageType.CONSENT, decision: ENUMS.ViewAnswer.ALLOW_VIEW });
+        } else {
+            send({ type: MessageType.PAUSE, paused: false });
+            if (viewerConnected) offer();
+        }
+        openPip();
+    }
+
+    function stopSharing() {
+        if (stream === null) return;
+        const stopping = stream;
+        stream = null;
+        for (const track of stopping.getTracks()) track.stop();
+        rtc.close();
+        send({ type: MessageType.PAUSE, paused: true });
+        step("stopped");
+    }
+
+    function finish() {
+        if (stream !== null) {
+            for (const track of stream.getTracks()) track.stop();
+            stream = null;
+        }
+        rtc.close();
+        if (pipWindow !== null) pipWindow.close();
+        if (socket !== null) {
+            const closing = socket;
+            socket = null;
+            closing.close(1000);
+        }
+        ui.endedSentence.textContent = endedSentence(ended, t, technician.name);
+        step("ended");
+    }
+
+    /** The panel in its own always-on-top window, where the browser has Document Picture-in-Picture. */
+    async function openPip() {
+        if (!("documentPictureInPicture" in window) || pipWindow !== null) return;
+        let opened;
+        try {
+            opened = await window.documentPictureInPicture.requestWindow({ width: 360, height: 460 });
+        } catch (error) {
+            // No user gesture left, or refused: the panel stays in the tab, with its button.
+            logger.info("the panel stays in the tab:", error.message);
+            step(/** @type {any} */ (root.dataset.step));
+            return;
+        }
+        for (const sheet of document.querySelectorAll('link[rel="stylesheet"]')) {
+            opened.document.head.append(sheet.cloneNode());
+        }
+        opened.document.title = t("panel.title");
+        opened.document.documentElement.lang = document.documentElement.lang;
+        opened.document.body.classList.add("share-pip");
+        pipWindow = opened;
+        opened.document.body.append(ui.panel);
+        opened.addEventListener("pagehide", () => {
+            panelHome.append(ui.panel);
+            pipWindow = null;
+            step(/** @type {any} */ (root.dataset.step));
+        });
+        step(/** @type {any} */ (root.dataset.step));
+    }
+
+    /** @param {{id: number, author: string, name: string, text: string, at: number}} message */
+    function receiveChat(message) {
+        if (chatIds.has(message.id)) return;
+        chatIds.add(message.id);
+        const who = message.author === ENUMS.Author.PERSON ? t("chat.you") : String(message.name);
+        const time = new Date(Number(message.at) * 1000).toLocaleTimeString(document.documentElement.lang,
+            { hour: "2-digit", minute: "2-digit" });
+        ui.chatLog.append(element("li", { class: `chat-${message.author}`, "data-id": String(message.id) }, [
+            element("span", { class: "chat-meta" }, [`${time} · ${who}`]),
+            element("span", { class: "chat-text" }, [String(message.text)]),
+        ]));
+        ui.chatLog.scrollTop = ui.chatLog.scrollHeight;
+    }
+
+    window.addEventListener("pagehide", () => {
+        if (socket !== null) socket.close(1000);
+    });
+    step("code");
+    ui.code.focus();
+}
+
+/**
+ * How the session ended, in the person's words.
+ * @param {{by: string, reason: number} | null} ended
+ * @param {(key: string, params?: Record<string, string | number>) => string} t
+ * @param {string} technician  the technician's name
+ * @returns {string}
+ */
+export function endedSentence(ended, t, technician) {
+    if (ended === null) return "";
+    switch (ended.reason) {
+        case CloseReason.ENDED_BY_PERSON: return t("ended.by_person");
+        case CloseReason.ENDED_BY_TECHNICIAN: return t("ended.by_technician", { technician });
+        case CloseReason.DECLINED: return t("ended.declined");
+        case CloseReason.PEER_LOST: return t("ended.peer_lost");
+    }
+    return ended.by === "server" && ended.reason < 4000 ? t("ended.connection_lost") : t("ended.server");
+}
+
+if (typeof document !== "undefined") {
+    main().catch((error) => logger.error("the browser share failed to start:", error));
+}

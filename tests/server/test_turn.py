@@ -48,10 +48,13 @@ def test_settings_are_read_and_several_urls_split() -> None:
 
 
 @pytest.mark.parametrize(("changes", "sentence"), [
-    ({"turn_url": "turn:t:3478"}, "--turn-url needs --turn-secret, the static-auth-secret of coturn."),
+    ({"turn_url": "turn:t:3478"},
+     "--turn-url needs --turn-secret, the static-auth-secret of coturn."),
     ({"turn_url": "http://t", "turn_secret": "s"},
-     "--turn-url 'http://t' must start with turn:, turns: or stun:, like turn:turn.example.org:3478"),
-    ({"ice_transport_policy": "direct"}, "--ice-transport-policy must be all or relay, not 'direct'."),
+     "--turn-url 'http://t' must start with turn:, turns: or stun:, "
+     "like turn:turn.example.org:3478"),
+    ({"ice_transport_policy": "direct"},
+     "--ice-transport-policy must be all or relay, not 'direct'."),
     ({"ice_transport_policy": "relay"},
      "--ice-transport-policy relay needs a TURN server (--turn-url)."),
     ({"turn_url": "turn:t", "turn_secret": "s", "turn_ttl_seconds": 0},

@@ -23,6 +23,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from ..i18n import Translator, normalize, system_language
 from ..protocol import messages as m
@@ -71,7 +72,16 @@ class AgentOptions:
     backoff: Backoff = field(default_factory=Backoff)  # how to resume after a drop
 
 
-def describe_computer(language: str) -> dict[str, str]:
+class ComputerDescription(TypedDict):
+    """The Hello's fields that describe this computer."""
+
+    hostname: str
+    os: str
+    user: str
+    language: str
+
+
+def describe_computer(language: str) -> ComputerDescription:
     """What the agent tells the technician about this computer, in its Hello."""
     try:
         user = getpass.getuser()

@@ -49,8 +49,8 @@ from ..protocol.transfer import FileLimits
 from .audit import AuditLog
 from .ratelimit import FailureLimiter, GuessBudget
 from .relay import Relay
-from .turn import IceServers
 from .store.models import SupportSession, User, utcnow
+from .turn import IceServers
 
 logger = logging.getLogger("coupdemain.rendezvous")
 

@@ -52,7 +52,7 @@ class IceServers:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IceServers:
-        """Reads ``--turn-url``, ``--turn-secret``, ``--turn-ttl-seconds`` and ``--ice-transport-policy``.
+        """Reads the TURN settings: URLs, secret, credentials' life, and the ICE policy.
 
         Raises:
             ValueError: a sentence naming the setting that does not fit.

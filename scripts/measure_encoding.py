@@ -41,7 +41,7 @@ from coupdemain.agent.encode.motion import REST_SECONDS
 from coupdemain.agent.pipeline import FramePipeline, PipelineOutput
 from coupdemain.agent.rate import frame_size
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.protocol.messages import FrameUpdate
+from coupdemain.protocol.frames import FrameUpdate
 
 WIDTH, HEIGHT = 1280, 720
 FPS = 30

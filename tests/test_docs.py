@@ -8,6 +8,7 @@ from pathlib import Path
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.errors import CloseReason
 from coupdemain.protocol.messages import MESSAGE_TYPES
+from coupdemain.protocol.schema import WIRE_ENUMS
 
 PROTOCOL_DOC = (Path(__file__).parents[1] / "docs" / "reference" / "protocol.md").read_text()
 
@@ -19,6 +20,13 @@ def test_every_message_has_a_section() -> None:
 
 def test_every_close_code_is_listed() -> None:
     missing = [r.name for r in CloseReason if f"| {int(r)} | {r.name} |" not in PROTOCOL_DOC]
+    assert missing == []
+
+
+def test_every_enum_is_listed_with_its_values() -> None:
+    missing = [cls.__name__ for cls in WIRE_ENUMS
+               if f"| {cls.__name__} | {', '.join(member.value for member in cls)} |"
+               not in PROTOCOL_DOC]
     assert missing == []
 
 

@@ -32,7 +32,7 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .protocol.messages import MAX_FRAME_MESSAGE_BYTES
+    from .protocol.frames import MAX_FRAME_MESSAGE_BYTES
     from .server.app import create_app
 
     settings = config.load(args)

@@ -12,6 +12,7 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
+from coupdemain.protocol import frames
 from coupdemain.protocol import messages as m
 
 
@@ -21,7 +22,7 @@ class FakeServer:
     def __init__(self, refuse: dict[str, int] | None = None) -> None:
         self.refuse = refuse or {}
         self.hellos: list[m.Hello] = []
-        self.received: asyncio.Queue[m.Message | m.FrameUpdate] = asyncio.Queue()
+        self.received: asyncio.Queue[m.Message | frames.FrameUpdate] = asyncio.Queue()
         self.agent: ServerConnection | None = None
         self.connected = asyncio.Event()
         self.closed = asyncio.Event()
@@ -29,7 +30,8 @@ class FakeServer:
         self.port = 0
 
     async def __aenter__(self) -> FakeServer:
-        self._server = await serve(self._handle, "127.0.0.1", 0, max_size=m.MAX_FRAME_MESSAGE_BYTES)
+        self._server = await serve(
+            self._handle, "127.0.0.1", 0, max_size=frames.MAX_FRAME_MESSAGE_BYTES)
         self.port = self._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
 
@@ -56,12 +58,12 @@ class FakeServer:
         self.connected.set()
         try:
             async for data in ws:
-                if isinstance(data, bytes) and m.binary_kind(data) in (
-                    m.FRAME_KIND_CURSOR_SHAPE, m.FRAME_KIND_CURSOR_POSITION
+                if isinstance(data, bytes) and frames.binary_kind(data) in (
+                    frames.FRAME_KIND_CURSOR_SHAPE, frames.FRAME_KIND_CURSOR_POSITION
                 ):
-                    await self.received.put(m.parse_cursor(data))
+                    await self.received.put(frames.parse_cursor(data))
                 elif isinstance(data, bytes):
-                    await self.received.put(m.parse_frame(data))
+                    await self.received.put(frames.parse_frame(data))
                 else:
                     await self.received.put(m.parse(data, m.AGENT_SENDS))
         finally:

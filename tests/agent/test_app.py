@@ -14,6 +14,7 @@ import pytest
 
 from coupdemain.agent.app import run_get_help
 from coupdemain.demo.xvfb import VirtualScreen
+from coupdemain.protocol import frames
 from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
 from tests.agent.conftest import NotesApp, read_json
@@ -120,9 +121,9 @@ async def test_wrong_code_then_consent_frames_control_and_end(
         await server.send(m.Peer("viewer", True))
         screen = await server.expect(m.Screen)
         assert (screen.width, screen.height, screen.monitor) == (1280, 800, m.ALL_MONITORS)
-        shape = await server.expect(m.CursorShape)  # the pointer comes with the keyframe
+        shape = await server.expect(frames.CursorShape)  # the pointer comes with the keyframe
         assert shape.width > 0 and shape.png.startswith(b"\x89PNG")
-        keyframe = await server.expect(m.FrameUpdate)
+        keyframe = await server.expect(frames.FrameUpdate)
         assert keyframe.keyframe
         banner = await agent.window("banner", "Alice Martin, Entraide Numérique, can see")
         assert set(banner["buttons"]) == {"pause", "chat", "send_file", "end_session"}
@@ -149,7 +150,7 @@ async def test_wrong_code_then_consent_frames_control_and_end(
         assert notes.state()["color"] == "#ffff00"
         # The pointer moved there travels back on its own, for the viewer to draw.
         for _ in range(50):
-            if await server.expect(m.CursorPosition) == m.CursorPosition(x, y):
+            if await server.expect(frames.CursorPosition) == frames.CursorPosition(x, y):
                 break
         else:
             raise AssertionError("the pointer's position never came")
@@ -180,7 +181,7 @@ async def test_pause_resume_and_end_from_the_banner(
         assert await server.expect(m.Consent) == m.Consent("allow_view")
         await server.send(m.State("viewing"))
         await server.send(m.Peer("viewer", True))
-        first = await server.expect(m.FrameUpdate)
+        first = await server.expect(frames.FrameUpdate)
         await server.send(m.FrameAck(first.frame_id))
         banner = await agent.window("banner", "consent was given on your behalf")
         await agent.click(xvfb, "banner", "pause")
@@ -191,7 +192,7 @@ async def test_pause_resume_and_end_from_the_banner(
         await agent.click(xvfb, "banner", "resume")
         assert await server.expect(m.Pause) == m.Pause(False)
         await server.send(m.State("viewing", paused=False))
-        assert (await server.expect(m.FrameUpdate)).keyframe  # a fresh picture after the pause
+        assert (await server.expect(frames.FrameUpdate)).keyframe  # a fresh picture after the pause
 
         await server.send(m.Peer("viewer", False))
         await agent.window("banner", "The connection to Alice Martin dropped")

@@ -10,15 +10,14 @@ from coupdemain.agent.capture.base import Monitor, Rect
 from coupdemain.agent.capture.fake import FakeScreen
 from coupdemain.agent.pipeline import FramePipeline, PipelineOutput
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.protocol.messages import (
-    ALL_MONITORS,
+from coupdemain.protocol.frames import (
     CursorPosition,
     CursorShape,
     FrameUpdate,
-    Screen,
     parse_frame,
     serialize_frame,
 )
+from coupdemain.protocol.messages import ALL_MONITORS, Screen
 
 
 def paint(canvas: np.ndarray, update: FrameUpdate) -> None:

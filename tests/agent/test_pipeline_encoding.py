@@ -24,7 +24,8 @@ from coupdemain.agent.encode.motion import REST_SECONDS
 from coupdemain.agent.pipeline import FramePipeline
 from coupdemain.agent.rate import QUALITY_LEVELS, START_LEVEL
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.protocol.messages import FrameUpdate, Screen
+from coupdemain.protocol.frames import FrameUpdate
+from coupdemain.protocol.messages import Screen
 from tests.agent.images import photo_like
 
 STEP = 1 / 30

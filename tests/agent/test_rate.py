@@ -15,7 +15,7 @@ from coupdemain.agent.rate import (
 )
 from coupdemain.agent.tiles import TILE
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.protocol.messages import EncodedRect, FrameUpdate, serialize_frame
+from coupdemain.protocol.frames import EncodedRect, FrameUpdate, serialize_frame
 
 FPS = 30
 STEP = 1 / FPS

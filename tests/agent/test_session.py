@@ -20,6 +20,7 @@ from coupdemain.agent.pipeline import FramePipeline
 from coupdemain.agent.session import AssistedSession
 from coupdemain.agent.transfer import AgentFiles
 from coupdemain.agent.ui import events as ev
+from coupdemain.protocol import frames
 from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
 from tests.agent.fake_server import FakeServer
@@ -28,14 +29,14 @@ from tests.agent.fake_server import FakeServer
 class RecordingConnection:
     def __init__(self) -> None:
         self.sent: list[m.Message] = []
-        self.frames: list[m.FrameUpdate] = []
+        self.frames: list[frames.FrameUpdate] = []
         self.close_code: CloseReason | int | None = None
         self.closed = False
 
     async def send(self, message: m.Message) -> None:
         self.sent.append(message)
 
-    async def send_frame(self, update: m.FrameUpdate) -> None:
+    async def send_frame(self, update: frames.FrameUpdate) -> None:
         self.frames.append(update)
 
     async def receive(self) -> m.Message | None:
@@ -483,7 +484,7 @@ async def test_a_server_saying_viewing_and_controlling_gets_nothing_without_the_
             # The person allows viewing: the screen is shared, and still no key goes in.
             await actions.put(ev.ConsentAnswer(True))
             assert await server.expect(m.Consent) == m.Consent("allow_view")
-            assert (await server.expect(m.FrameUpdate)).keyframe
+            assert (await server.expect(frames.FrameUpdate)).keyframe
             for message in (KEY_A, m.ChatMessage(2, 0.0, "technician", "A", "2")):
                 await server.send(message)
             await windows.chat_line(2)

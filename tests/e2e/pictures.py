@@ -16,7 +16,7 @@ from playwright.sync_api import Page, WebSocket
 
 from coupdemain.demo.xvfb import VirtualScreen
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.protocol.messages import parse_frame
+from coupdemain.protocol.frames import parse_frame
 
 Region = tuple[int, int, int, int]  # x, y, width, height on the person's screen
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coupdemain.config import Settings
-from coupdemain.protocol import messages as m
+from coupdemain.protocol import frames
 from coupdemain.protocol.errors import (
     CloseReason,
     CodeChecksPaused,
@@ -112,7 +112,7 @@ def make_rendezvous(
 ) -> Rendezvous:
     """A rendezvous with the limits ``coupdemain serve`` builds from these settings."""
     return Rendezvous(
-        db, AuditLog(db), Relay(m.MAX_FRAME_MESSAGE_BYTES), secret=b"k" * 32,
+        db, AuditLog(db), Relay(frames.MAX_FRAME_MESSAGE_BYTES), secret=b"k" * 32,
         code_ttl=timedelta(seconds=settings.code_ttl_seconds),
         code_limiter=FailureLimiter(settings.code_attempts, settings.code_attempt_window,
                                     clock=clock),

@@ -6,7 +6,7 @@ import {
 } from "../../web/viewer/cursor.js";
 import * as protocol from "../../web/viewer/protocol.js";
 
-/** A cursor shape message as the agent writes it (messages.py's serialize_cursor_shape). */
+/** A cursor shape message as the agent writes it (frames.py's serialize_cursor_shape). */
 function shapeBytes(serial, width, height, hotX, hotY, png = new Uint8Array(width ? [137, 80] : [])) {
     const bytes = new Uint8Array(14 + png.length);
     const view = new DataView(bytes.buffer);

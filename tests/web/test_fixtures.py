@@ -19,7 +19,7 @@ from PIL import Image
 from coupdemain.agent.encode.copy import unpack_payload
 from coupdemain.protocol.encodings import Encoding
 from coupdemain.protocol.errors import MalformedMessage
-from coupdemain.protocol.messages import EncodedRect, parse_frame
+from coupdemain.protocol.frames import EncodedRect, parse_frame
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "encodings"
 PICTURES = ("solid", "png", "jpeg", "multi", "copy")

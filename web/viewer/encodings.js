@@ -1,18 +1,15 @@
-// The one table of rectangle encodings, mirrored from
-// src/coupdemain/protocol/encodings.py: same ids, same names.
+// The one table of rectangle encodings, src/coupdemain/protocol/encodings.py's,
+// as wire.js (generated from it) has it: same ids, same names.
 // Ids are never reused; a retired id is listed in docs/reference/protocol.md.
+// SOLID: 3 bytes, R, G, B; PNG and JPEG: an image; H264: one access unit of a
+// video stream; COPY: u16 x, u16 y of pixels the viewer already has (a scroll).
 
-/** @enum {number} */
-export const Encoding = Object.freeze({
-    SOLID: 0, // 3 bytes: R, G, B; the whole rectangle is one colour
-    PNG: 1,   // a PNG image, lossless: text and flat UI
-    JPEG: 2,  // a baseline JPEG image: photographic content
-    H264: 3,  // one H.264 access unit of a video stream: a large region in motion
-    COPY: 4,  // 4 bytes: u16 x, u16 y of pixels the viewer already has, moved here (a scroll)
-});
+import { BASELINE_ENCODINGS, Encoding } from "./wire.js";
+
+export { Encoding };
 
 /** What every viewer paints, as protocol/encodings.py's BASELINE. */
-export const BASELINE = Object.freeze([Encoding.SOLID, Encoding.PNG, Encoding.JPEG]);
+export const BASELINE = BASELINE_ENCODINGS;
 
 /** @type {Readonly<Record<number, string>>} id → lower-case name, as ENCODING_NAMES */
 export const ENCODING_NAMES = Object.freeze(

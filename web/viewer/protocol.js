@@ -1,5 +1,5 @@
 // The coupdemain wire protocol, version 1, as the viewer speaks it.
-// Mirrors src/coupdemain/protocol/messages.py: control messages are JSON
+// Speaks src/coupdemain/protocol/messages.py and frames.py: control messages are JSON
 // text frames whose "type" names the message; frame updates are binary.
 // Wire fields are snake_case here too (msg.frame_id).
 //
@@ -7,106 +7,24 @@
 // never hand on half a message.
 
 import { ENCODING_NAMES, unsupportedEncoding } from "./encodings.js";
+import {
+    CURSOR_POSITION_BYTES, CURSOR_SHAPE_HEADER_BYTES, ENUMS, FIELDS, FLAG_KEYFRAME,
+    FRAME_HEADER_BYTES, FRAME_KIND_CURSOR_POSITION, FRAME_KIND_CURSOR_SHAPE, FRAME_KIND_UPDATE,
+    MAX_CONTROL_MESSAGE_BYTES, MAX_CURSOR_SIDE, MAX_FRAME_MESSAGE_BYTES, MessageType,
+    PROTOCOL_VERSION, RECT_HEADER_BYTES, VIEWER_RECEIVES, VIEWER_SENDS,
+} from "./wire.js";
 
-export const PROTOCOL_VERSION = 1;
-export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
-export const MAX_FRAME_MESSAGE_BYTES = 32 * 1024 * 1024;
+// The tables come from wire.js, generated from the Python definitions
+// (src/coupdemain/protocol/schema.py); the viewer's modules import them from here.
+export {
+    ALL_MONITORS, CloseReason, CURSOR_POSITION_BYTES, CURSOR_SHAPE_HEADER_BYTES, ENUMS,
+    FLAG_KEYFRAME, FRAME_HEADER_BYTES, FRAME_KIND_CURSOR_POSITION, FRAME_KIND_CURSOR_SHAPE,
+    FRAME_KIND_UPDATE, MAX_CHAT_CHARACTERS, MAX_CONTROL_MESSAGE_BYTES, MAX_CURSOR_SIDE,
+    MAX_FRAME_MESSAGE_BYTES, MessageType, PROTOCOL_VERSION, RECT_HEADER_BYTES, SHARING_STATES,
+} from "./wire.js";
 
-export const FRAME_KIND_UPDATE = 1;
-export const FLAG_KEYFRAME = 0x01;
-export const FRAME_HEADER_BYTES = 8; // u8 kind, u8 flags, u32 frame_id, u16 rect count
-export const RECT_HEADER_BYTES = 13; // u16 x, y, width, height, u8 encoding, u32 length
-
-/** Message type names, as the `type` field carries them. */
-export const MessageType = Object.freeze({
-    HELLO: "hello",
-    END: "end",
-    SCREEN: "screen",
-    REQUEST_CONTROL: "request_control",
-    RELEASE_CONTROL: "release_control",
-    KEY: "key",
-    POINTER: "pointer",
-    WHEEL: "wheel",
-    FRAME_ACK: "frame_ack",
-    KEYFRAME_REQUEST: "keyframe_request",
-    STATE: "state",
-    PEER: "peer",
-    ENDED: "ended",
-    CHAT: "chat",
-    CLIPBOARD: "clipboard",
-    CHAT_MESSAGE: "chat_message",
-    DIAGNOSTICS_REQUEST: "diagnostics_request",
-    DIAGNOSTICS_REPORT: "diagnostics_report",
-    DIAGNOSTICS_DECLINED: "diagnostics_declined",
-    FILE_OFFER: "file_offer",
-    FILE_CANCEL: "file_cancel",
-    FILE_STATUS: "file_status",
-    FILE_PROGRESS: "file_progress",
-    SELECT_MONITOR: "select_monitor",
-    ENCODINGS: "encodings",
-    WATCHING: "watching",
-});
-
-/** The values of State.state (protocol/session.py's State enum). */
-export const SessionState = Object.freeze({
-    WAITING_FOR_PERSON: "waiting_for_person",
-    WAITING_FOR_CONSENT: "waiting_for_consent",
-    VIEWING: "viewing",
-    CONTROL_REQUESTED: "control_requested",
-    CONTROLLING: "controlling",
-    ENDED: "ended",
-});
-
-/** States in which the person's screen is shared (session.py's SHARING_STATES). */
-export const SHARING_STATES = Object.freeze(new Set([
-    SessionState.VIEWING, SessionState.CONTROL_REQUESTED, SessionState.CONTROLLING,
-]));
-
-/** What the viewer may send (messages.py's VIEWER_SENDS). */
-const VIEWER_SENDS = new Set([
-    MessageType.HELLO, MessageType.END, MessageType.REQUEST_CONTROL,
-    MessageType.RELEASE_CONTROL, MessageType.KEY, MessageType.POINTER, MessageType.WHEEL,
-    MessageType.FRAME_ACK, MessageType.KEYFRAME_REQUEST, MessageType.CHAT, MessageType.CLIPBOARD,
-    MessageType.DIAGNOSTICS_REQUEST, MessageType.SELECT_MONITOR, MessageType.ENCODINGS,
-]);
-
-// File transfer: the viewer offers files and cancels transfers (files.js).
-VIEWER_SENDS.add(MessageType.FILE_OFFER).add(MessageType.FILE_CANCEL);
-
-/** The longest chat message the server accepts (messages.py's MAX_CHAT_CHARACTERS). */
-export const MAX_CHAT_CHARACTERS = 2000;
-
-// What the server sends a viewer, with each field's type and default
-// (undefined: required). Unknown keys are ignored, so a newer server may add
-// fields.
-const VIEWER_RECEIVES = {
-    [MessageType.STATE]: {
-        state: ["string"], paused: ["boolean", false], person_hostname: ["string", ""],
-        person_user: ["string", ""], code_expires_at: ["number", 0], controller_id: ["integer", 0],
-    },
-    // Which technician sees the screen; a viewer another one replaced gets it before 4033.
-    [MessageType.WATCHING]: { technicians: ["array"] },
-    [MessageType.PEER]: { role: ["string"], connected: ["boolean"] },
-    [MessageType.ENDED]: { by: ["string"], reason: ["integer"] },
-    [MessageType.SCREEN]: {
-        width: ["integer"], height: ["integer"], monitors: ["array", []], monitor: ["integer", -1],
-    },
-    [MessageType.CLIPBOARD]: { text: ["string"] },
-    [MessageType.CHAT_MESSAGE]: {
-        id: ["integer"], at: ["number"], author: ["string"], name: ["string"], text: ["string"],
-    },
-    [MessageType.DIAGNOSTICS_REPORT]: { sections: ["object"], findings: ["array"] },
-    [MessageType.DIAGNOSTICS_DECLINED]: {},
-    [MessageType.FILE_OFFER]: {
-        id: ["string"], name: ["string"], size: ["integer"], sha256: ["string", ""],
-        direction: ["string", ""], sender: ["string", ""],
-    },
-    [MessageType.FILE_STATUS]: {
-        id: ["string"], state: ["string"], by: ["string", ""], reason: ["string", ""],
-        sha256: ["string", ""],
-    },
-    [MessageType.FILE_PROGRESS]: { id: ["string"], done: ["integer"] },
-};
+/** The values of State.state (protocol/enums.py's State). */
+export const SessionState = ENUMS.State;
 
 /**
  * @typedef {{type: string, [field: string]: unknown}} Message
@@ -148,25 +66,37 @@ export function parse(text) {
     if (typeof type !== "string") {
         throw new RemoteProtocolError("control message has no 'type'");
     }
-    const fields = Object.hasOwn(VIEWER_RECEIVES, type) ? VIEWER_RECEIVES[type] : undefined;
-    if (fields === undefined) {
+    if (!VIEWER_RECEIVES.has(type)) {
         throw new RemoteProtocolError(`unknown message type '${type.slice(0, 40)}'`);
     }
     /** @type {Message} */
     const message = { type };
-    for (const [name, [kind, fallback]] of Object.entries(fields)) {
+    for (const [name, field] of Object.entries(FIELDS[type])) {
         if (!Object.hasOwn(obj, name)) {
-            if (fallback === undefined) {
+            if (field.required) {
                 throw new RemoteProtocolError(`message '${type}' lacks field '${name}'`);
             }
-            message[name] = fallback;
-        } else if (!hasKind(obj[name], kind)) {
-            throw new RemoteProtocolError(`field '${name}' must be ${kind}, not ${typeof obj[name]}`);
+            message[name] = structuredClone(field.default);
+        } else if (!hasKind(obj[name], field.type)) {
+            throw new RemoteProtocolError(
+                `field '${name}' must be ${field.type}, not ${typeof obj[name]}`);
+        } else if (field.enum !== undefined && !inEnum(obj[name], field)) {
+            const allowed = [...Object.values(ENUMS[field.enum]), ...(field.empty ? [""] : [])];
+            throw new RemoteProtocolError(`field '${name}' may not be '${obj[name].slice(0, 40)}', ` +
+                `only ${allowed.map((value) => `'${value}'`).join(", ")}`);
         } else {
             message[name] = obj[name];
         }
     }
     return message;
+}
+
+/**
+ * @param {string} value
+ * @param {{enum: string, empty?: boolean}} field
+ */
+function inEnum(value, field) {
+    return (field.empty === true && value === "") || Object.values(ENUMS[field.enum]).includes(value);
 }
 
 /**
@@ -197,7 +127,7 @@ export function serialize(message) {
 // --- the messages a viewer sends, one function each --------------------------
 
 /** @returns {Message} the first message of every connection */
-export const hello = () => ({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, role: "viewer" });
+export const hello = () => ({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, role: ENUMS.Role.VIEWER });
 /** @returns {Message} the technician ends the session */
 export const end = () => ({ type: MessageType.END });
 /** @returns {Message} the technician asks for control */
@@ -228,8 +158,6 @@ export const fileOffer = (id, name, size) => ({ type: MessageType.FILE_OFFER, id
  * @returns {Message} the technician stops a transfer
  */
 export const fileCancel = (id) => ({ type: MessageType.FILE_CANCEL, id });
-/** Screen.monitor / selectMonitor's index for the whole desktop (messages.py's ALL_MONITORS). */
-export const ALL_MONITORS = -1;
 /**
  * @param {number} monitor  an index into the last Screen's monitors, or ALL_MONITORS
  * @returns {Message}
@@ -335,15 +263,12 @@ export function parseFrame(data) {
 
 // --- binary cursor messages ----------------------------------------------------
 //
-// The pointer travels apart from the picture (messages.py's CursorShape and
+// The pointer travels apart from the picture (frames.py's CursorShape and
 // CursorPosition): its shape when it changes, its position when it moves.
 // Neither is acknowledged.
 
-export const FRAME_KIND_CURSOR_SHAPE = 2;
-export const FRAME_KIND_CURSOR_POSITION = 3;
-export const CURSOR_SHAPE_HEADER_BYTES = 14; // u8 kind, u8 flags, u32 serial, u16 w, h, hot_x, hot_y
-export const CURSOR_POSITION_BYTES = 6; // u8 kind, u8 flags, i16 x, i16 y
-export const MAX_CURSOR_SIDE = 256;
+// A shape: u8 kind, u8 flags, u32 serial, u16 w, h, hot_x, hot_y, then the PNG;
+// a position: u8 kind, u8 flags, i16 x, i16 y (wire.js has the sizes).
 
 /**
  * @typedef {{kind: "shape", serial: number, width: number, height: number, hot_x: number,

@@ -14,7 +14,7 @@
 import { frameBounds } from "./display.js";
 import { getLogger } from "./log.js";
 import * as protocol from "./protocol.js";
-import { MessageType, SessionState, SHARING_STATES } from "./protocol.js";
+import { ENUMS, MessageType, SessionState, SHARING_STATES } from "./protocol.js";
 
 const logger = getLogger("session");
 
@@ -376,7 +376,7 @@ export class ViewerSession {
             case MessageType.PEER:
                 // The person's computer dropped and may resume: the page says so;
                 // the picture comes back with the agent's keyframe.
-                if (message.role === "agent") {
+                if (message.role === ENUMS.Role.AGENT) {
                     this.update({ agentConnected: Boolean(message.connected) });
                 }
                 break;

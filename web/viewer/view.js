@@ -2,19 +2,25 @@
 // controls make sense, the ending in words. Pure functions of the session's
 // view (session.js), so that node tests them without a DOM.
 
-import { SessionState, SHARING_STATES } from "./protocol.js";
+import { CloseReason, ENUMS, SessionState, SHARING_STATES } from "./protocol.js";
 
 /**
  * @typedef {import("./session.js").SessionView} SessionView
  * @typedef {(key: string, params?: Record<string, string | number>) => string} Translate
  */
 
-// Ended(reason) values with their own sentence (protocol/errors.py's CloseReason).
-const ENDED_SENTENCES = new Set([4000, 4001, 4002, 4011, 4040, 4043]);
-// WebSocket close codes with their own sentence.
-const CLOSE_SENTENCES = new Set([4022, 4030, 4031, 4032]);
+// Ended(reason) values with their own sentence ("ended.<number>" in the catalogs).
+const ENDED_SENTENCES = new Set([
+    CloseReason.ENDED_BY_TECHNICIAN, CloseReason.ENDED_BY_PERSON, CloseReason.DECLINED,
+    CloseReason.CODE_EXPIRED, CloseReason.PEER_LOST, CloseReason.SERVER_RESTARTED,
+]);
+// WebSocket close codes with their own sentence ("close.<number>").
+const CLOSE_SENTENCES = new Set([
+    CloseReason.UNSUPPORTED_VERSION, CloseReason.UNAUTHORIZED, CloseReason.SESSION_NOT_FOUND,
+    CloseReason.REPLACED,
+]);
 // Another technician opened the session: the sentence names them (session.js's view.watching).
-const TAKEN_OVER = 4033;
+const TAKEN_OVER = CloseReason.TAKEN_OVER;
 
 /**
  * The one status sentence's catalog key.
@@ -42,7 +48,7 @@ export function endedSentence(ended, t) {
     if (ENDED_SENTENCES.has(ended.reason)) {
         return t(`ended.${ended.reason}`);
     }
-    const by = ["technician", "person", "server"].includes(ended.by) ? ended.by : "server";
+    const by = Object.values(ENUMS.By).includes(ended.by) ? ended.by : ENUMS.By.SERVER;
     return t(`ended.other.${by}`, { code: ended.reason });
 }
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from ..i18n import Translator, normalize, system_language
 from ..protocol import messages as m
+from ..protocol.enums import Role
 from ..protocol.errors import CloseReason
 from .connection import (
     AgentConnection,
@@ -159,7 +160,7 @@ class AgentWorker:
             lambda message: session.connection.send(message), self.post,
         )
         if welcome.resume:
-            hello = m.Hello(protocol=m.PROTOCOL_VERSION, role="agent", resume=welcome.resume,
+            hello = m.Hello(protocol=m.PROTOCOL_VERSION, role=Role.AGENT, resume=welcome.resume,
                             **describe_computer(self.options.language))
             session.reconnect = lambda: self._resume(hello)
         try:
@@ -195,7 +196,7 @@ class AgentWorker:
                 code = action.code
             self.post(ev.Connecting())
             hello = m.Hello(
-                protocol=m.PROTOCOL_VERSION, role="agent", code=code, **details
+                protocol=m.PROTOCOL_VERSION, role=Role.AGENT, code=code, **details
             )
             try:
                 return await AgentConnection.open(self.options.ws_url, hello)

@@ -20,8 +20,9 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from ..protocol import frames
 from ..protocol import messages as m
-from ..protocol.errors import CloseReason, CoupdemainError, RemoteProtocolError
+from ..protocol.errors import CloseReason, LocalError, RemoteProtocolError
 
 logger = logging.getLogger("coupdemain.agent.connection")
 
@@ -39,16 +40,22 @@ RESUME_OPEN_TIMEOUT_SECONDS = 8.0
 DROPPED_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1014})
 
 
-class ConnectionFailed(CoupdemainError):
+class ConnectionFailed(LocalError):
     """The agent could not join a session."""
+
+    sentence = "agent:problem.refused"
 
 
 class InsecureServer(ConnectionFailed):
     """A plain-HTTP server that is not on this computer, without ``allow_insecure_http``."""
 
+    sentence = "agent:error.insecure_http"
+
 
 class ServerUnreachable(ConnectionFailed):
     """Nothing answered at the server's address, or not as a coupdemain server."""
+
+    sentence = "agent:problem.unreachable"
 
 
 class ServerNotTrusted(ConnectionFailed):
@@ -58,6 +65,8 @@ class ServerNotTrusted(ConnectionFailed):
     connection, but not to go on unless their technician confirms.
     """
 
+    sentence = "agent:problem.untrusted"
+
 
 class CodeRefused(ConnectionFailed):
     """The server closed the connection instead of welcoming the agent.
@@ -65,6 +74,8 @@ class CodeRefused(ConnectionFailed):
     Attributes:
         reason: the close code, as a ``CloseReason`` when it is one.
     """
+
+    sentence = "agent:problem.refused"
 
     def __init__(self, reason: CloseReason | int | None) -> None:
         super().__init__(f"the server refused the agent (close code {reason})")
@@ -271,18 +282,18 @@ class AgentConnection:
         except ConnectionClosed:
             logger.debug("could not send %s: connection closed", message.type)
 
-    async def send_frame(self, update: m.FrameUpdate) -> None:
+    async def send_frame(self, update: frames.FrameUpdate) -> None:
         """Sends one frame update as a binary message."""
         try:
-            await self._ws.send(m.serialize_frame(update))
+            await self._ws.send(frames.serialize_frame(update))
         except ConnectionClosed:
             logger.debug("could not send frame %d: connection closed", update.frame_id)
 
-    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None:
+    async def send_cursor(self, update: frames.CursorShape | frames.CursorPosition) -> None:
         """Sends the pointer's shape or position as a binary message."""
         data = (
-            m.serialize_cursor_shape(update) if isinstance(update, m.CursorShape)
-            else m.serialize_cursor_position(update)
+            frames.serialize_cursor_shape(update) if isinstance(update, frames.CursorShape)
+            else frames.serialize_cursor_position(update)
         )
         try:
             await self._ws.send(data)

@@ -37,7 +37,8 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..protocol.messages import CursorPosition, CursorShape, FrameUpdate, Screen
+from ..protocol.frames import CursorPosition, CursorShape, FrameUpdate
+from ..protocol.messages import Screen
 from .capture.base import ChangeSource, CursorSource, Pixels, Rect, ScreenSource
 from .capture.changes import dirty_tiles
 from .capture.grab import grab_damage

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from ..protocol.messages import CursorPosition, CursorShape
+from ..protocol.frames import CursorPosition, CursorShape
 from .capture.base import CursorSource
 
 logger = logging.getLogger("coupdemain.agent.pointer")

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..protocol.encodings import Encoding
-from ..protocol.messages import EncodedRect, FrameUpdate, serialize_frame
+from ..protocol.frames import EncodedRect, FrameUpdate, serialize_frame
 
 logger = logging.getLogger("coupdemain.agent.rate")
 

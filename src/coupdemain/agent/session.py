@@ -22,9 +22,11 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
+from ..protocol import frames
 from ..protocol import messages as m
+from ..protocol.enums import By, ControlAnswer, Role, State, ViewAnswer
 from ..protocol.errors import CloseReason
-from ..protocol.session import BY_PERSON, BY_SERVER, SHARING_STATES, State
+from ..protocol.session import SHARING_STATES
 from .connection import CodeRefused, ConnectionFailed, dropped
 from .diagnostics import read_report
 from .diagnostics.findings import INFO, finding
@@ -35,7 +37,6 @@ from .ui import events as ev
 
 logger = logging.getLogger("coupdemain.agent.session")
 
-SHARING = frozenset(state.value for state in SHARING_STATES)
 # The banner's "reading your settings" line stays at least this long, to be read.
 READING_NOTICE_SECONDS = 4.0
 
@@ -44,8 +45,8 @@ class Connection(Protocol):
     """What the session needs of the connection (``connection.AgentConnection``)."""
 
     async def send(self, message: m.Message) -> None: ...
-    async def send_frame(self, update: m.FrameUpdate) -> None: ...
-    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None: ...
+    async def send_frame(self, update: frames.FrameUpdate) -> None: ...
+    async def send_cursor(self, update: frames.CursorShape | frames.CursorPosition) -> None: ...
     async def receive(self) -> m.Message | None: ...
     async def close(self) -> None: ...
 
@@ -84,7 +85,7 @@ class AssistedSession:
         self.sink = sink
         self.post = post
         self.assume_consent = assume_consent
-        self.state = State.WAITING_FOR_CONSENT.value
+        self.state = State.WAITING_FOR_CONSENT
         self.paused = False          # as the server last said
         self.person_paused = False   # as the person clicked: holds whatever the server says
         self.viewer_connected = False
@@ -121,7 +122,7 @@ class AssistedSession:
         return (
             self.control_grant is not None
             and self.control_grant == self.controller_id
-            and self.state == State.CONTROLLING.value
+            and self.state == State.CONTROLLING
             and not self.paused
             and not self.person_paused
         )
@@ -135,7 +136,7 @@ class AssistedSession:
         """Asks for consent (or gives it, for the demo)."""
         if self.assume_consent:
             self.view_allowed = True
-            await self.connection.send(m.Consent("allow_view"))
+            await self.connection.send(m.Consent(ViewAnswer.ALLOW_VIEW))
         else:
             self.post(ev.AskConsent(self.watcher[1], self.watcher[2]))
 
@@ -176,13 +177,13 @@ class AssistedSession:
                 self._control_asked_by = asker
                 if self.assume_consent:
                     self.control_grant = asker
-                    await self.connection.send(m.ControlDecision("allow_control"))
+                    await self.connection.send(m.ControlDecision(ControlAnswer.ALLOW_CONTROL))
                 else:
                     self.post(ev.AskControl(name or self.watcher[1],
                                             organisation or self.watcher[2]))
-            case m.Peer(role="viewer", connected=True):
+            case m.Peer(role=Role.VIEWER, connected=True):
                 self._viewer_is_back()
-            case m.Peer(role="viewer", connected=False):
+            case m.Peer(role=Role.VIEWER, connected=False):
                 # The next viewer may paint other encodings; it will say so.
                 self.pipeline.set_encodings([])
                 self.viewer_connected = False
@@ -212,14 +213,14 @@ class AssistedSession:
         self._update_sharing()
         self._post_status()
 
-    def _receive_state(self, state: str, paused: bool, controller_id: int) -> None:
+    def _receive_state(self, state: State, paused: bool, controller_id: int) -> None:
         had_control = self.control_allowed
         self.state, self.paused, self.controller_id = state, paused, controller_id
-        if state == State.WAITING_FOR_CONSENT.value and self._ask_consent_again:
+        if state == State.WAITING_FOR_CONSENT and self._ask_consent_again:
             # Resumed before the person answered: the question comes back.
             self._ask_consent_again = False
             self.post(ev.AskConsent(self.watcher[1], self.watcher[2]))
-        over = state not in (State.CONTROL_REQUESTED.value, State.CONTROLLING.value)
+        over = state not in (State.CONTROL_REQUESTED, State.CONTROLLING)
         if over or (self.control_grant is not None and controller_id != self.control_grant):
             # Control ended, or the server names someone the person did not
             # allow: the next control takes a new Allow control.
@@ -228,7 +229,7 @@ class AssistedSession:
             self._control_asked_by = None
         if had_control and not self.control_allowed:
             self._release_input()
-        if state == State.ENDED.value:
+        if state == State.ENDED:
             return  # the Ended message follows with who and why
         self._update_sharing()
         self._post_status()
@@ -241,7 +242,7 @@ class AssistedSession:
         self.watcher = (ident, name, organisation)
         # Control was given to someone else; the newcomer must ask the person.
         self._revoke_control()
-        if self.state == State.WAITING_FOR_CONSENT.value and not self.view_allowed:
+        if self.state == State.WAITING_FOR_CONSENT and not self.view_allowed:
             if not self.assume_consent:
                 self.post(ev.AskConsent(name, organisation))  # the question names who will see
             return
@@ -253,10 +254,10 @@ class AssistedSession:
             return
         if close_code is not None and 4000 <= int(close_code) < 5000:
             by = {
-                CloseReason.ENDED_BY_PERSON: BY_PERSON,
-                CloseReason.DECLINED: BY_PERSON,
-                CloseReason.ENDED_BY_TECHNICIAN: "technician",
-            }.get(close_code, BY_SERVER)  # type: ignore[call-overload]
+                CloseReason.ENDED_BY_PERSON: By.PERSON,
+                CloseReason.DECLINED: By.PERSON,
+                CloseReason.ENDED_BY_TECHNICIAN: By.TECHNICIAN,
+            }.get(close_code, By.SERVER)  # type: ignore[call-overload]
             self._end(ev.SessionEnded(by, int(close_code), self.technician_name))
         else:
             self._end(ev.ConnectionLost(), exit_code=1)
@@ -273,9 +274,10 @@ class AssistedSession:
                     self.view_allowed = True
                     self._update_sharing()
                     self._post_status()
-                await self.connection.send(m.Consent("allow_view" if allow else "decline"))
+                answer = ViewAnswer.ALLOW_VIEW if allow else ViewAnswer.DECLINE
+                await self.connection.send(m.Consent(answer))
             case ev.ControlAnswer(allow=allow):
-                decision = "allow_control" if allow else "keep_view_only"
+                decision = ControlAnswer.ALLOW_CONTROL if allow else ControlAnswer.KEEP_VIEW_ONLY
                 if allow and self._control_asked_by is not None:
                     self.control_grant = self._control_asked_by
                 self._control_asked_by = None
@@ -301,7 +303,7 @@ class AssistedSession:
                 await self._answer_diagnostics(allow)
             case ev.AnswerFile(id=ident, accept=accept, folder=folder) if self.files:
                 await self.files.answer(ident, accept, folder)
-            case ev.SendFile(path=path) if self.files and self.state in SHARING:
+            case ev.SendFile(path=path) if self.files and self.state in SHARING_STATES:
                 await self.files.offer(path)
             case ev.CancelFile(id=ident) if self.files:
                 await self.files.cancel(ident)
@@ -312,7 +314,7 @@ class AssistedSession:
                     # Nobody to tell: the session ends here; the server's ends
                     # when its grace period is over.
                     self._end(ev.SessionEnded(
-                        BY_PERSON, int(CloseReason.ENDED_BY_PERSON), self.technician_name))
+                        By.PERSON, int(CloseReason.ENDED_BY_PERSON), self.technician_name))
                     self._reconnecting.cancel()
                     return
                 await self.connection.send(m.End())
@@ -370,10 +372,10 @@ class AssistedSession:
     async def send_screen(self, screen: m.Screen) -> None:
         await self.connection.send(screen)
 
-    async def send_frame(self, update: m.FrameUpdate) -> None:
+    async def send_frame(self, update: frames.FrameUpdate) -> None:
         await self.connection.send_frame(update)
 
-    async def send_cursor(self, update: m.CursorShape | m.CursorPosition) -> None:
+    async def send_cursor(self, update: frames.CursorShape | frames.CursorPosition) -> None:
         await self.connection.send_cursor(update)
 
     # --- running --------------------------------------------------------------
@@ -415,7 +417,7 @@ class AssistedSession:
         self.viewer_connected = False
         self.pipeline.set_active(False)
         self.diagnostics_busy = False  # the question's window closes; it may be asked again
-        self._ask_consent_again = self.state == State.WAITING_FOR_CONSENT.value
+        self._ask_consent_again = self.state == State.WAITING_FOR_CONSENT
 
     async def _resume_after(self, close_code: CloseReason | int | None) -> bool:
         """Tries to resume after a drop; False when the connection did not drop, or cannot resume.
@@ -490,17 +492,17 @@ class AssistedSession:
 
     def _update_sharing(self) -> None:
         self.pipeline.set_active(
-            self.view_allowed and self.state in SHARING and not self.paused
+            self.view_allowed and self.state in SHARING_STATES and not self.paused
             and not self.person_paused and self.viewer_connected
         )
 
     def _post_status(self) -> None:
-        if self.state not in SHARING or not self.view_allowed:
+        if self.state not in SHARING_STATES or not self.view_allowed:
             return
         # The banner says what this computer allows, not what the server claims.
         state = self.state
-        if state == State.CONTROLLING.value and self.control_grant != self.controller_id:
-            state = State.VIEWING.value
+        if state == State.CONTROLLING and self.control_grant != self.controller_id:
+            state = State.VIEWING
         self.post(ev.SessionStatus(
             state=state, paused=self.paused or self.person_paused,
             viewer_connected=not self.viewer_dropped,

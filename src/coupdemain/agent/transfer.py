@@ -38,6 +38,7 @@ from typing import Any, BinaryIO, Protocol
 
 from ..protocol import messages as m
 from ..protocol import transfer as tr
+from ..protocol.errors import LocalError
 from .ui import events as ev
 
 logger = logging.getLogger("coupdemain.agent.transfer")
@@ -54,16 +55,20 @@ NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionEr
                   TimeoutError)
 
 
-class TransferFailed(Exception):
+class TransferFailed(LocalError):
     """A transfer cannot finish; ``reason`` is one of protocol.transfer's reasons."""
+
+    sentence = "agent:files.failed"
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(detail or reason)
         self.reason = reason
 
 
-class TransferCancelled(Exception):
+class TransferCancelled(LocalError):
     """The person or the technician stopped the transfer."""
+
+    sentence = "agent:files.cancelled.person"
 
 
 def http_base(ws_url: str) -> str:
@@ -387,16 +392,17 @@ class AgentFiles:
                 running = self.running.get(ident)
                 if running is None:
                     return
-                if state in ("cancelled", "refused", "failed"):
+                if state in (tr.TransferState.CANCELLED, tr.TransferState.REFUSED,
+                             tr.TransferState.FAILED):
                     running.stopped = (state, by, reason)
                     running.cancelled.set()
                     if running.task is None or running.task.done():
                         self._drop(ident)
                         self.post(ev.FileUpdate(ident, state, by=by, reason=reason))
-                elif state == "ready":
+                elif state is tr.TransferState.READY:
                     self._drop(ident)
                     self.post(ev.FileUpdate(ident, "sent"))
-                elif state == "sending" and running.direction == tr.TO_PERSON:
+                elif state is tr.TransferState.SENDING and running.direction == tr.TO_PERSON:
                     self.post(ev.FileUpdate(ident, "waiting"))
 
     async def _offered(self, offer: m.FileOffer) -> None:

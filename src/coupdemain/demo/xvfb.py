@@ -8,11 +8,15 @@ import subprocess
 import time
 from pathlib import Path
 
+from ..protocol.errors import LocalError
+
 _X_SOCKETS = Path("/tmp/.X11-unix")
 
 
-class XvfbError(RuntimeError):
+class XvfbError(LocalError, RuntimeError):
     """The virtual screen could not start."""
+
+    sentence = "agent:error.internal"
 
 
 def free_display(start: int = 90, stop: int = 190) -> int:

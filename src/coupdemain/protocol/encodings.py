@@ -1,4 +1,4 @@
-"""The one table of rectangle encodings, mirrored by web/viewer/encodings.js."""
+"""The one table of rectangle encodings; web/viewer/wire.js carries it to the viewer (schema.py)."""
 
 from __future__ import annotations
 

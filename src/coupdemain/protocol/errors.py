@@ -1,15 +1,27 @@
-"""Errors and close reasons of the coupdemain protocol.
+"""Errors and close reasons of coupdemain: one tree.
 
-The exception tree:
+Every error coupdemain raises derives from ``CoupdemainError``. Each has:
+
+- ``close_reason``: its wire code, the ``CloseReason`` a connection closes
+  with when the error crosses the wire; the errors under ``LocalError``
+  never do (their ``close_reason`` is not used);
+- ``sentence``: what people read, as ``"<catalog>:<key>"`` of
+  ``src/coupdemain/i18n/locales/{en,fr}/<catalog>.json``, so the text lives
+  in the catalogs in both languages and never here. The docstring says what
+  the error means to the code.
+
+The tree (``tests/protocol/test_errors.py`` walks the package to check it):
 
 - CoupdemainError
   - ProtocolError
     - LocalProtocolError: we broke the protocol (a bug on our side)
+      - InvalidTransition
     - RemoteProtocolError: the peer sent something we refuse
       - MalformedMessage
       - UnknownMessage
       - MessageTooLarge
       - UnsupportedVersion
+      - NotAllowed
   - SupportCodeError
     - SupportCodeInvalid
     - SupportCodeExpired
@@ -17,7 +29,21 @@ The exception tree:
     - TooManyAttempts
     - CodeChecksPaused
   - ResumeRefused
-  - InvalidTransition
+  - LocalError: never crosses the wire
+    - UnsafeFileName (protocol/transfer.py)
+    - AccountError (server/accounts.py): UnknownUser, AccountDisabled
+    - ConnectionFailed (agent/connection.py): InsecureServer,
+      ServerUnreachable, ServerNotTrusted, CodeRefused
+    - CaptureError (agent/capture/x11.py), CursorUnavailable
+      (agent/capture/cursor.py), DamageUnavailable (agent/capture/damage.py)
+    - InjectError (agent/inject/x11.py)
+    - VideoEncodeError (agent/encode/base.py)
+    - TransferFailed, TransferCancelled (agent/transfer.py)
+    - XvfbError (demo/xvfb.py)
+
+Those that also mean a built-in error (``AccountError`` a ``ValueError``,
+``CaptureError`` a ``RuntimeError``...) derive from both, so that callers
+catching the built-in one keep catching them.
 
 On the wire a failure is a ``CloseReason``: a WebSocket close code in the
 4000-4999 range that applications own. Each side turns it into a sentence
@@ -61,6 +87,13 @@ class CoupdemainError(Exception):
     """Base class for every error raised by coupdemain."""
 
     close_reason: CloseReason = CloseReason.INTERNAL_ERROR
+    sentence: str = "console:reason.internal_error"
+
+
+class LocalError(CoupdemainError):
+    """An error that stays on the side that raised it: no close code carries it."""
+
+    sentence = "console:error.generic"
 
 
 class ProtocolError(CoupdemainError):
@@ -75,6 +108,7 @@ class RemoteProtocolError(ProtocolError):
     """The peer sent something the protocol does not allow."""
 
     close_reason = CloseReason.MALFORMED_MESSAGE
+    sentence = "console:reason.malformed_message"
 
 
 class MalformedMessage(RemoteProtocolError):
@@ -85,28 +119,35 @@ class UnknownMessage(RemoteProtocolError):
     """The message type is not one this side knows."""
 
     close_reason = CloseReason.UNKNOWN_MESSAGE
+    sentence = "console:reason.unknown_message"
 
 
 class MessageTooLarge(RemoteProtocolError):
     """The message is larger than this side accepts."""
 
     close_reason = CloseReason.MESSAGE_TOO_LARGE
+    sentence = "console:reason.message_too_large"
 
 
 class UnsupportedVersion(RemoteProtocolError):
     """The peer speaks a protocol version this side does not."""
 
     close_reason = CloseReason.UNSUPPORTED_VERSION
+    sentence = "agent:problem.version"
 
 
 class NotAllowed(RemoteProtocolError):
     """The peer may not send this message now."""
 
     close_reason = CloseReason.NOT_ALLOWED
+    sentence = "console:reason.not_allowed"
 
 
 class SupportCodeError(CoupdemainError):
     """A support code was refused."""
+
+    close_reason = CloseReason.CODE_INVALID
+    sentence = "agent:problem.invalid"
 
 
 class SupportCodeInvalid(SupportCodeError):
@@ -119,29 +160,38 @@ class SupportCodeExpired(SupportCodeError):
     """The code has expired."""
 
     close_reason = CloseReason.CODE_EXPIRED
+    sentence = "agent:problem.expired"
 
 
 class SupportCodeUsed(SupportCodeError):
     """The code was already used."""
 
     close_reason = CloseReason.CODE_USED
+    sentence = "agent:problem.used"
 
 
 class TooManyAttempts(SupportCodeError):
     """Too many wrong codes from this address: wait before trying again."""
 
     close_reason = CloseReason.RATE_LIMITED
+    sentence = "agent:problem.rate_limited"
 
 
 class CodeChecksPaused(SupportCodeError):
     """Too many wrong codes on the whole server lately: no code is checked for a while."""
 
     close_reason = CloseReason.CODE_CHECKS_PAUSED
+    sentence = "agent:problem.code_checks_paused"
+
+
 class ResumeRefused(CoupdemainError):
     """An agent's resume secret opens no session that may resume.
 
     ``close_reason`` says why: how the session ended, or ``SESSION_NOT_FOUND``.
     """
+
+    close_reason = CloseReason.SESSION_NOT_FOUND
+    sentence = "agent:ended.by_server"
 
     def __init__(self, reason: CloseReason) -> None:
         super().__init__(f"the session cannot resume ({reason.name.lower()})")

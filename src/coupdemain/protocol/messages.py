@@ -1,9 +1,9 @@
-"""Every message of the coupdemain wire protocol, version 1.
+"""The control messages of the coupdemain wire protocol, version 1.
 
 Control messages are WebSocket text frames holding one JSON object whose
 ``type`` names the message (docs/reference/protocol.md, one section each).
-Frame updates are binary WebSocket frames (``FrameUpdate``); the server
-relays them without reading them.
+Frame updates and the pointer travel as binary WebSocket messages, read and
+written by ``frames.py``; the server relays them without reading them.
 
 Parsers refuse at the edge: malformed JSON, a missing or mistyped field, an
 unknown type, a type the sender may not send, or an oversized message each
@@ -14,15 +14,16 @@ Unknown keys are ignored, so that a newer peer can add fields.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import re
-import struct
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from .encodings import Encoding
+from . import enums
+from .enums import Author, By, ControlAnswer, Direction, Role, TransferState, ViewAnswer
 from .errors import (
     LocalProtocolError,
     MalformedMessage,
@@ -33,7 +34,6 @@ from .errors import (
 
 PROTOCOL_VERSION = 1
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
-MAX_FRAME_MESSAGE_BYTES = 32 * 1024 * 1024
 MAX_CHAT_CHARACTERS = 2000
 # JSON nested deeper is refused; the deepest message, diagnostics, nests a few levels.
 MAX_JSON_DEPTH = 32
@@ -61,7 +61,7 @@ class Hello(Message):
 
     type: ClassVar[str] = "hello"
     protocol: int
-    role: str                # "agent" or "viewer"
+    role: Role
     code: str = ""           # agent only: the support code the person typed
     # agent only, instead of a code: the welcome's resume secret (kept out of reprs and logs)
     resume: str = dataclasses.field(default="", repr=False)
@@ -99,18 +99,18 @@ class Chat(Message):
 
 @dataclass(frozen=True, slots=True)
 class Consent(Message):
-    """The person's answer to the request to view: "allow_view" or "decline"."""
+    """The person's answer to the request to view."""
 
     type: ClassVar[str] = "consent"
-    decision: str
+    decision: ViewAnswer
 
 
 @dataclass(frozen=True, slots=True)
 class ControlDecision(Message):
-    """The person's answer to a control request: "allow_control" or "keep_view_only"."""
+    """The person's answer to a control request."""
 
     type: ClassVar[str] = "control_decision"
-    decision: str
+    decision: ControlAnswer
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +318,7 @@ class State(Message):
     """To the viewer: where the session stands (docs/topics/session-states.md)."""
 
     type: ClassVar[str] = "state"
-    state: str
+    state: enums.State
     paused: bool = False
     person_hostname: str = ""
     person_user: str = ""
@@ -361,7 +361,7 @@ class Peer(Message):
     """To either side: the other side's connection dropped or came back."""
 
     type: ClassVar[str] = "peer"
-    role: str
+    role: Role
     connected: bool
 
 
@@ -375,7 +375,7 @@ class ChatMessage(Message):
     type: ClassVar[str] = "chat_message"
     id: int
     at: float      # Unix time
-    author: str    # "technician" or "person"
+    author: Author
     name: str      # who, as the other side sees them
     text: str
 
@@ -385,7 +385,7 @@ class Ended(Message):
     """To either side: the session is over, who ended it, and why (a CloseReason)."""
 
     type: ClassVar[str] = "ended"
-    by: str        # "technician", "person" or "server"
+    by: By
     reason: int
 
 
@@ -422,7 +422,7 @@ class FileOffer(Message):
 
     ``id`` is 32 hex digits chosen by the sender. The agent declares the
     content's ``sha256``; the server passes the offer on with ``direction``
-    ("to_person" or "to_technician") and ``sender`` (a name) filled in.
+    and ``sender`` (a name) filled in.
     """
 
     type: ClassVar[str] = "file_offer"
@@ -430,7 +430,7 @@ class FileOffer(Message):
     name: str
     size: int
     sha256: str = ""
-    direction: str = ""
+    direction: Direction | Literal[""] = ""   # "" from the sender; the server fills it in
     sender: str = ""
 
 
@@ -491,8 +491,8 @@ class FileStatus(Message):
 
     type: ClassVar[str] = "file_status"
     id: str
-    state: str
-    by: str = ""
+    state: TransferState
+    by: By | Literal[""] = ""   # who ended it, once refused, cancelled or failed
     reason: str = ""
     sha256: str = ""
 
@@ -503,6 +503,14 @@ MESSAGE_TYPES.update({cls.type: cls for cls in FILE_MESSAGES})
 AGENT_SENDS |= {FileOffer, FileAnswer, FileProgress, FileCancel, FileResult}
 VIEWER_SENDS |= {FileOffer, FileCancel}
 SERVER_SENDS |= {FileOffer, FileTicket, FileProgress, FileStatus}
+
+# What the server sends a viewer (SERVER_SENDS is what it sends an agent):
+# the viewer reads these alone (web/viewer/wire.js's VIEWER_RECEIVES), and
+# the session machine sends a viewer nothing else.
+TO_VIEWER: frozenset[type[Message]] = frozenset(
+    {State, Watching, Peer, Ended, Screen, Clipboard, ChatMessage, DiagnosticsReport,
+     DiagnosticsDeclined, FileOffer, FileStatus, FileProgress}
+)
 
 
 # Resolving the annotations evaluates strings: once per class, not per message.
@@ -516,7 +524,32 @@ def _field_types(cls: type[Message]) -> dict[str, Any]:
     return hints
 
 
+def _closed_set(expected: Any) -> list[str] | None:
+    """The values a StrEnum field (or a StrEnum or "" field) may take; None for other types."""
+    if isinstance(expected, type) and issubclass(expected, enum.StrEnum):
+        return [member.value for member in expected]
+    if typing.get_origin(expected) is Literal:
+        return [str(value) for value in typing.get_args(expected)]
+    if typing.get_origin(expected) in (types.UnionType, typing.Union):
+        options = [_closed_set(option) for option in typing.get_args(expected)]
+        if all(option is not None for option in options):
+            return [value for option in options for value in option or ()]
+    return None
+
+
 def _check_value(name: str, value: object, expected: Any) -> object:
+    if (allowed := _closed_set(expected)) is not None:
+        if not isinstance(value, str):
+            raise MalformedMessage(f"field {name!r} must be str, not {type(value).__name__}")
+        if value not in allowed:
+            raise MalformedMessage(
+                f"field {name!r} may not be {value[:40]!r}, only "
+                + ", ".join(repr(option) for option in allowed))
+        # The enum member itself, or "" for a field that may be left empty.
+        for option in typing.get_args(expected) or (expected,):
+            if isinstance(option, type) and issubclass(option, enum.StrEnum) and value != "":
+                return option(value)
+        return value
     if isinstance(expected, types.UnionType):
         for option in typing.get_args(expected):
             try:
@@ -631,180 +664,3 @@ def serialize(message: Message) -> str:
     body: dict[str, object] = {"type": message.type}
     body.update(dataclasses.asdict(message))
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-
-
-# --- binary frame updates ----------------------------------------------------
-
-FRAME_KIND_UPDATE = 1
-_FRAME_HEADER = struct.Struct(">BBIH")    # kind, flags, frame_id, rect count
-_RECT_HEADER = struct.Struct(">HHHHBI")   # x, y, width, height, encoding, payload length
-FLAG_KEYFRAME = 0x01
-
-
-@dataclass(frozen=True, slots=True)
-class EncodedRect:
-    """One rectangle of the screen, encoded."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-    encoding: Encoding
-    payload: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class FrameUpdate:
-    """The rectangles that changed since the previous frame, painted together."""
-
-    frame_id: int
-    rects: tuple[EncodedRect, ...]
-    keyframe: bool = False
-
-
-def serialize_frame(update: FrameUpdate) -> bytes:
-    """Writes a frame update as one binary WebSocket message."""
-    parts = [
-        _FRAME_HEADER.pack(
-            FRAME_KIND_UPDATE,
-            FLAG_KEYFRAME if update.keyframe else 0,
-            update.frame_id & 0xFFFFFFFF,
-            len(update.rects),
-        )
-    ]
-    for rect in update.rects:
-        parts.append(
-            _RECT_HEADER.pack(
-                rect.x, rect.y, rect.width, rect.height, int(rect.encoding), len(rect.payload)
-            )
-        )
-        parts.append(rect.payload)
-    return b"".join(parts)
-
-
-def parse_frame(data: bytes) -> FrameUpdate:
-    """Reads a frame update.
-
-    Raises:
-        MessageTooLarge: over ``MAX_FRAME_MESSAGE_BYTES``.
-        MalformedMessage: truncated, an unknown kind, or an unknown encoding.
-    """
-    if len(data) > MAX_FRAME_MESSAGE_BYTES:
-        raise MessageTooLarge(f"frame of {len(data)} bytes exceeds {MAX_FRAME_MESSAGE_BYTES}")
-    if len(data) < _FRAME_HEADER.size:
-        raise MalformedMessage("frame update is truncated")
-    kind, flags, frame_id, count = _FRAME_HEADER.unpack_from(data, 0)
-    if kind != FRAME_KIND_UPDATE:
-        raise MalformedMessage(f"binary message kind {kind} is not supported")
-    offset = _FRAME_HEADER.size
-    rects: list[EncodedRect] = []
-    for _ in range(count):
-        if offset + _RECT_HEADER.size > len(data):
-            raise MalformedMessage("frame update is truncated")
-        x, y, w, h, enc, length = _RECT_HEADER.unpack_from(data, offset)
-        offset += _RECT_HEADER.size
-        if offset + length > len(data):
-            raise MalformedMessage("frame update is truncated")
-        try:
-            encoding = Encoding(enc)
-        except ValueError:
-            raise MalformedMessage(f"encoding {enc} is not supported") from None
-        rects.append(EncodedRect(x, y, w, h, encoding, bytes(data[offset : offset + length])))
-        offset += length
-    if offset != len(data):
-        raise MalformedMessage("frame update has trailing bytes")
-    return FrameUpdate(frame_id, tuple(rects), bool(flags & FLAG_KEYFRAME))
-
-
-# --- binary cursor messages --------------------------------------------------
-#
-# The pointer travels apart from the picture (the capture never contains it):
-# its shape when it changes, its position when it moves. Both are binary
-# messages from the agent that the relay copies like frames; neither needs
-# an acknowledgement. A viewer that (re)joins asks for a keyframe, and the
-# agent sends the current shape and position again before it.
-
-FRAME_KIND_CURSOR_SHAPE = 2
-FRAME_KIND_CURSOR_POSITION = 3
-# kind, flags, shape serial, width, height, hotspot x, hotspot y; then the PNG.
-_CURSOR_SHAPE_HEADER = struct.Struct(">BBIHHHH")
-# kind, flags, x, y (signed: the pointer may lie left of or above a shared monitor).
-_CURSOR_POSITION = struct.Struct(">BBhh")
-MAX_CURSOR_SIDE = 256
-
-
-@dataclass(frozen=True, slots=True)
-class CursorShape:
-    """What the pointer looks like: a PNG with alpha, and its hotspot.
-
-    ``serial`` numbers the shape (the X server's cursor serial); a
-    ``width`` and ``height`` of 0 with no image means the pointer is hidden.
-    """
-
-    serial: int
-    width: int
-    height: int
-    hot_x: int
-    hot_y: int
-    png: bytes = b""
-
-
-@dataclass(frozen=True, slots=True)
-class CursorPosition:
-    """Where the pointer's hotspot is, in the shared picture's pixels."""
-
-    x: int
-    y: int
-
-
-def serialize_cursor_shape(shape: CursorShape) -> bytes:
-    """Writes a cursor shape as one binary WebSocket message."""
-    return _CURSOR_SHAPE_HEADER.pack(
-        FRAME_KIND_CURSOR_SHAPE, 0, shape.serial & 0xFFFFFFFF, shape.width, shape.height,
-        shape.hot_x, shape.hot_y,
-    ) + shape.png
-
-
-def serialize_cursor_position(position: CursorPosition) -> bytes:
-    """Writes a cursor position as one binary WebSocket message (6 bytes)."""
-    x, y = (max(-32768, min(32767, v)) for v in (position.x, position.y))  # X's 16 bits
-    return _CURSOR_POSITION.pack(FRAME_KIND_CURSOR_POSITION, 0, x, y)
-
-
-def parse_cursor(data: bytes) -> CursorShape | CursorPosition:
-    """Reads a cursor shape or position.
-
-    Raises:
-        MalformedMessage: truncated, oversized, a hotspot outside the shape,
-            trailing bytes after a position, or not a cursor message.
-    """
-    if not data:
-        raise MalformedMessage("cursor message is empty")
-    kind = data[0]
-    if kind == FRAME_KIND_CURSOR_POSITION:
-        if len(data) != _CURSOR_POSITION.size:
-            raise MalformedMessage(f"cursor position has {len(data)} bytes, not 6")
-        _, _, x, y = _CURSOR_POSITION.unpack(data)
-        return CursorPosition(x, y)
-    if kind != FRAME_KIND_CURSOR_SHAPE:
-        raise MalformedMessage(f"binary message kind {kind} is not a cursor")
-    if len(data) < _CURSOR_SHAPE_HEADER.size:
-        raise MalformedMessage("cursor shape is truncated")
-    _, _, serial, width, height, hot_x, hot_y = _CURSOR_SHAPE_HEADER.unpack_from(data, 0)
-    png = bytes(data[_CURSOR_SHAPE_HEADER.size :])
-    if width > MAX_CURSOR_SIDE or height > MAX_CURSOR_SIDE:
-        raise MalformedMessage(
-            f"cursor of {width}x{height} exceeds {MAX_CURSOR_SIDE}x{MAX_CURSOR_SIDE}"
-        )
-    if (width == 0) != (height == 0) or (width == 0 and png):
-        raise MalformedMessage(f"cursor of {width}x{height} with {len(png)} bytes of image")
-    if width and (hot_x >= width or hot_y >= height or not png):
-        raise MalformedMessage(
-            f"cursor of {width}x{height} with hotspot {hot_x},{hot_y} and {len(png)} bytes"
-        )
-    return CursorShape(serial, width, height, hot_x, hot_y, png)
-
-
-def binary_kind(data: bytes) -> int:
-    """The kind byte of a binary message (0 if empty): which parser reads it."""
-    return data[0] if data else 0

@@ -14,25 +14,21 @@ viewer sends is recorded under the technician who watches.
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from . import messages as m
-from .errors import CloseReason, InvalidTransition, NotAllowed
+from .enums import Author, By, ControlAnswer, ViewAnswer
+from .enums import Role as Role
+from .enums import State as State
+from .errors import CloseReason, InvalidTransition, LocalProtocolError, NotAllowed
 from .transfer import TO_TECHNICIAN, FileTransfers
 
-
-class State(enum.Enum):
-    WAITING_FOR_PERSON = "waiting_for_person"    # code issued; nobody has typed it yet
-    WAITING_FOR_CONSENT = "waiting_for_consent"  # the agent shows "Allow viewing / Decline"
-    VIEWING = "viewing"                          # the technician sees the screen
-    CONTROL_REQUESTED = "control_requested"      # the agent shows "Allow control / Keep view only"
-    CONTROLLING = "controlling"                  # the technician's input reaches the computer
-    ENDED = "ended"                              # final; nothing leaves this state
-
+# State and Role are the machine's own vocabulary, re-exported from here where
+# readers look for them; they are defined in enums.py, below messages.py,
+# so that the messages can type their fields with them.
 
 TRANSITIONS: dict[State, set[State]] = {
     State.WAITING_FOR_PERSON: {State.WAITING_FOR_CONSENT, State.ENDED},
@@ -44,17 +40,6 @@ TRANSITIONS: dict[State, set[State]] = {
 }
 
 SHARING_STATES = frozenset({State.VIEWING, State.CONTROL_REQUESTED, State.CONTROLLING})
-
-
-class Role(enum.Enum):
-    AGENT = "agent"
-    VIEWER = "viewer"
-
-
-# Who ended a session, as the wire and the audit log name them.
-BY_TECHNICIAN = "technician"
-BY_PERSON = "person"
-BY_SERVER = "server"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +66,7 @@ class Technician:
 class AuditRecord:
     """One step of the session, to be stored with who did it."""
 
-    actor: str        # "technician", "person" or "server"
+    actor: By
     action: str       # e.g. "consent_given"
     detail: dict[str, Any] = field(default_factory=dict)
     technician: Technician | None = None  # which one, when the actor is "technician"
@@ -132,10 +117,10 @@ class SupportSession:
         self.screen: m.Screen | None = None  # the last geometry, for a viewer that (re)joins
         self.chat: list[m.ChatMessage] = []   # the transcript, replayed to a viewer that rejoins
         self.files = FileTransfers(
-            lambda to, message: self._send(Role(to), message),
+            self._send,
             lambda actor, action, **detail: self._record(actor, action, **detail),
         )
-        self.ended_by = ""
+        self.ended_by: By | Literal[""] = ""
         self.end_reason: CloseReason | None = None
         self._outbox: list[Outgoing] = []
         self._audit: list[AuditRecord] = []
@@ -154,7 +139,7 @@ class SupportSession:
 
     def state_message(self) -> m.State:
         return m.State(
-            state=self.state.value,
+            state=self.state,
             paused=self.paused,
             person_hostname=self.person.hostname,
             person_user=self.person.user,
@@ -183,7 +168,7 @@ class SupportSession:
 
     def issue_code(self, masked_code: str) -> None:
         """Records that the technician asked for a code."""
-        self._record(BY_TECHNICIAN, "code_issued", code=masked_code)
+        self._record(By.TECHNICIAN, "code_issued", code=masked_code)
 
     @classmethod
     def recovered(
@@ -214,7 +199,7 @@ class SupportSession:
                       technician_id=technician_id, clock=clock)
         session.person = person
         session.chat = list(chat)
-        session._record(BY_SERVER, "server_restarted", state=state.value)
+        session._record(By.SERVER, "server_restarted", state=state.value)
         session.state = State.VIEWING if state in SHARING_STATES else State.WAITING_FOR_CONSENT
         session.paused = paused and session.state is State.VIEWING
         session._withdraw_control(state, "server_restarted")
@@ -229,7 +214,7 @@ class SupportSession:
         self._move(State.WAITING_FOR_CONSENT)
         self.person = person
         self.agent_connected = True
-        self._record(BY_PERSON, "code_used", hostname=person.hostname, user=person.user)
+        self._record(By.PERSON, "code_used", hostname=person.hostname, user=person.user)
         self._welcome(resume)
         self._broadcast_state()
 
@@ -246,12 +231,12 @@ class SupportSession:
             # A new connection before the server saw the old one drop.
             self._withdraw_control(self.state, "agent_reconnected")
         self.agent_connected = True
-        self._record(BY_PERSON, "agent_reconnected")
+        self._record(By.PERSON, "agent_reconnected")
         self._welcome("")
         self._broadcast_state()
-        self._send(Role.VIEWER, m.Peer(Role.AGENT.value, True))
+        self._send(Role.VIEWER, m.Peer(Role.AGENT, True))
         if self.state in SHARING_STATES:
-            self._send(Role.AGENT, m.Peer(Role.VIEWER.value, self.viewer_connected))
+            self._send(Role.AGENT, m.Peer(Role.VIEWER, self.viewer_connected))
             if self.viewer_connected:
                 self._send(Role.AGENT, m.KeyframeRequest())
 
@@ -273,7 +258,7 @@ class SupportSession:
             # Control was granted (or asked) for someone else.
             self._move(State.VIEWING)
             self.controller = None
-            self._record(BY_SERVER, "control_released", why="technician_changed")
+            self._record(By.SERVER, "control_released", why="technician_changed")
             self._broadcast_state()
         else:
             self._send(Role.VIEWER, self.state_message())
@@ -289,14 +274,14 @@ class SupportSession:
                 self._send(Role.VIEWER, message)
             if taken_over:
                 assert previous is not None
-                self._record(BY_TECHNICIAN, "viewer_connected", replaces=previous.name)
+                self._record(By.TECHNICIAN, "viewer_connected", replaces=previous.name)
             elif not was_connected:
-                self._record(BY_TECHNICIAN, "viewer_connected")
-            self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
+                self._record(By.TECHNICIAN, "viewer_connected")
+            self._send(Role.AGENT, m.Peer(Role.VIEWER, True))
             self._send(Role.AGENT, m.KeyframeRequest())
         if self.state is not State.WAITING_FOR_PERSON:
             # Whether the person's computer is there, or reconnecting.
-            self._send(Role.VIEWER, m.Peer(Role.AGENT.value, self.agent_connected))
+            self._send(Role.VIEWER, m.Peer(Role.AGENT, self.agent_connected))
 
     def viewer_lost(self) -> None:
         """The technician's connection dropped; the session waits for it to come back."""
@@ -307,10 +292,10 @@ class SupportSession:
             # Nobody may hold control through a connection that is gone.
             self._move(State.VIEWING)
             self.controller = None
-            self._record(BY_SERVER, "control_released", why="viewer_lost")
+            self._record(By.SERVER, "control_released", why="viewer_lost")
         if self.state is not State.WAITING_FOR_PERSON:
-            self._record(BY_SERVER, "viewer_lost")
-            self._send(Role.AGENT, m.Peer(Role.VIEWER.value, False))
+            self._record(By.SERVER, "viewer_lost")
+            self._send(Role.AGENT, m.Peer(Role.VIEWER, False))
             self._broadcast_state()
 
     def agent_lost(self, *, may_return: bool = True) -> None:
@@ -329,23 +314,23 @@ class SupportSession:
             return
         if not may_return:
             self.agent_connected = False
-            self._end(BY_SERVER, CloseReason.PEER_LOST, notify_agent=False)
+            self._end(By.SERVER, CloseReason.PEER_LOST, notify_agent=False)
             return
         self.agent_connected = False
-        self._record(BY_SERVER, "agent_lost")
+        self._record(By.SERVER, "agent_lost")
         self._withdraw_control(self.state, "agent_lost")
-        self._send(Role.VIEWER, m.Peer(Role.AGENT.value, False))
+        self._send(Role.VIEWER, m.Peer(Role.AGENT, False))
         self._broadcast_state()
 
     def expire(self, now: float) -> None:
         """Ends a session whose code was never used in time."""
         if self.state is State.WAITING_FOR_PERSON and now >= self.code_expires_at:
-            self._end(BY_SERVER, CloseReason.CODE_EXPIRED)
+            self._end(By.SERVER, CloseReason.CODE_EXPIRED)
 
     def server_end(self, reason: CloseReason) -> None:
         """The server ends the session (shutdown, timeout)."""
         if self.state is not State.ENDED:
-            self._end(BY_SERVER, reason)
+            self._end(By.SERVER, reason)
 
     def receive_from_agent(self, message: m.Message) -> None:
         """Handles one message from the agent.
@@ -354,31 +339,33 @@ class SupportSession:
             NotAllowed: the message makes no sense in this state.
         """
         match message:
-            case m.Consent(decision="allow_view") if self.state is State.WAITING_FOR_CONSENT:
+            case m.Consent(decision=ViewAnswer.ALLOW_VIEW) if (
+                self.state is State.WAITING_FOR_CONSENT
+            ):
                 self._move(State.VIEWING)
-                self._record(BY_PERSON, "consent_given", scope="view")
+                self._record(By.PERSON, "consent_given", scope="view")
                 self._broadcast_state()
                 if self.viewer_connected:
-                    self._send(Role.AGENT, m.Peer(Role.VIEWER.value, True))
-            case m.Consent(decision="decline") if self.state is State.WAITING_FOR_CONSENT:
-                self._record(BY_PERSON, "consent_declined")
-                self._end(BY_PERSON, CloseReason.DECLINED)
-            case m.ControlDecision(decision="allow_control") if (
+                    self._send(Role.AGENT, m.Peer(Role.VIEWER, True))
+            case m.Consent(decision=ViewAnswer.DECLINE) if self.state is State.WAITING_FOR_CONSENT:
+                self._record(By.PERSON, "consent_declined")
+                self._end(By.PERSON, CloseReason.DECLINED)
+            case m.ControlDecision(decision=ControlAnswer.ALLOW_CONTROL) if (
                 self.state is State.CONTROL_REQUESTED
             ):
                 self._move(State.CONTROLLING)
-                self._record(BY_PERSON, "control_granted", **self._controller_detail())
+                self._record(By.PERSON, "control_granted", **self._controller_detail())
                 self._broadcast_state()
-            case m.ControlDecision(decision="keep_view_only") if (
+            case m.ControlDecision(decision=ControlAnswer.KEEP_VIEW_ONLY) if (
                 self.state is State.CONTROL_REQUESTED
             ):
                 self._move(State.VIEWING)
-                self._record(BY_PERSON, "control_refused", **self._controller_detail())
+                self._record(By.PERSON, "control_refused", **self._controller_detail())
                 self.controller = None
                 self._broadcast_state()
             case m.ControlRevoke() if self.state in (State.CONTROLLING, State.CONTROL_REQUESTED):
                 self._move(State.VIEWING)
-                self._record(BY_PERSON, "control_revoked", **self._controller_detail())
+                self._record(By.PERSON, "control_revoked", **self._controller_detail())
                 self.controller = None
                 self._broadcast_state()
             case m.ControlRevoke() if self.state is State.VIEWING:
@@ -386,24 +373,24 @@ class SupportSession:
             case m.Pause(paused=paused) if self.state in SHARING_STATES:
                 if paused != self.paused:
                     self.paused = paused
-                    self._record(BY_PERSON, "paused" if paused else "resumed")
+                    self._record(By.PERSON, "paused" if paused else "resumed")
                     self._broadcast_state()
             case m.Screen() if self.state in SHARING_STATES:
                 self.screen = message
                 self._send(Role.VIEWER, message)
             case m.Chat(text=text) if self.state in SHARING_STATES:
                 person = self.person.user or self.person.hostname
-                self._chat(BY_PERSON, person, text)
+                self._chat(Author.PERSON, person, text)
             case m.Clipboard(text=text):
                 # Only under control; a copy made as control ends is dropped.
                 if self.input_flows:
-                    self._record(BY_PERSON, "clipboard_sent", characters=len(text))
+                    self._record(By.PERSON, "clipboard_sent", characters=len(text))
                     self._send(Role.VIEWER, message)
             case m.DiagnosticsReport(findings=findings) if self.state in SHARING_STATES:
-                self._record(BY_PERSON, "diagnostics_read", findings=findings)
+                self._record(By.PERSON, "diagnostics_read", findings=findings)
                 self._send(Role.VIEWER, message)
             case m.DiagnosticsDeclined() if self.state in SHARING_STATES:
-                self._record(BY_PERSON, "diagnostics_declined")
+                self._record(By.PERSON, "diagnostics_declined")
                 self._send(Role.VIEWER, message)
             case m.FileOffer() if self.state in SHARING_STATES:
                 self.files.offer_from_person(message, self.person.user or self.person.hostname)
@@ -414,9 +401,9 @@ class SupportSession:
             case m.FileResult():
                 self.files.result(message)
             case m.FileCancel():
-                self.files.cancel(message.id, BY_PERSON)
+                self.files.cancel(message.id, By.PERSON)
             case m.End():
-                self._end(BY_PERSON, CloseReason.ENDED_BY_PERSON, notify_agent=True)
+                self._end(By.PERSON, CloseReason.ENDED_BY_PERSON, notify_agent=True)
             case _:
                 raise NotAllowed(f"{message.type!r} is not expected in state {self.state.value}")
 
@@ -442,7 +429,7 @@ class SupportSession:
             case m.RequestControl() if self.state is State.VIEWING:
                 self._move(State.CONTROL_REQUESTED)
                 asker = self.controller = self.technician
-                self._record(BY_TECHNICIAN, "control_requested")
+                self._record(By.TECHNICIAN, "control_requested")
                 self._send(Role.AGENT, m.ControlRequest(asker.id, asker.name, asker.organisation))
                 self._broadcast_state()
             case m.RequestControl() if self.state in (State.CONTROL_REQUESTED, State.CONTROLLING):
@@ -450,28 +437,28 @@ class SupportSession:
             case m.ReleaseControl() if self.state is State.CONTROLLING:
                 self._move(State.VIEWING)
                 self.controller = None
-                self._record(BY_TECHNICIAN, "control_released")
+                self._record(By.TECHNICIAN, "control_released")
                 self._broadcast_state()
             case m.ReleaseControl():
                 pass
             case m.Chat(text=text) if self.state in SHARING_STATES:
-                self._chat(BY_TECHNICIAN, self.technician.name, text)
+                self._chat(Author.TECHNICIAN, self.technician.name, text)
             case m.Clipboard(text=text):
                 if self.input_flows:
-                    self._record(BY_TECHNICIAN, "clipboard_sent", characters=len(text))
+                    self._record(By.TECHNICIAN, "clipboard_sent", characters=len(text))
                     self._send(Role.AGENT, message)
             case m.DiagnosticsRequest() if self.state in SHARING_STATES:
-                self._record(BY_TECHNICIAN, "diagnostics_requested")
+                self._record(By.TECHNICIAN, "diagnostics_requested")
                 self._send(Role.AGENT, message)
             case m.SelectMonitor(monitor=monitor) if self.state in SHARING_STATES:
-                self._record(BY_TECHNICIAN, "monitor_selected", monitor=monitor)
+                self._record(By.TECHNICIAN, "monitor_selected", monitor=monitor)
                 self._send(Role.AGENT, message)
             case m.FileOffer() if self.state in SHARING_STATES:
                 self.files.offer_from_technician(message, self.technician.name)
             case m.FileCancel():
-                self.files.cancel(message.id, BY_TECHNICIAN)
+                self.files.cancel(message.id, By.TECHNICIAN)
             case m.End():
-                self._end(BY_TECHNICIAN, CloseReason.ENDED_BY_TECHNICIAN)
+                self._end(By.TECHNICIAN, CloseReason.ENDED_BY_TECHNICIAN)
             case _:
                 raise NotAllowed(f"{message.type!r} is not expected in state {self.state.value}")
 
@@ -499,13 +486,16 @@ class SupportSession:
             self._move(State.VIEWING)
         self.controller = None
         if was is State.CONTROLLING:
-            self._record(BY_SERVER, "control_released", why=why)
+            self._record(By.SERVER, "control_released", why=why)
         elif was is State.CONTROL_REQUESTED:
-            self._record(BY_SERVER, "control_request_dropped", why=why)
+            self._record(By.SERVER, "control_request_dropped", why=why)
 
     def _send(self, to: Role, message: m.Message) -> None:
         # A side that is not connected misses the message; the I/O layer
         # drops it, and a side that connects later first gets the state.
+        if type(message) not in (m.TO_VIEWER if to is Role.VIEWER else m.SERVER_SENDS):
+            # The declared sets are what the viewer's tables are generated from.
+            raise LocalProtocolError(f"{message.type!r} is not a message the server sends a {to}")
         self._outbox.append(Outgoing(to, message))
 
     def _broadcast_state(self) -> None:
@@ -516,9 +506,9 @@ class SupportSession:
         if self.state is not State.WAITING_FOR_PERSON:
             self._send(Role.AGENT, message)
 
-    def _record(self, actor: str, action: str, **detail: Any) -> None:
+    def _record(self, actor: By, action: str, **detail: Any) -> None:
         # A technician's step is theirs: whoever watches when the viewer sent it.
-        technician = self.technician if actor == BY_TECHNICIAN else None
+        technician = self.technician if actor is By.TECHNICIAN else None
         self._audit.append(AuditRecord(actor, action, detail, technician))
 
     def _controller_detail(self) -> dict[str, Any]:
@@ -527,7 +517,7 @@ class SupportSession:
             return {}
         return {"technician_id": self.controller.id, "technician": self.controller.name}
 
-    def _chat(self, author: str, name: str, text: str) -> None:
+    def _chat(self, author: Author, name: str, text: str) -> None:
         text = text.strip()
         if not text:
             return
@@ -537,11 +527,11 @@ class SupportSession:
             )
         line = m.ChatMessage(len(self.chat) + 1, self._clock(), author, name, text)
         self.chat.append(line)
-        self._record(author, "chat_message", id=line.id, text=text)
+        self._record(By(author), "chat_message", id=line.id, text=text)
         self._send(Role.AGENT, line)
         self._send(Role.VIEWER, line)
 
-    def _end(self, by: str, reason: CloseReason, *, notify_agent: bool = True) -> None:
+    def _end(self, by: By, reason: CloseReason, *, notify_agent: bool = True) -> None:
         was_waiting = self.state is State.WAITING_FOR_PERSON
         self._move(State.ENDED)
         self.controller = None

@@ -21,21 +21,26 @@ when they choose, for as long as the session lasts.
 
 from __future__ import annotations
 
-import enum
 import re
 import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from . import messages as m
+from .enums import By, Direction, Role
+from .enums import TransferState as TransferState
+from .errors import LocalError
 
-TO_PERSON = "to_person"
-TO_TECHNICIAN = "to_technician"
-DIRECTIONS = (TO_PERSON, TO_TECHNICIAN)
+# TransferState is re-exported: this module gives a transfer's states their
+# meaning (TRANSITIONS below); it is defined in enums.py so that messages.py
+# can type FileStatus.state.
+TO_PERSON = Direction.TO_PERSON
+TO_TECHNICIAN = Direction.TO_TECHNICIAN
+DIRECTIONS = tuple(Direction)
 # The file_transfer_directions setting: which ways files may go.
-DIRECTION_SETTINGS: dict[str, frozenset[str]] = {
+DIRECTION_SETTINGS: dict[str, frozenset[Direction]] = {
     "both": frozenset(DIRECTIONS),
     "to_person": frozenset({TO_PERSON}),
     "to_technician": frozenset({TO_TECHNICIAN}),
@@ -92,16 +97,19 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp", "Cf"})
 _JOINERS = frozenset({"\u200c", "\u200d"})
 
 
-class UnsafeFileName(ValueError):
+class UnsafeFileName(LocalError, ValueError):
     """A file name that would leave the chosen folder, or that no system can store.
 
     Attributes:
         reason: one of the ``REASON_NAME_*`` codes.
     """
 
+    sentence = "agent:files.reason.name_characters"  # each instance names its own reason
+
     def __init__(self, reason: str, name: str) -> None:
         super().__init__(f"unsafe file name {name[:80]!r}: {reason}")
         self.reason = reason
+        self.sentence = f"agent:files.reason.{reason}"
 
 
 def check_file_name(name: str) -> str:
@@ -146,7 +154,7 @@ class FileLimits:
     """The server's file transfer settings, as one session applies them."""
 
     max_bytes: int = 4 * 1024**3
-    directions: frozenset[str] = frozenset(DIRECTIONS)
+    directions: frozenset[Direction] = frozenset(DIRECTIONS)
 
     @classmethod
     def from_settings(cls, max_bytes: int, directions: str) -> FileLimits:
@@ -159,17 +167,6 @@ class FileLimits:
                 f"--file-transfer-directions {directions!r} must be one of: {choices}."
             ) from None
         return cls(max(0, max_bytes), allowed)
-
-
-class TransferState(enum.Enum):
-    OFFERED = "offered"        # to the person: they are asked
-    ACCEPTED = "accepted"      # to the person: they said yes; the upload may still run
-    SENDING = "sending"        # the agent moves the bytes (downloads, or uploads)
-    READY = "ready"            # to the technician: on the server, to download
-    DELIVERED = "delivered"    # to the person: verified and in their folder
-    REFUSED = "refused"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
 
 
 FINAL = frozenset({TransferState.DELIVERED, TransferState.REFUSED, TransferState.CANCELLED,
@@ -195,7 +192,7 @@ class Transfer:
     """One file on its way, as the server knows it."""
 
     id: str
-    direction: str
+    direction: Direction
     name: str
     size: int
     sender: str                 # who sends it, as the receiver sees them
@@ -204,7 +201,7 @@ class Transfer:
     state: TransferState = TransferState.OFFERED
     uploaded: bool = False      # the server holds every byte
     done: int = 0               # the agent's last progress report
-    by: str = ""                # who ended it (refused, cancelled, failed)
+    by: By | Literal[""] = ""   # who ended it (refused, cancelled, failed)
     reason: str = ""
 
     @property
@@ -212,19 +209,19 @@ class Transfer:
         return self.state in FINAL
 
     @property
-    def uploader(self) -> str:
-        """Who puts the bytes on the server: "technician" or "person"."""
-        return "technician" if self.direction == TO_PERSON else "person"
+    def uploader(self) -> By:
+        """Who puts the bytes on the server: the technician or the person."""
+        return By.TECHNICIAN if self.direction is TO_PERSON else By.PERSON
 
     def offer(self) -> m.FileOffer:
         return m.FileOffer(self.id, self.name, self.size, self.sha256, self.direction,
                            self.sender)
 
     def status(self) -> m.FileStatus:
-        return m.FileStatus(self.id, self.state.value, self.by, self.reason, self.sha256)
+        return m.FileStatus(self.id, self.state, self.by, self.reason, self.sha256)
 
 
-Send = Callable[[str, m.Message], None]      # ("agent" | "viewer", message)
+Send = Callable[[Role, m.Message], None]
 Record = Callable[..., None]                  # (actor, action, **detail)
 
 
@@ -233,7 +230,7 @@ class FileTransfers:
     """Every transfer of one session; the session machine feeds it and routes what it says.
 
     Args:
-        send: queues a message for "agent" or "viewer".
+        send: queues a message for the agent or the viewer.
         record: queues an audit record (actor, action, **detail).
         limits: the server's settings.
         make_token: the agents' HTTP credentials (random by default; tests fix them).
@@ -269,21 +266,21 @@ class FileTransfers:
         """The technician offers a file; the person is asked, or the viewer told why not."""
         reason = self._refusal(offer, TO_PERSON)
         if reason:
-            self.record("technician", "file_refused", id=offer.id[:32], name=offer.name[:300],
+            self.record(By.TECHNICIAN, "file_refused", id=offer.id[:32], name=offer.name[:300],
                         size=offer.size, direction=TO_PERSON, why=reason)
-            self.send("viewer", m.FileStatus(offer.id[:64], TransferState.REFUSED.value,
-                                             "server", reason))
+            self.send(Role.VIEWER, m.FileStatus(offer.id[:64], TransferState.REFUSED,
+                                             By.SERVER, reason))
             return
         transfer = Transfer(offer.id, TO_PERSON, offer.name, offer.size, technician,
                             self.make_token())
         self.transfers[transfer.id] = transfer
-        self.record("technician", "file_offered", id=transfer.id, name=transfer.name,
+        self.record(By.TECHNICIAN, "file_offered", id=transfer.id, name=transfer.name,
                     size=transfer.size, direction=TO_PERSON)
-        self.send("agent", transfer.offer())
-        self.send("viewer", transfer.offer())
-        self.send("viewer", transfer.status())
+        self.send(Role.AGENT, transfer.offer())
+        self.send(Role.VIEWER, transfer.offer())
+        self.send(Role.VIEWER, transfer.status())
 
-    def cancel(self, transfer_id: str, by: str) -> None:
+    def cancel(self, transfer_id: str, by: By) -> None:
         """Either side stops a transfer that is not over; the bytes are deleted."""
         transfer = self.transfers.get(transfer_id)
         if transfer is None or transfer.final:
@@ -298,20 +295,20 @@ class FileTransfers:
         if not reason and not SHA256_HEX.fullmatch(offer.sha256):
             reason = REASON_CHECKSUM
         if reason:
-            self.record("person", "file_refused", id=offer.id[:32], name=offer.name[:300],
+            self.record(By.PERSON, "file_refused", id=offer.id[:32], name=offer.name[:300],
                         size=offer.size, direction=TO_TECHNICIAN, why=reason)
-            self.send("agent", m.FileStatus(offer.id[:64], TransferState.REFUSED.value,
-                                            "server", reason))
+            self.send(Role.AGENT, m.FileStatus(offer.id[:64], TransferState.REFUSED,
+                                            By.SERVER, reason))
             return
         transfer = Transfer(offer.id, TO_TECHNICIAN, offer.name, offer.size, person,
                             self.make_token(), sha256=offer.sha256, state=TransferState.SENDING)
         self.transfers[transfer.id] = transfer
-        self.record("person", "file_offered", id=transfer.id, name=transfer.name,
+        self.record(By.PERSON, "file_offered", id=transfer.id, name=transfer.name,
                     size=transfer.size, direction=TO_TECHNICIAN, sha256=transfer.sha256)
-        self.send("viewer", transfer.offer())
-        self.send("viewer", transfer.status())
-        self.send("agent", transfer.status())
-        self.send("agent", m.FileTicket(transfer.id, transfer.token, transfer.sha256))
+        self.send(Role.VIEWER, transfer.offer())
+        self.send(Role.VIEWER, transfer.status())
+        self.send(Role.AGENT, transfer.status())
+        self.send(Role.AGENT, m.FileTicket(transfer.id, transfer.token, transfer.sha256))
 
     def answer(self, message: m.FileAnswer) -> None:
         """The person accepts or refuses a file from the technician."""
@@ -320,12 +317,12 @@ class FileTransfers:
             return
         if message.accept:
             self._move(transfer, TransferState.ACCEPTED)
-            self.record("person", "file_accepted", id=transfer.id, name=transfer.name)
-            self.send("viewer", transfer.status())
+            self.record(By.PERSON, "file_accepted", id=transfer.id, name=transfer.name)
+            self.send(Role.VIEWER, transfer.status())
             self._release(transfer)
         else:
             reason = message.reason if message.reason in REASONS else REASON_DECLINED
-            self._finish(transfer, TransferState.REFUSED, "person", reason)
+            self._finish(transfer, TransferState.REFUSED, By.PERSON, reason)
 
     def progress(self, message: m.FileProgress) -> None:
         """The agent's count of bytes moved, passed to the viewer."""
@@ -333,7 +330,7 @@ class FileTransfers:
         if transfer is None or transfer.state is not TransferState.SENDING:
             return
         transfer.done = max(0, min(message.done, transfer.size))
-        self.send("viewer", m.FileProgress(transfer.id, transfer.done))
+        self.send(Role.VIEWER, m.FileProgress(transfer.id, transfer.done))
 
     def result(self, message: m.FileResult) -> None:
         """The agent has the file in the person's folder, verified; or could not.
@@ -348,12 +345,12 @@ class FileTransfers:
                 or transfer.state is not TransferState.SENDING):
             return
         if message.ok and message.sha256 == transfer.sha256:
-            self._finish(transfer, TransferState.DELIVERED, "person", "")
+            self._finish(transfer, TransferState.DELIVERED, By.PERSON, "")
         elif not message.ok:
             reason = message.reason if message.reason in REASONS else REASON_WRITE
-            self._finish(transfer, TransferState.FAILED, "person", reason)
+            self._finish(transfer, TransferState.FAILED, By.PERSON, reason)
         else:
-            self._finish(transfer, TransferState.FAILED, "person", REASON_CHECKSUM)
+            self._finish(transfer, TransferState.FAILED, By.PERSON, REASON_CHECKSUM)
 
     # --- the server's HTTP side ------------------------------------------------
 
@@ -365,17 +362,17 @@ class FileTransfers:
         transfer.uploaded = True
         if transfer.direction == TO_TECHNICIAN:
             if sha256 != transfer.sha256:
-                self._finish(transfer, TransferState.FAILED, "server", REASON_CHECKSUM)
+                self._finish(transfer, TransferState.FAILED, By.SERVER, REASON_CHECKSUM)
                 return
             self._move(transfer, TransferState.READY)
             transfer.done = transfer.size
-            self.record("person", "file_sent", id=transfer.id, name=transfer.name,
+            self.record(By.PERSON, "file_sent", id=transfer.id, name=transfer.name,
                         size=transfer.size, sha256=sha256)
-            self.send("viewer", transfer.status())
-            self.send("agent", transfer.status())
+            self.send(Role.VIEWER, transfer.status())
+            self.send(Role.AGENT, transfer.status())
             return
         transfer.sha256 = sha256
-        self.record("technician", "file_uploaded", id=transfer.id, size=transfer.size,
+        self.record(By.TECHNICIAN, "file_uploaded", id=transfer.id, size=transfer.size,
                     sha256=sha256)
         self._release(transfer)
 
@@ -384,25 +381,25 @@ class FileTransfers:
         transfer = self.transfers.get(transfer_id)
         # A second upload racing one that completed: the file is whole already.
         if transfer is not None and not transfer.final and not transfer.uploaded:
-            self._finish(transfer, TransferState.FAILED, "server", reason)
+            self._finish(transfer, TransferState.FAILED, By.SERVER, reason)
 
     def downloaded(self, transfer_id: str) -> None:
         """The technician's browser fetched a file from the person, to the last byte."""
         transfer = self.transfers.get(transfer_id)
         if transfer is not None and transfer.state is TransferState.READY:
-            self.record("technician", "file_downloaded", id=transfer.id, name=transfer.name)
+            self.record(By.TECHNICIAN, "file_downloaded", id=transfer.id, name=transfer.name)
 
     def end_all(self) -> None:
         """The session is over: every transfer stops and every spooled file goes."""
         for transfer in self.transfers.values():
             if not transfer.final:
-                transfer.state, transfer.by = TransferState.CANCELLED, "server"
+                transfer.state, transfer.by = TransferState.CANCELLED, By.SERVER
                 transfer.reason = REASON_SESSION
             self._discarded.append(transfer.id)
 
     # --- internals -------------------------------------------------------------
 
-    def _refusal(self, offer: m.FileOffer, direction: str) -> str:
+    def _refusal(self, offer: m.FileOffer, direction: Direction) -> str:
         """Why this offer cannot go ahead, or ""."""
         if direction not in self.limits.directions:
             return REASON_DIRECTION
@@ -424,15 +421,15 @@ class FileTransfers:
         """A file for the person goes once they accepted and the server has it all."""
         if transfer.state is TransferState.ACCEPTED and transfer.uploaded:
             self._move(transfer, TransferState.SENDING)
-            self.send("agent", m.FileTicket(transfer.id, transfer.token, transfer.sha256))
-            self.send("viewer", transfer.status())
+            self.send(Role.AGENT, m.FileTicket(transfer.id, transfer.token, transfer.sha256))
+            self.send(Role.VIEWER, transfer.status())
 
     def _move(self, transfer: Transfer, new: TransferState) -> None:
         if new not in TRANSITIONS[transfer.state]:
             raise ValueError(f"transfer {transfer.state.value} -> {new.value}")
         transfer.state = new
 
-    def _finish(self, transfer: Transfer, state: TransferState, by: str, reason: str) -> None:
+    def _finish(self, transfer: Transfer, state: TransferState, by: By, reason: str) -> None:
         self._move(transfer, state)
         transfer.by, transfer.reason = by, reason
         detail: dict[str, Any] = {"id": transfer.id, "name": transfer.name}
@@ -441,6 +438,6 @@ class FileTransfers:
         if state is TransferState.DELIVERED:
             detail["sha256"] = transfer.sha256
         self.record(by, f"file_{state.value}", **detail)
-        self.send("viewer", transfer.status())
-        self.send("agent", transfer.status())
+        self.send(Role.VIEWER, transfer.status())
+        self.send(Role.AGENT, transfer.status())
         self._discarded.append(transfer.id)

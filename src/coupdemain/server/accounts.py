@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..protocol.errors import LocalError
 from .store.models import LoginSession, Organisation, User, utcnow
 
 ROLES = ("admin", "technician")
@@ -20,8 +21,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class AccountError(ValueError):
+class AccountError(LocalError, ValueError):
     """An account could not be changed as asked; the message says why."""
+
+    sentence = "console:error.generic"
 
 
 class UnknownUser(AccountError):
@@ -32,9 +35,13 @@ class UnknownUser(AccountError):
             f"No user named {username!r}. `coupdemain admin list` shows the users."
         )
 
+    sentence = "console:login.error.wrong"
+
 
 class AccountDisabled(AccountError):
     """The username and password are right, but an admin disabled the account."""
+
+    sentence = "console:login.error.disabled"
 
 
 MAX_NAME = 200  # the columns' width: display names and organisation names

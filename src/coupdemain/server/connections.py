@@ -15,6 +15,7 @@ from operator import methodcaller
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..protocol import messages as m
+from ..protocol.enums import Role
 from ..protocol.errors import (
     CloseReason,
     MessageTooLarge,
@@ -47,7 +48,7 @@ async def _close(ws: WebSocket, reason: CloseReason) -> None:
             await ws.close(int(reason))
 
 
-async def _receive_hello(ws: WebSocket, role: str) -> m.Hello:
+async def _receive_hello(ws: WebSocket, role: Role) -> m.Hello:
     """Waits for the first message, which must be a Hello of the right role and version."""
     event = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
     if event["type"] == "websocket.disconnect":
@@ -55,9 +56,9 @@ async def _receive_hello(ws: WebSocket, role: str) -> m.Hello:
     text = event.get("text")
     if text is None:
         raise NotAllowed("the first message must be a hello")
-    sends = m.AGENT_SENDS if role == "agent" else m.VIEWER_SENDS
+    sends = m.AGENT_SENDS if role is Role.AGENT else m.VIEWER_SENDS
     hello = m.parse(text, sends)
-    if not isinstance(hello, m.Hello) or hello.role != role:
+    if not isinstance(hello, m.Hello) or hello.role is not role:
         raise NotAllowed(f"the first message must be a hello from a {role}")
     if hello.protocol != m.PROTOCOL_VERSION:
         raise UnsupportedVersion(f"protocol {hello.protocol} is not supported")
@@ -69,7 +70,7 @@ async def serve_agent(ws: WebSocket, rendezvous: Rendezvous) -> None:
     await ws.accept()
     address = client_address(ws)
     try:
-        hello = await _receive_hello(ws, "agent")
+        hello = await _receive_hello(ws, Role.AGENT)
         person = Person(hostname=hello.hostname, os=hello.os, user=hello.user)
         if hello.resume:
             live = await rendezvous.find_resumable(hello.resume)
@@ -132,7 +133,7 @@ async def serve_viewer(
     """One technician's viewer connection; the caller has checked who it is."""
     await ws.accept()
     try:
-        await _receive_hello(ws, "viewer")
+        await _receive_hello(ws, Role.VIEWER)
     except RemoteProtocolError as exc:
         await _close(ws, exc.close_reason)
         return

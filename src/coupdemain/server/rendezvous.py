@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..protocol import messages as m
+from ..protocol.enums import Author, By
 from ..protocol.errors import (
     CloseReason,
     CodeChecksPaused,
@@ -36,8 +37,6 @@ from ..protocol.errors import (
     TooManyAttempts,
 )
 from ..protocol.session import (
-    BY_PERSON,
-    BY_TECHNICIAN,
     AuditRecord,
     Person,
     Role,
@@ -144,7 +143,7 @@ class Rendezvous:
         self._live: dict[str, LiveSession] = {}
         self._load_lock = asyncio.Lock()
         # File transfer: the settings each session applies, and where ended
-        # transfers' bytes are deleted (server/transfers.py sets both).
+        # transfers' bytes are deleted (server/services.py sets both).
         self.file_limits = FileLimits()
         self.discard_files: Callable[[str, list[str], bool], None] = lambda *_: None
 
@@ -352,9 +351,9 @@ class Rendezvous:
     def _actor_name(self, live: LiveSession, record: AuditRecord) -> str:
         if record.technician is not None:
             return record.technician.name
-        if record.actor == BY_TECHNICIAN:
+        if record.actor is By.TECHNICIAN:
             return live.machine.technician_name
-        if record.actor == BY_PERSON:
+        if record.actor is By.PERSON:
             person = live.machine.person
             return f"{person.user}@{person.hostname}" if person.user else person.hostname
         return ""
@@ -579,8 +578,8 @@ class Rendezvous:
         # The transcript goes on with its numbers: a viewer skips ids it shows already.
         chat = [
             m.ChatMessage(
-                int(str(event.detail.get("id", 0))), _to_unix(event.at), event.actor,
-                technician if event.actor == BY_TECHNICIAN else (person.user or person.hostname),
+                int(str(event.detail.get("id", 0))), _to_unix(event.at), Author(event.actor),
+                technician if event.actor == By.TECHNICIAN else (person.user or person.hostname),
                 str(event.detail.get("text", "")),
             )
             for event in await self._audit.events_of(row.id)

@@ -15,7 +15,7 @@ from coupdemain.agent.capture.cursor import (
     CursorUnavailable,
     cursor_png,
 )
-from coupdemain.protocol.messages import CursorPosition, CursorShape
+from coupdemain.protocol.frames import CursorPosition, CursorShape
 
 
 def test_cursor_png_undoes_premultiplied_alpha() -> None:

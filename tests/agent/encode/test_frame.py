@@ -16,7 +16,7 @@ from coupdemain.agent.encode.motion import REST_SECONDS
 from coupdemain.agent.rate import QUALITY_LEVELS, QualityController
 from coupdemain.agent.tiles import TILE, all_tiles
 from coupdemain.protocol.encodings import Encoding
-from coupdemain.protocol.messages import EncodedRect
+from coupdemain.protocol.frames import EncodedRect
 from tests.agent.images import bgra, photo_like, terminal_text, text_like
 
 FPS = 30

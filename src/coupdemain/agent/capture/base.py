@@ -9,7 +9,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from ...protocol.messages import CursorPosition, CursorShape
+from ...protocol.frames import CursorPosition, CursorShape
 
 Pixels = npt.NDArray[np.uint8]
 

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ...protocol.messages import MAX_CURSOR_SIDE, CursorPosition, CursorShape
+from ...protocol.errors import LocalError
+from ...protocol.frames import MAX_CURSOR_SIDE, CursorPosition, CursorShape
 
 logger = logging.getLogger("coupdemain.agent.capture.cursor")
 
@@ -44,8 +45,10 @@ WARP_POLL_SECONDS = 0.25
 MAX_EVENT_WAIT_SECONDS = 1.0
 
 
-class CursorUnavailable(RuntimeError):
+class CursorUnavailable(LocalError, RuntimeError):
     """The X server has no XFixes (or no display): the viewer shows no remote pointer."""
+
+    sentence = "agent:error.internal"
 
 
 def cursor_png(argb: npt.NDArray[np.uint32], width: int, height: int) -> bytes:

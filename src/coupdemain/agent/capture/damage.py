@@ -32,6 +32,7 @@ import os
 import time
 from typing import Any
 
+from ...protocol.errors import LocalError
 from .base import Rect
 
 logger = logging.getLogger("coupdemain.agent.capture.damage")
@@ -58,8 +59,10 @@ MAX_EVENT_WAIT_SECONDS = 1.0
 FAILED_INTERVAL_SECONDS = 1 / 30
 
 
-class DamageUnavailable(RuntimeError):
+class DamageUnavailable(LocalError, RuntimeError):
     """The X server has no DAMAGE extension (or no display): the timer takes over."""
+
+    sentence = "agent:error.internal"
 
 
 class DamageAccumulator:

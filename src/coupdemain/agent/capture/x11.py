@@ -18,11 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from ...protocol.errors import LocalError
 from .base import CapturedFrame, Monitor, Pixels, Rect
 
 
-class CaptureError(RuntimeError):
+class CaptureError(LocalError, RuntimeError):
     """The screen could not be captured."""
+
+    sentence = "agent:error.internal"
 
 
 class X11Screen:

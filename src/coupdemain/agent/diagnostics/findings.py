@@ -1,7 +1,7 @@
 """What stands out in the sections read by ``collect``, as findings the technician reads.
 
 Pure functions: sections in, findings out. A finding is
-``{"severity": "problem" | "warning" | "info", "code": str, "params": {str: str}}``;
+``{"severity": Severity, "code": str, "params": {str: str}}``;
 the ``diagnostics`` catalog turns it into a sentence (``finding.<code>``,
 placeholders from ``params``) in the reader's language, in the viewer and
 in the session's history (docs/reference/protocol.md, *diagnostics_report*).
@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ...protocol.enums import Severity
+
 Finding = dict[str, Any]
 Sections = dict[str, Any]
 
-PROBLEM = "problem"
-WARNING = "warning"
-INFO = "info"
+PROBLEM = Severity.PROBLEM
+WARNING = Severity.WARNING
+INFO = Severity.INFO
 SEVERITY_ORDER = {PROBLEM: 0, WARNING: 1, INFO: 2}
 
 GIB = 1024**3
@@ -33,7 +35,7 @@ MAX_FINDINGS = 30
 MAX_SAME_KIND = 5             # e.g. at most five "high_cpu_process"
 
 
-def finding(severity: str, code: str, **params: object) -> Finding:
+def finding(severity: Severity, code: str, **params: object) -> Finding:
     return {"severity": severity, "code": code, "params": {k: str(v) for k, v in params.items()}}
 
 

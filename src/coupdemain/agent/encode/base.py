@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar, Protocol
 
 from ...protocol.encodings import Encoding
+from ...protocol.errors import LocalError
 from ..capture.base import Pixels
 
 
@@ -25,8 +26,10 @@ class Encoder(Protocol):
         ...
 
 
-class VideoEncodeError(Exception):
+class VideoEncodeError(LocalError):
     """A stream encoder gave no picture for a frame; the caller sends the region another way."""
+
+    sentence = "agent:error.internal"
 
 
 class StreamEncoder(Protocol):

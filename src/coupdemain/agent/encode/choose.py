@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ...protocol.encodings import Encoding
-from ...protocol.messages import EncodedRect
+from ...protocol.frames import EncodedRect
 from ..capture.base import Pixels, Rect
 from .base import ENCODERS, Encoder
 from .jpeg import JpegEncoder

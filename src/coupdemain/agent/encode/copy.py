@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 
 from ...protocol.encodings import Encoding
-from ...protocol.messages import EncodedRect
+from ...protocol.frames import EncodedRect
 from ..capture.base import Rect
 
 PAYLOAD = struct.Struct(">HH")

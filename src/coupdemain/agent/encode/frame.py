@@ -52,7 +52,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ...protocol.encodings import BASELINE, LOSSLESS, Encoding
-from ...protocol.messages import EncodedRect
+from ...protocol.frames import EncodedRect
 from ..capture.base import Pixels, Rect
 from ..capture.changes import changed_box, dirty_tiles
 from ..rate import QualityController

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ...protocol.encodings import Encoding
-from ...protocol.messages import EncodedRect
+from ...protocol.frames import EncodedRect
 from ..capture.base import Pixels, Rect
 from ..capture.changes import changed_box, changed_outside
 from ..rate import QualityController

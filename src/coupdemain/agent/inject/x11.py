@@ -42,6 +42,7 @@ from Xlib import display as xdisplay
 from Xlib import error as xerror
 from Xlib.ext import xtest  # type: ignore[import-untyped]
 
+from ...protocol.errors import LocalError
 from .base import (
     BUTTON_BACK,
     BUTTON_FORWARD,
@@ -120,8 +121,10 @@ WHEEL_UP, WHEEL_DOWN, WHEEL_LEFT, WHEEL_RIGHT = 4, 5, 6, 7
 MAX_REMAPPED = 16
 
 
-class InjectError(RuntimeError):
+class InjectError(LocalError, RuntimeError):
     """Input cannot be injected on this display."""
+
+    sentence = "agent:error.internal"
 
 
 def char_keysym(char: str) -> int:

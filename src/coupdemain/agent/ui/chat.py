@@ -14,6 +14,7 @@ from tkinter import ttk
 from typing import Any
 
 from ...i18n import Translator
+from ...protocol.enums import Author
 from ...protocol.messages import MAX_CHAT_CHARACTERS
 from .events import ChatReceived
 from .look import BOLD_FONT, TEXT_FONT
@@ -84,7 +85,7 @@ class ChatWindow(AgentWindow):
         if any(known.id == line.id for known in self.lines):
             return
         self.lines.append(line)
-        who = self.t("chat.you") if line.author == "person" else line.name
+        who = self.t("chat.you") if line.author == Author.PERSON else line.name
         stamp = time.strftime("%H:%M", time.localtime(line.at))
         self.transcript.configure(state="normal")
         self.transcript.insert("end", f"{stamp}  {who}: ", ("who",))

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from ...i18n import Translator
+from ...protocol.enums import By
 from ...protocol.errors import CloseReason
-from ...protocol.session import BY_PERSON, BY_TECHNICIAN
 from .events import ConnectionLost, SessionEnded
 from .trace import UiTrace
 from .window import PAD, AgentWindow
@@ -27,9 +27,9 @@ def reason_key(event: SessionEnded | ConnectionLost) -> str:
         return "ended.connection_lost"
     if event.reason == CloseReason.DECLINED:
         return "ended.declined"
-    if event.by == BY_TECHNICIAN:
+    if event.by == By.TECHNICIAN:
         return "ended.by_technician"
-    if event.by == BY_PERSON:
+    if event.by == By.PERSON:
         return "ended.by_person"
     return SERVER_REASON_KEYS.get(event.reason, "ended.by_server")
 

@@ -20,6 +20,7 @@ import tkinter as tk
 from collections.abc import Callable
 
 from ...i18n import Translator
+from ...protocol.enums import Author
 from . import events as ev
 from .banner import Banner
 from .chat import ChatWindow
@@ -214,7 +215,7 @@ class AgentUi:
                     self.clipboard.write(text)
             case ev.ChatReceived():
                 self.chat.add(event)
-                if not self.chat.visible and event.author != "person":
+                if not self.chat.visible and event.author != Author.PERSON:
                     self.banner.set_unread(event.name)
             case ev.SessionEnded() | ev.ConnectionLost():
                 self.clipboard.stop()

@@ -14,6 +14,7 @@ from tkinter import filedialog, ttk
 from typing import Any
 
 from ...i18n import Translator
+from ...protocol.enums import By, Direction
 from . import events as ev
 from .trace import INCOMPLETE, UiTrace
 from .window import PAD, PROBLEM_COLOUR, AgentWindow
@@ -175,14 +176,14 @@ class FilesWindow(AgentWindow):
 
     def start(self, event: ev.FileStarted) -> None:
         t = self.t
-        key = "files.receiving" if event.direction == "to_person" else "files.sending"
+        key = "files.receiving" if event.direction == Direction.TO_PERSON else "files.sending"
         row = ttk.Frame(self.list, padding=(0, 6))
         row.pack(fill="x")
         title = self.label(row, t(key, name=event.name), bold=True, wrap=WRAP)
         title.pack(fill="x")
         bar = ttk.Progressbar(row, length=WRAP, maximum=max(1, event.size), mode="determinate")
         bar.pack(fill="x", pady=(4, 0))
-        first = "files.waiting" if event.direction == "to_person" else "files.preparing"
+        first = "files.waiting" if event.direction == Direction.TO_PERSON else "files.preparing"
         detail = self.label(row, t(first), wrap=WRAP)
         detail.pack(fill="x")
         ident = f"cancel_{event.id[:8]}"
@@ -248,7 +249,7 @@ def final_sentence(event: ev.FileUpdate, t: Translator) -> str:
     reason = t(f"files.reason.{event.reason}") if event.reason else ""
     if event.state == "cancelled":
         sentence = t(f"files.cancelled.{event.by or 'person'}")
-        return f"{sentence} {reason}".strip() if event.by == "server" else sentence
+        return f"{sentence} {reason}".strip() if event.by == By.SERVER else sentence
     return t(f"files.{event.state}", reason=reason or t("files.reason.write_error"))
 
 

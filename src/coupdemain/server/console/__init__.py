@@ -1,0 +1,1 @@
+"""The technician's web console: its pages (``pages.py``) and their templates."""

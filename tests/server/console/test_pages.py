@@ -1,0 +1,44 @@
+"""The console's pages in process: sign-in first, and only the sessions one may see."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.app import InProcessServer
+
+
+@pytest.mark.parametrize("page", ["/sessions/{id}", "/sessions/{id}/history"])
+def test_a_session_page_sends_a_stranger_to_sign_in(app: InProcessServer, page: str) -> None:
+    issued = app.issue_code()
+    response = app.client.get(page.format(id=issued["session_id"]), follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login")
+
+
+@pytest.mark.parametrize("page", ["/sessions/{id}", "/sessions/{id}/history"])
+@pytest.mark.parametrize(("who", "status"), [
+    ("alice", 200), ("root", 200), ("bob", 404), ("other", 404)])
+def test_a_session_page_is_shown_to_those_who_may_see_it(
+    app: InProcessServer, page: str, who: str, status: int
+) -> None:
+    issued = app.issue_code()
+    response = app.client.get(page.format(id=issued["session_id"]),
+                              headers={**app.people[who].headers, "Accept-Language": "en"})
+    assert response.status_code == status
+    if status == 404:
+        assert "This page does not exist, or you may not see it." in response.text
+
+
+def test_the_code_is_shown_to_its_technician_only(app: InProcessServer) -> None:
+    issued = app.issue_code()
+    page = f"/sessions/{issued['session_id']}"
+    alices = app.client.get(page, headers=app.people["alice"].headers).text
+    roots = app.client.get(page, headers=app.people["root"].headers).text
+    assert issued["code_formatted"] in alices
+    assert issued["code_formatted"] not in roots
+
+
+def test_every_page_carries_the_security_headers(app: InProcessServer) -> None:
+    response = app.client.get("/login")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["content-security-policy"].startswith("default-src 'self';")
+    assert "strict-transport-security" not in response.headers  # plain HTTP

@@ -1,0 +1,49 @@
+"""The single-file agent's entry point: ``coupdemain get-help`` alone, as one executable.
+
+``scripts/build-agent.sh`` freezes this module with PyInstaller into one
+file that holds Python, Tk and the agent's libraries, and none of the
+server's. The server appends its own address to the file it serves
+(``protocol/agent_file.py``), so the person double-clicks it and types
+only the code.
+
+It imports absolutely: PyInstaller runs it as a script, outside its package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from coupdemain import __version__
+from coupdemain.agent import command
+from coupdemain.protocol.agent_file import read_config
+
+
+def own_file() -> Path | None:
+    """The executable this agent runs from, when frozen by PyInstaller; else None."""
+    return Path(sys.executable) if getattr(sys, "frozen", False) else None
+
+
+def main(argv: Sequence[str] | None = None, executable: Path | None = None) -> int:
+    """Runs the agent; the server's address is the one written into its file, unless given.
+
+    Args:
+        argv: the arguments (default: the command line's).
+        executable: the file whose trailer to read (default: this executable, when frozen).
+    """
+    executable = executable or own_file()
+    embedded = read_config(executable) if executable else None
+    parser = argparse.ArgumentParser(
+        prog="coupdemain-help",
+        description="Get help from your technician: share this computer's screen "
+                    "after you type the code they give you.",
+    )
+    parser.add_argument("--version", action="version", version=f"coupdemain {__version__}")
+    command.add_arguments(parser, server=embedded.server if embedded else None)
+    return command.run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The single-file agent's entry point: the address written into its file, or given."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from coupdemain.agent import command, standalone
+from coupdemain.protocol.agent_file import AgentFileConfig, trailer
+
+
+@pytest.fixture
+def ran(monkeypatch: pytest.MonkeyPatch) -> list[argparse.Namespace]:
+    seen: list[argparse.Namespace] = []
+
+    def record(args: argparse.Namespace) -> int:
+        seen.append(args)
+        return 0
+
+    monkeypatch.setattr(command, "run", record)
+    monkeypatch.delenv("COUPDEMAIN_SERVER", raising=False)
+    return seen
+
+
+def served(tmp_path: Path, server: str) -> Path:
+    executable = tmp_path / "coupdemain-help"
+    executable.write_bytes(b"\x7fELF" + bytes(64) + trailer(AgentFileConfig(server=server)))
+    return executable
+
+
+def test_the_agent_uses_the_address_written_into_its_file(
+    tmp_path: Path, ran: list[argparse.Namespace]
+) -> None:
+    assert standalone.main([], served(tmp_path, "https://help.example.org")) == 0
+    assert ran[0].server == "https://help.example.org"
+    assert ran[0].code is None
+
+
+def test_an_address_given_wins_over_the_written_one(
+    tmp_path: Path, ran: list[argparse.Namespace], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    executable = served(tmp_path, "https://help.example.org")
+    standalone.main(["--server", "https://other.example.org"], executable)
+    monkeypatch.setenv("COUPDEMAIN_SERVER", "https://env.example.org")
+    standalone.main([], executable)
+    assert [args.server for args in ran] == ["https://other.example.org",
+                                             "https://env.example.org"]
+
+
+def test_without_a_written_address_the_agent_asks_for_one(
+    tmp_path: Path, ran: list[argparse.Namespace], capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = tmp_path / "coupdemain-help"
+    bare.write_bytes(b"\x7fELF")
+    with pytest.raises(SystemExit) as exited:
+        standalone.main([], bare)
+    assert exited.value.code == 2
+    assert "the following arguments are required: --server" in capsys.readouterr().err
+    assert ran == []

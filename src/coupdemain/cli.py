@@ -41,6 +41,10 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(settings.tls_cert) != bool(settings.tls_key):
         print("Give both --tls-cert and --tls-key, or neither.", file=sys.stderr)
         return 2
+    if settings.agent_binary and not os.path.isfile(os.path.expanduser(settings.agent_binary)):
+        print(f"--agent-binary {settings.agent_binary}: there is no such file. Build it with "
+              "bash scripts/build-agent.sh (docs/howto/deploy.md).", file=sys.stderr)
+        return 2
     app = create_app(settings, sign_in_hint=not args.no_sign_in_hint)
     print(f"coupdemain {__version__}: console at {settings.resolved_public_url}/", flush=True)
     # Every request on its own line would push the sign-in printed above off

@@ -97,6 +97,12 @@ class Settings:
         "both", "Which ways files may be sent: both, to_person (technician to person), "
         "to_technician (person to technician) or none.", metavar="WAYS",
     )
+    agent_binary: str = _setting(
+        "", "The single-file agent (scripts/build-agent.sh) that the join page offers to "
+        "people on Linux, served with this server's address appended (default: coupdemain-help "
+        "in the data folder, if it is there; none: the page offers only the browser).",
+        metavar="FILE",
+    )
     log_level: str = _setting(
         "info", "Logging level: debug (also every HTTP request), info (one line per "
         "session event), warning, error.", metavar="LEVEL"

@@ -24,6 +24,8 @@ from tests.support.server import ServerProcess
 ROOT = Path(__file__).resolve().parents[2]
 BUILT = ROOT / "dist" / "coupdemain-help"
 LINUX_FIREFOX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+WINDOWS_EDGE = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0")
 
 
 @pytest.fixture
@@ -96,3 +98,21 @@ def test_the_downloaded_agent_joins_and_is_controlled(
     agent.window("ended")
     assert agent.exit_code() == 0, agent.log()
     assert os.path.exists(program)
+
+
+def test_on_windows_the_page_says_the_browser_shares_view_only(
+    browser: Browser, server: ServerProcess
+) -> None:
+    context = browser.new_context(user_agent=WINDOWS_EDGE, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/join")
+        elsewhere = page.locator("#agent-elsewhere")
+        elsewhere.wait_for()
+        assert page.locator("#agent").is_hidden()
+        assert elsewhere.inner_text() == (
+            "On this computer, share your screen from your browser: your technician will see "
+            "it, but cannot use your mouse or keyboard. The coupdemain program, which allows "
+            "control, exists only for Linux for now.")
+    finally:
+        context.close()

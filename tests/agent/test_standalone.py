@@ -12,7 +12,7 @@ from coupdemain.protocol.agent_file import AgentFileConfig, trailer
 
 
 @pytest.fixture
-def ran(monkeypatch: pytest.MonkeyPatch) -> list[argparse.Namespace]:
+def ran(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[argparse.Namespace]:
     seen: list[argparse.Namespace] = []
 
     def record(args: argparse.Namespace) -> int:
@@ -21,6 +21,7 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[argparse.Namespace]:
 
     monkeypatch.setattr(command, "run", record)
     monkeypatch.delenv("COUPDEMAIN_SERVER", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the menu entry goes there
     return seen
 
 
@@ -33,9 +34,12 @@ def served(tmp_path: Path, server: str) -> Path:
 def test_the_agent_uses_the_address_written_into_its_file(
     tmp_path: Path, ran: list[argparse.Namespace]
 ) -> None:
-    assert standalone.main([], served(tmp_path, "https://help.example.org")) == 0
+    executable = served(tmp_path, "https://help.example.org")
+    assert standalone.main([], executable) == 0
     assert ran[0].server == "https://help.example.org"
     assert ran[0].code is None
+    entry = tmp_path / "data" / "applications" / "coupdemain-help.desktop"
+    assert f"TryExec={executable}\n" in entry.read_text(encoding="utf-8")
 
 
 def test_an_address_given_wins_over_the_written_one(
@@ -59,3 +63,4 @@ def test_without_a_written_address_the_agent_asks_for_one(
     assert exited.value.code == 2
     assert "the following arguments are required: --server" in capsys.readouterr().err
     assert ran == []
+    assert not (tmp_path / "data").exists()  # no menu entry for a file the server did not serve

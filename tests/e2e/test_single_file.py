@@ -8,7 +8,6 @@ dist/coupdemain-help this test is skipped and says how to build it.
 from __future__ import annotations
 
 import hashlib
-import os
 import stat
 from pathlib import Path
 
@@ -74,7 +73,9 @@ def test_the_downloaded_agent_joins_and_is_controlled(
 
     # The person double-clicks it: no --server, no code; it knows the address.
     code = technician.help_someone()
-    agent = Agent(screen, server.url, tmp_path / "ui-trace-single.json", program=program)
+    home = downloads.parent
+    agent = Agent(screen, server.url, tmp_path / "ui-trace-single.json", program=program,
+                  env={"HOME": str(home)})
     agents.append(agent.start())
     assert agent.process is not None
     environ = Path(f"/proc/{agent.process.pid}/environ").read_bytes().split(b"\0")
@@ -97,7 +98,10 @@ def test_the_downloaded_agent_joins_and_is_controlled(
     page.locator("#ended-message", has_text="You ended the session.").wait_for()
     agent.window("ended")
     assert agent.exit_code() == 0, agent.log()
-    assert os.path.exists(program)
+
+    # Next time the person finds it among their applications.
+    entry = home / ".local/share/applications/coupdemain-help.desktop"
+    assert f'Exec="{program}"\n' in entry.read_text(encoding="utf-8")
 
 
 def test_on_windows_the_page_says_the_browser_shares_view_only(

@@ -4,7 +4,7 @@
 file that holds Python, Tk and the agent's libraries, and none of the
 server's. The server appends its own address to the file it serves
 (``protocol/agent_file.py``), so the person double-clicks it and types
-only the code.
+only the code; it then adds itself to the applications menu (launcher.py).
 
 It imports absolutely: PyInstaller runs it as a script, outside its package.
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from coupdemain import __version__
-from coupdemain.agent import command
+from coupdemain.agent import command, launcher
 from coupdemain.protocol.agent_file import read_config
 
 
@@ -42,7 +42,10 @@ def main(argv: Sequence[str] | None = None, executable: Path | None = None) -> i
     )
     parser.add_argument("--version", action="version", version=f"coupdemain {__version__}")
     command.add_arguments(parser, server=embedded.server if embedded else None)
-    return command.run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    if embedded is not None and executable is not None:
+        launcher.install(executable)  # next time, "Get help" is in the applications menu
+    return command.run(args)
 
 
 if __name__ == "__main__":

@@ -64,3 +64,18 @@ def test_without_a_written_address_the_agent_asks_for_one(
     assert "the following arguments are required: --server" in capsys.readouterr().err
     assert ran == []
     assert not (tmp_path / "data").exists()  # no menu entry for a file the server did not serve
+
+
+def test_a_plain_http_server_elsewhere_is_refused_in_words(
+    tmp_path: Path, ran: list[argparse.Namespace], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(standalone, "show_problem", shown.append)
+    executable = served(tmp_path, "http://help.example.org")
+    assert standalone.main(["--lang", "en"], executable) == 2
+    assert shown == [
+        "The server address http://help.example.org uses plain HTTP, which others on the "
+        "network could read. Use its https:// address, or add --allow-insecure-http if you "
+        "trust this network."
+    ]
+    assert ran == []

@@ -16,11 +16,13 @@ want_test=0
 # with two monitors side by side (Xvfb has one output); x11vnc, websockify
 # and novnc are the peer the benchmarks measure against; npm installs ESLint,
 # the viewer's linter; coturn is the TURN server the browser-share tests
-# relay through (Debian's package starts no service: the tests run their own).
+# relay through (Debian's package starts no service: the tests run their own);
+# binutils gives PyInstaller objdump, objcopy and strip for the single-file
+# agent (scripts/build-agent.sh).
 packages=(xvfb xauth x11-utils xdotool python3-tk tk fonts-dejavu-core libyuv0)
 if [ "$want_test" = 1 ]; then
   packages+=(chromium nodejs npm xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils
-             x11vnc websockify novnc coturn)
+             x11vnc websockify novnc coturn binutils)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -52,7 +54,9 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$want_test" = 1 ]; then
-  .venv/bin/python -m pip install -q -e '.[test]'
+  # PyInstaller (the build extra) for scripts/build-agent.sh: CI builds the
+  # single-file agent and an end-to-end test runs it.
+  .venv/bin/python -m pip install -q -e '.[test,build]'
   # ESLint, at the versions in its lockfile, for scripts/lint.sh.
   npm ci --prefix tools/lint --no-audit --no-fund --loglevel=error
 else

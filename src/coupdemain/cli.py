@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__, config, i18n
+from .agent import command as get_help_command
 from .i18n import SUPPORTED_LANGUAGES
 
 ROLES = ("technician", "admin")  # the same as server.accounts.ROLES, without loading the server
@@ -39,6 +40,10 @@ def _serve(args: argparse.Namespace) -> int:
     _configure_logging(settings.log_level)
     if bool(settings.tls_cert) != bool(settings.tls_key):
         print("Give both --tls-cert and --tls-key, or neither.", file=sys.stderr)
+        return 2
+    if settings.agent_binary and not os.path.isfile(os.path.expanduser(settings.agent_binary)):
+        print(f"--agent-binary {settings.agent_binary}: there is no such file. Build it with "
+              "bash scripts/build-agent.sh (docs/howto/deploy.md).", file=sys.stderr)
         return 2
     from .server.turn import IceServers
 
@@ -74,19 +79,6 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=True,
     )
     return 0
-
-
-def _get_help(args: argparse.Namespace) -> int:
-    from .agent.app import run_get_help
-
-    return run_get_help(
-        server_url=args.server,
-        code=args.code,
-        language=args.lang,
-        allow_insecure_http=args.allow_insecure_http,
-        assume_consent=args.assume_consent,
-        reconnect_seconds=args.reconnect_seconds,
-    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -365,28 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     get_help = command(sub, "get-help", "On the assisted computer: join with a code.")
-    get_help.add_argument("--server", default=os.environ.get("COUPDEMAIN_SERVER"),
-                          required="COUPDEMAIN_SERVER" not in os.environ,
-                          help="The server's address, e.g. https://help.example.org "
-                               "[env COUPDEMAIN_SERVER]")
-    get_help.add_argument("--code", default=os.environ.get("COUPDEMAIN_CODE"),
-                          help="The 9-digit code; asked in a window if not given "
-                               "[env COUPDEMAIN_CODE]")
-    get_help.add_argument("--lang", default=os.environ.get("COUPDEMAIN_LANG"),
-                          help="Language of the windows: en or fr (default: the system's) "
-                               "[env COUPDEMAIN_LANG]")
-    get_help.add_argument("--allow-insecure-http", action="store_true",
-                          default=os.environ.get("COUPDEMAIN_ALLOW_INSECURE_HTTP") == "1",
-                          help="Accept a plain-HTTP server that is not on this computer "
-                               "[env COUPDEMAIN_ALLOW_INSECURE_HTTP=1]")
-    get_help.add_argument("--reconnect-seconds", type=float, metavar="S",
-                          default=os.environ.get("COUPDEMAIN_RECONNECT_SECONDS", "60"),
-                          help="After the connection drops, how long to try to resume the "
-                               "session before it ends (default: 60) "
-                               "[env COUPDEMAIN_RECONNECT_SECONDS]")
-    get_help.add_argument("--assume-consent", action="store_true",
-                          help=argparse.SUPPRESS)  # the demo's own agent only
-    get_help.set_defaults(handler=_get_help)
+    get_help_command.add_arguments(get_help)
+    get_help.set_defaults(handler=get_help_command.run)
 
     demo = command(
         sub, "demo", "Run the server, a virtual screen with an application, and an agent on it.",

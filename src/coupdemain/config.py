@@ -118,6 +118,12 @@ class Settings:
         "allow, else through TURN) or relay (always through the TURN server: neither browser "
         "learns the other's address).", metavar="POLICY",
     )
+    agent_binary: str = _setting(
+        "", "The single-file agent (scripts/build-agent.sh) that the join page offers to "
+        "people on Linux, served with this server's address appended (default: coupdemain-help "
+        "in the data folder, if it is there; none: the page offers only the browser).",
+        metavar="FILE",
+    )
     log_level: str = _setting(
         "info", "Logging level: debug (also every HTTP request), info (one line per "
         "session event), warning, error.", metavar="LEVEL"

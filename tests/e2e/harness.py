@@ -40,20 +40,30 @@ class Agent:
     log_file: Path | None = None
     extra: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # added to the person's environment
+    # The single-file agent, as the person downloaded it: run alone, in a folder
+    # of its own, with an environment that has no Python of the project's.
+    program: Path | None = None
 
     def start(self) -> Agent:
-        env = self.screen.env()
+        if self.program is None:
+            env = self.screen.env()
+            args = [sys.executable, "-m", "coupdemain", "get-help", "--server", self.server_url]
+        else:
+            # A desktop's session: its display, a home, the system's PATH; no
+            # PYTHONPATH, no virtual environment, no project folder.
+            env = {"DISPLAY": self.screen.display, "PATH": "/usr/bin:/bin",
+                   "HOME": str(self.program.parent)}
+            args = [str(self.program)]
         env["COUPDEMAIN_UI_TRACE"] = str(self.trace_file)
         env["LANG"] = "fr_FR.UTF-8" if self.language == "fr" else "en_US.UTF-8"
         env.pop("LC_ALL", None)
         env.update(self.env)
-        args = [sys.executable, "-m", "coupdemain", "get-help", "--server", self.server_url]
         if self.code:
             args += ["--code", self.code]
         self.log_file = self.trace_file.with_suffix(".log")
         self.process = subprocess.Popen(
             args + self.extra, env=env, stdout=open(self.log_file, "wb"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.STDOUT, cwd=self.program.parent if self.program else None,
         )
         return self
 
@@ -98,6 +108,15 @@ class Agent:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            if self.program is not None:
+                # PyInstaller's one-file launcher runs the agent as its child and
+                # passes SIGTERM on; SIGKILL would leave the child behind.
+                self.process.terminate()
+                try:
+                    self.process.wait(10)
+                    return
+                except subprocess.TimeoutExpired:
+                    pass
             self.process.kill()
             self.process.wait(10)
 

@@ -23,6 +23,7 @@ from ..protocol import frames
 from ..protocol.support_code import CODE_SPACE
 from ..protocol.transfer import FileLimits
 from . import auth
+from .agent_download import AgentBinary
 from .audit import AuditLog
 from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .relay import Relay
@@ -55,6 +56,7 @@ class Services:
     rendezvous: Rendezvous
     spool: FileSpool
     sign_in_guard: auth.SignInGuard
+    agent_binary: AgentBinary
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -85,7 +87,8 @@ class Services:
             settings.file_transfer_max_bytes, settings.file_transfer_directions)
         rendezvous.discard_files = spool.discard
         rendezvous.ice_servers = IceServers.from_settings(settings)
-        return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard)
+        return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard,
+                   AgentBinary(settings))
 
 
 def services(connection: HTTPConnection) -> Services:

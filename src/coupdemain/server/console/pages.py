@@ -1,8 +1,8 @@
 """The console's pages: sign-in and out, the sessions list, a session, its history, join.
 
-Also what the pages load beside them: the translation catalogues, the
-language switch, the API's documentation page with its Swagger UI files,
-and the health check.
+Also what the pages load beside them: the single-file agent the join page
+offers, the translation catalogues, the language switch, the API's
+documentation page with its Swagger UI files, and the health check.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.templating import Jinja2Templates
 
 from ... import i18n
@@ -23,6 +30,7 @@ from ...i18n.diagnostics import DiagnosticsTranslator
 from ...protocol.session import State
 from .. import accounts, auth
 from ..access import ApiLogin, ConsoleLogin, ConsoleSession, check_csrf, sessions_seen_by
+from ..agent_download import FILE_NAME as AGENT_FILE_NAME
 from ..services import Shared
 from ..store.models import SupportSession, User, utcnow
 
@@ -223,7 +231,23 @@ async def session_history(request: Request, seen: ConsoleSession, shared: Shared
 
 @router.get("/join", response_class=HTMLResponse)
 async def join(request: Request, shared: Shared) -> Response:
-    return render(request, "join.html", server_url=public_address(request, shared))
+    address = public_address(request, shared)
+    agent = await shared.agent_binary.download(address)
+    return render(request, "join.html", server_url=address, agent=agent)
+
+
+@router.get(f"/join/{AGENT_FILE_NAME}")
+async def download_agent(request: Request, shared: Shared) -> Response:
+    """The single-file agent, with this server's address at its end (server/agent_download.py)."""
+    agent = await shared.agent_binary.download(public_address(request, shared))
+    if agent is None:
+        return error_page(request, 404)
+    return StreamingResponse(agent.chunks(), media_type="application/octet-stream", headers={
+        "Content-Length": str(agent.size),
+        "Content-Disposition": f'attachment; filename="{AGENT_FILE_NAME}"',
+        "X-Content-SHA256": agent.sha256,
+        "Cache-Control": "no-cache",
+    })
 
 
 # --- beside the pages --------------------------------------------------------------

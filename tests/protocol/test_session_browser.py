@@ -175,3 +175,33 @@ def test_the_signalling_messages_parse_and_refuse_a_side_that_may_not_send_them(
     hello = m.parse('{"type":"hello","protocol":1,"role":"agent","kind":"browser","code":"1"}',
                     m.AGENT_SENDS)
     assert isinstance(hello, m.Hello) and hello.kind is AgentKind.BROWSER
+
+
+def test_files_go_both_ways_through_the_page_as_with_the_agent() -> None:
+    session = sharing()
+    session.files.make_token = lambda: "t0ken"
+    # The technician offers a file: the page is asked, as the agent would be.
+    session.receive_from_viewer(m.FileOffer("a" * 32, "notes.txt", 5))
+    offer = to(Role.AGENT, session)
+    assert [(type(x), x.name, x.size) for x in offer] == [(m.FileOffer, "notes.txt", 5)]
+    session.receive_from_agent(m.FileAnswer("a" * 32, True))
+    session.files.uploaded("a" * 32, "f" * 64)
+    assert m.FileTicket("a" * 32, "t0ken", "f" * 64) in to(Role.AGENT, session)
+    session.receive_from_agent(m.FileResult("a" * 32, True, sha256="f" * 64))
+    assert session.files.transfers["a" * 32].state.value == "delivered"
+    session.data_to_send()
+    # The person sends one from the page: the technician is offered it.
+    session.receive_from_agent(m.FileOffer("b" * 32, "photo.png", 9, "e" * 64))
+    assert [type(x) for x in to(Role.VIEWER, session)] == [m.FileOffer, m.FileStatus]
+    actions = [r.action for r in session.audit_records()]
+    assert actions == ["file_offered", "file_accepted", "file_uploaded", "file_delivered",
+                       "file_offered"]
+
+
+def test_the_technician_may_cancel_a_file_offered_to_the_page() -> None:
+    session = sharing()
+    session.receive_from_viewer(m.FileOffer("c" * 32, "notes.txt", 5))
+    session.data_to_send()
+    session.receive_from_viewer(m.FileCancel("c" * 32))
+    assert to(Role.AGENT, session) == [m.FileStatus("c" * 32, m.TransferState.CANCELLED,
+                                                    "technician")]

@@ -14,8 +14,9 @@ viewer sends is recorded under the technician who watches.
 The person's side is the agent, or the join page sharing from a browser
 (``AgentKind.BROWSER``). A browser share is view only: the machine never
 asks its person for control, and drops what a viewer sends for the agent's
-frames and tools. Its picture goes by WebRTC between the two browsers: the
-machine gives each side its ICE servers (``RtcConfig``) and passes the
+frames and tools; files go both ways as with the agent, the page playing
+the agent's part in ``FileTransfers``. Its picture goes by WebRTC between
+the two browsers: the machine gives each side its ICE servers (``RtcConfig``) and passes the
 offer, the answer and the candidates between them while the person shares,
 never otherwise. A browser cannot resume after a drop: its connection
 lost ends the session.
@@ -51,7 +52,8 @@ TRANSITIONS: dict[State, set[State]] = {
 SHARING_STATES = frozenset({State.VIEWING, State.CONTROL_REQUESTED, State.CONTROLLING})
 
 # What a viewer may say in a browser share; the rest is for the agent alone.
-VIEWER_TO_BROWSER = (m.RtcAnswer, m.RtcCandidate, m.Chat, m.End)
+# Files go both ways through the page, as with the agent (protocol/transfer.py).
+VIEWER_TO_BROWSER = (m.RtcAnswer, m.RtcCandidate, m.Chat, m.End, m.FileOffer, m.FileCancel)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,13 @@
 // and this module fills it. End-to-end tests find: #share-code, #share-continue,
 // #share-error, #share-asker, #share-start, #share-cancel, #share-ask-error,
 // #share-panel (#share-watching, #share-stop, #share-again, #share-end, #share-pip,
-// #share-chat-log, #share-chat-input), #share-ended (#share-ended-sentence),
+// #share-chat-log, #share-chat-input, #share-files, #share-file-input, #share-send-file;
+// each file is a #share-files li[data-id] with .file-accept, .file-decline, .file-cancel),
+// #share-ended (#share-ended-sentence),
 // #share-unsupported; the section's data-step says which step shows.
 
 import { createTranslator, loadCatalog } from "../viewer/i18n.js";
+import { describe, formatSize, PageFiles } from "./files.js";
 import { getLogger, setDebug } from "../viewer/log.js";
 import { RtcLink } from "../viewer/rtc.js";
 import { CloseReason, ENUMS, MAX_CHAT_CHARACTERS, MessageType, PROTOCOL_VERSION } from "../viewer/wire.js";
@@ -115,6 +118,9 @@ async function main() {
         pip: element("button", { id: "share-pip", type: "button", class: "link", hidden: "" }, [t("panel.keep_on_top")]),
         pipNote: element("p", { id: "share-pip-note", class: "hint", hidden: "" }, [t("panel.in_pip")]),
         chatLog: element("ol", { id: "share-chat-log", class: "share-chat-log", "aria-live": "polite" }),
+        files: element("ul", { id: "share-files", class: "share-files", "aria-live": "polite" }),
+        fileInput: element("input", { id: "share-file-input", type: "file", class: "share-file-input" }),
+        sendFile: element("button", { id: "share-send-file", type: "button" }, [t("files.send")]),
         chatInput: element("input", { id: "share-chat-input", type: "text", autocomplete: "off",
             maxlength: String(MAX_CHAT_CHARACTERS), placeholder: t("chat.placeholder") }),
         ended: element("section", { id: "share-ended", class: "share-step share-ended", hidden: "", role: "alert" }),
@@ -138,7 +144,9 @@ async function main() {
         element("p", { class: "share-panel-brand" }, [t("panel.title")]),
         ui.watching, ui.viewOnly,
         element("div", { class: "share-actions" }, [ui.stop, ui.again, ui.end]),
-        element("h3", {}, [t("chat.title")]), ui.chatLog, chatForm, ui.pip,
+        element("h3", {}, [t("chat.title")]), ui.chatLog, chatForm,
+        element("h3", {}, [t("files.title")]), ui.files,
+        element("div", { class: "share-actions" }, [ui.sendFile, ui.fileInput]), ui.pip,
     );
     ui.ended.append(element("h3", {}, [t("ended.heading")]), ui.endedSentence,
         element("p", {}, [t("ended.nothing_shared")]));
@@ -175,6 +183,9 @@ async function main() {
     // --- the session ---------------------------------------------------------------
 
     const rtc = new RtcLink({ send: (message) => send(message) });
+    const lang = document.documentElement.lang || data.lang || "en";
+    const files = new PageFiles({ send: (message) => send(message), save: saveFile, onChange: renderFiles });
+    window.coupdemainFiles = files;
     // For tests and support: which path the picture takes (host, srflx, relay).
     window.coupdemainRtc = rtc;
 
@@ -244,6 +255,8 @@ async function main() {
         switch (message.type) {
             case MessageType.WELCOME:
                 welcomed = true;
+                files.sessionId = String(message.session_id);
+                ui.sendFile.hidden = message.files_to_technician === false;
                 technician = { name: String(message.technician_name), organisation: String(message.organisation) };
                 ui.asker.textContent = t("ask.heading", { technician: technician.name,
                     organisation: technician.organisation });
@@ -275,6 +288,11 @@ async function main() {
                 break;
             case MessageType.RTC_CANDIDATE:
                 rtc.receiveCandidate(message).catch((error) => logger.error("a candidate failed:", error));
+                break;
+            case MessageType.FILE_OFFER:
+            case MessageType.FILE_TICKET:
+            case MessageType.FILE_STATUS:
+                files.receive(message);
                 break;
             case MessageType.CHAT_MESSAGE:
                 receiveChat(message);
@@ -318,6 +336,67 @@ async function main() {
         }
     });
     ui.pip.addEventListener("click", () => openPip());
+    ui.sendFile.addEventListener("click", () => /** @type {HTMLInputElement} */ (ui.fileInput).click());
+    ui.fileInput.addEventListener("change", () => {
+        const input = /** @type {HTMLInputElement} */ (ui.fileInput);
+        for (const file of Array.from(input.files ?? [])) files.offer(file);
+        input.value = "";
+    });
+    ui.files.addEventListener("click", (event) => {
+        const target = /** @type {HTMLElement} */ (event.target);
+        const id = target.closest("li")?.dataset.id;
+        if (!id) return;
+        if (target.classList.contains("file-accept")) files.answer(id, true);
+        else if (target.classList.contains("file-decline")) files.answer(id, false);
+        else if (target.classList.contains("file-cancel")) files.cancel(id);
+    });
+
+    /**
+     * The checked bytes go to the browser's own download, after the person's Accept.
+     * @param {Blob} blob
+     * @param {string} name
+     */
+    function saveFile(blob, name) {
+        const url = URL.createObjectURL(blob);
+        const link = element("a", { href: url, download: name, hidden: "" });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    }
+
+    /** Paints every file: the question for one offered, then where each stands. */
+    function renderFiles() {
+        const items = [];
+        for (const transfer of files.transfers.values()) {
+            const said = describe(transfer);
+            const params = said.params?.reason ? { reason: t(`files.reason.${said.params.reason}`) } : undefined;
+            const what = t("files.what", { name: transfer.name, size: formatSize(transfer.size, t, lang) });
+            const item = element("li", { "data-id": transfer.id, "data-state": transfer.state,
+                class: transfer.incoming ? "file-in" : "file-out" });
+            if (transfer.state === "offered") {
+                item.append(element("p", { class: "file-asks" }, [t("files.asks", { sender: transfer.sender })]),
+                    element("p", { class: "file-name" }, [what]),
+                    element("p", { class: "hint" }, [t("files.question")]),
+                    element("div", { class: "share-actions" }, [
+                        element("button", { type: "button", class: "primary file-accept" }, [t("files.accept")]),
+                        element("button", { type: "button", class: "file-decline" }, [t("files.decline")])]));
+            } else {
+                let status = t(said.key, params);
+                if (transfer.state === "sending") {
+                    status += ` ${t("files.progress", { done: formatSize(transfer.done, t, lang),
+                        total: formatSize(transfer.size, t, lang) })}`;
+                }
+                item.append(element("p", { class: "file-name" }, [what]),
+                    element("p", { class: "file-status" }, [status]));
+                if (["accepted", "hashing", "sending"].includes(transfer.state)) {
+                    item.append(element("button", { type: "button", class: "link file-cancel" }, [t("files.cancel")]));
+                }
+            }
+            items.push(item);
+        }
+        ui.files.replaceChildren(...items);
+    }
     chatForm.addEventListener("submit", (event) => {
         event.preventDefault();
         const input = /** @type {HTMLInputElement} */ (ui.chatInput);

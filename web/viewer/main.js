@@ -342,8 +342,8 @@ async function main() {
         renderDiagnostics(view.diagnostics);
         renderMonitors(shown.showScreen && !shown.browserShare ? monitorChoices(view, t) : []);
         show(ui.clipboard, session.inputAllowed);
-        // Files go through the agent; a browser share has none yet.
-        filesPanel.setAvailable(shown.showScreen && view.connection === "open" && !shown.browserShare);
+        // Files go both ways, through the agent or the join page of a browser share.
+        filesPanel.setAvailable(shown.showScreen && view.connection === "open");
         if (view.clipboard.count !== clipboardShown) {
             clipboardShown = view.clipboard.count;
             receiveClipboard(view.clipboard.text);

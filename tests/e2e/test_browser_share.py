@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import os
 import shutil
 import subprocess
@@ -412,3 +413,56 @@ def test_an_expired_code(tmp_path: Path) -> None:
         scene.person.click("#share-continue")
         scene.person.locator("#share-error", has_text=(
             "This code has expired. Ask your technician for a new one.")).wait_for()
+
+
+def test_files_go_both_ways_through_the_page(tmp_path: Path) -> None:
+    with Scene(tmp_path, relay=False) as scene:
+        scene.person_joins(scene.help_someone())
+        scene.share()
+        scene.wait_to_see(MAGENTA)
+        panel = scene.panel()
+        # The technician sends a file: the person sees its name and size, and accepts.
+        sent = tmp_path / "sent" / "mode d'emploi.pdf"
+        sent.parent.mkdir()
+        content = os.urandom(300_123)
+        sent.write_bytes(content)
+        scene.technician.set_input_files("#files-input", str(sent))
+        offer = panel.locator("#share-files li[data-state=offered]")
+        offer.wait_for(timeout=20_000)
+        lines = [line for line in offer.inner_text().splitlines() if line.strip()]
+        assert lines == [
+            "Alice Martin wants to send you a file:", "mode d'emploi.pdf (300 kB)",
+            "Accept only a file you expect. Your browser will save it in your downloads.",
+            "Accept", "Decline"]
+        with scene.person.expect_download(timeout=30_000) as downloading:
+            offer.locator(".file-accept").click()
+        download = downloading.value
+        assert download.suggested_filename == "mode d'emploi.pdf"
+        assert Path(download.path()).read_bytes() == content
+        panel.locator("#share-files li[data-state=delivered]", has_text=(
+            "Received. Your browser saved it in your downloads.")).wait_for()
+        scene.technician.locator("#files-list li[data-state=delivered]").wait_for()
+        # The person sends one: the technician downloads the same bytes.
+        photo = tmp_path / "photo de vacances.jpg"
+        picture = os.urandom(9 * 1024 * 1024 + 5)  # two pieces of upload
+        photo.write_bytes(picture)
+        panel.set_input_files("#share-file-input", str(photo))
+        panel.locator("#share-files li[data-state=ready]", has_text=(
+            "Sent. Your technician can download it now.")).wait_for(timeout=30_000)
+        item = scene.technician.locator("#files-list li[data-state=ready]")
+        item.wait_for(timeout=20_000)
+        assert "photo de vacances.jpg" in item.inner_text()
+        with scene.technician.expect_download() as downloading:
+            item.locator("a.files-download").click()
+        received = Path(downloading.value.path()).read_bytes()
+        assert hashlib.sha256(received).hexdigest() == hashlib.sha256(picture).hexdigest()
+        # Both in the session's history, as for the agent.
+        scene.technician.click("#end-session")
+        scene.technician.locator("#ended-sentence").wait_for()
+        history = scene.technician.url.split("?")[0].rstrip("/") + "/history"
+        scene.technician.goto(history)
+        actions = scene.technician.locator("#events tr").evaluate_all(
+            "rows => rows.map(r => r.dataset.action).filter(a => a && a.startsWith('file_'))")
+        assert actions.count("file_offered") == 2
+        assert "file_delivered" in actions and "file_sent" in actions
+        assert "file_downloaded" in actions

@@ -302,6 +302,7 @@ class BrowserShareStack(Stack):
                                env=self.screen.env())
         person = self.person.first_page()
         person.goto(self.server.url + "/join")
+        person.wait_for("!!document.querySelector('#share-code')", "the join page's code field")
         person.evaluate(f"""(() => {{
             document.querySelector('#share-code').value = {code!r};
             document.querySelector('#share-code-form').requestSubmit();

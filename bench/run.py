@@ -580,6 +580,12 @@ def table(results: dict[str, Any], ratio_table: dict[str, dict[str, float | None
     rows: list[str] = []
     for name in stacks:
         rows += [r for r in flat[name] if r not in rows]
+    # A figure only some stacks give (the browser share's decoded fps) goes beside
+    # its kin, not at the end.
+    for row in [r for r in rows if r.endswith(" decoded fps")]:
+        rows.remove(row)
+        kin = row.replace(" decoded fps", " fps")
+        rows.insert(rows.index(kin) + 1 if kin in rows else len(rows), row)
     # kB/s for the small flows, Mbit/s for the large: keep the one that reads best.
     shown = [r for r in rows if not r.endswith("Mbit/s") or any(
         (flat[s].get(r) or 0) >= 1 for s in stacks)]

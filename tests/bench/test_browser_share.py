@@ -60,6 +60,8 @@ def test_the_browser_share_is_a_column_with_its_ratio_and_decoded_frames() -> No
     text = run.table(results, ratios)
     header = text.splitlines()[0]
     assert "browser share" in header and "÷ browser share" in header
+    rows = [line.split("  ")[0] for line in text.splitlines()]
+    assert rows.index("video decoded fps") == rows.index("video fps") + 1
     decoded = next(line for line in text.splitlines() if line.startswith("video decoded fps"))
     # coupdemain has no such figure; the share decoded 30 frames a second.
     assert decoded.split()[3:5] == ["—", "30"]

@@ -40,17 +40,20 @@ class BrowserError(RuntimeError):
 class Chromium:
     """One headless Chromium process and its browser-level DevTools connection."""
 
-    def __init__(self, width: int = 1920, height: int = 1200) -> None:
+    def __init__(self, width: int = 1920, height: int = 1200, *, headless: bool = True,
+                 binary: str = CHROMIUM, args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
+        """``headless=False`` opens a window on ``env``'s DISPLAY (to capture that screen)."""
         self.profile = Path(tempfile.mkdtemp(prefix="coupdemain-bench-chromium-"))
         self.process = subprocess.Popen(
-            [CHROMIUM, "--headless", "--remote-debugging-port=0",
+            [binary, *(["--headless"] if headless else []), "--remote-debugging-port=0",
              f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
              # Timers and painting of a page nobody looks at must not slow down.
              "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
              "--disable-backgrounding-occluded-windows",
              # The bench reads the viewer's English status lines.
-             "--lang=en-US", *CHROMIUM_ARGS, "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+             "--lang=en-US", *CHROMIUM_ARGS, *args, "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + 60
@@ -68,6 +71,14 @@ class Chromium:
 
     def new_page(self) -> Page:
         target = self.connection.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.connection.call("Target.attachToTarget",
+                                       {"targetId": target, "flatten": True})["sessionId"]
+        return Page(self.connection, target, session)
+
+    def first_page(self) -> Page:
+        """The tab Chromium opened with (a headful one: in the window it placed)."""
+        targets = self.connection.call("Target.getTargets")["targetInfos"]
+        target = next(t["targetId"] for t in targets if t["type"] == "page")
         session = self.connection.call("Target.attachToTarget",
                                        {"targetId": target, "flatten": True})["sessionId"]
         return Page(self.connection, target, session)

@@ -1,6 +1,10 @@
 // Injected by the bench into the viewer's page, the same for every stack.
-// It reads only the picture the person sees, in remote pixels: coupdemain's
-// <canvas id="screen">, else the largest <canvas> on the page (noVNC's).
+// It reads only the picture the person sees, in remote pixels: the viewer's
+// <video id="screen-video"> while it plays (the browser share), else
+// coupdemain's <canvas id="screen">, else the largest <canvas> on the page
+// (noVNC's). The video is copied, at every frame it presents
+// (requestVideoFrameCallback), into a canvas of the remote screen's size
+// (videoSize, set by the bench), which is then read as the others are.
 //
 // - Input time: event.timeStamp of the keydown / pointerdown, read in the
 //   capture phase on window (before any viewer code runs).
@@ -21,6 +25,9 @@
         lastFrame: -1,
         animationFrames: 0,
         barcode: null, // [x, y, bits, block]
+        videoSize: null, // [width, height] of the remote screen, for the video's copy
+        videoCanvas: null,
+        videoFrames: 0, // frames the video presented (requestVideoFrameCallback)
     };
     window.__bench = B;
     const now = () => performance.timeOrigin + performance.now();
@@ -35,7 +42,27 @@
         if (B.lastInput === null) markInput(event);
     }, true);
 
+    const copyVideo = (video) => {
+        const [w, h] = B.videoSize || [video.videoWidth, video.videoHeight];
+        const canvas = document.createElement("canvas");
+        canvas.width = w;
+        canvas.height = h;
+        const ctx = canvas.getContext("2d", { willReadFrequently: true });
+        const onFrame = () => {
+            // The encoder may send fewer pixels than the screen has: scale back.
+            ctx.drawImage(video, 0, 0, w, h);
+            B.videoFrames += 1;
+            video.requestVideoFrameCallback(onFrame);
+        };
+        video.requestVideoFrameCallback(onFrame);
+        return canvas;
+    };
     B.canvas = () => {
+        const video = document.querySelector("video#screen-video");
+        if (video && !video.hidden && video.videoWidth > 0) {
+            if (B.videoCanvas === null) B.videoCanvas = copyVideo(video);
+            return B.videoCanvas;
+        }
         // coupdemain's picture is #screen (the end-to-end tests read it too); any
         // overlay canvas it may gain must not be taken for it.
         const screen = document.querySelector("canvas#screen");
@@ -121,6 +148,21 @@
         const seen = new Set();
         for (const [t, value] of B.frames) if (t >= t0 && t < t1) seen.add(value);
         return seen.size;
+    };
+
+    /** The peer connection's transport and inbound-rtp reports, as plain objects ([] if none). */
+    B.rtcStats = async () => {
+        const pc = window.coupdemainRtc?.pc;
+        if (!pc) return [];
+        const out = [];
+        (await pc.getStats()).forEach((r) => {
+            if (r.type === "transport" || r.type === "inbound-rtp") {
+                out.push({ type: r.type, kind: r.kind ?? null, bytesReceived: r.bytesReceived ?? 0,
+                    bytesSent: r.bytesSent ?? 0, headerBytesReceived: r.headerBytesReceived ?? 0,
+                    framesDecoded: r.framesDecoded ?? null });
+            }
+        });
+        return out;
     };
 
     /** One 32-bit hash per row of a region, over R, G, B: h = h * 31 + v (mod 2^32). */

@@ -34,7 +34,14 @@ from coupdemain.demo.xvfb import VirtualScreen
 
 from .browser import Chromium, Page
 from .proxy import Link
-from .stacks import CoupdemainStack, PeerStack, Stack, make_workdir
+from .stacks import (
+    BrowserShareStack,
+    CoupdemainStack,
+    PeerStack,
+    Stack,
+    StackSkipped,
+    make_workdir,
+)
 from .workload_app import LAYOUT
 
 HERE = Path(__file__).parent
@@ -44,7 +51,9 @@ WORKLOADS = ("idle", "typing", "scroll", "shapes", "video")
 # Where each workload draws: the region whose sharpness is checked at rest.
 WORKLOAD_REGION = {"typing": "terminal", "scroll": "terminal", "shapes": "shapes",
                    "video": "video"}
-STACKS = ("coupdemain", "x11vnc_stock", "x11vnc_tuned")
+STACKS = ("coupdemain", "x11vnc_stock", "x11vnc_tuned", "browser_share")
+# The stacks coupdemain's figures are divided by, in the table's ratio columns.
+PEERS = STACKS[1:]
 TRIAL_TIMEOUT_MS = 3000
 # The slow link: a poor line (rural ADSL, a weak mobile signal): 1 Mbit/s
 # down, half that up, 40 ms round trip. ``--link-mbit`` changes the rates.
@@ -239,19 +248,18 @@ class Options:
 
 
 def run_workload(stack: Stack, page: Page, app: App, screen: Screen, workload: str,
-                 options: Options, offset_ms: float, browser_pid: int) -> dict[str, Any]:
-    assert stack.proxy is not None
+                 options: Options, offset_ms: float) -> dict[str, Any]:
     app.ask(f"mode {workload}")
     time.sleep(options.warmup)  # the stream reaches its steady state
-    browser = [psutil.Process(browser_pid)]
-    bytes0, cpu0, browser0 = stack.proxy.snapshot(), cpu_seconds(stack.server_processes()), \
+    browser = [psutil.Process(stack.viewer_pid())]
+    bytes0, cpu0, browser0 = stack.traffic(), cpu_seconds(stack.server_processes()), \
         cpu_seconds(browser)
     ticks0 = int(page.evaluate("window.__bench.animationFrames"))
     t0 = time.time()
     time.sleep(options.seconds)
     t1 = time.time()
     ticks1 = int(page.evaluate("window.__bench.animationFrames"))
-    bytes1, cpu1, browser1 = stack.proxy.snapshot(), cpu_seconds(stack.server_processes()), \
+    bytes1, cpu1, browser1 = stack.traffic(), cpu_seconds(stack.server_processes()), \
         cpu_seconds(browser)
     app.ask("mode idle")
     stopped = time.time()
@@ -275,6 +283,9 @@ def run_workload(stack: Stack, page: Page, app: App, screen: Screen, workload: s
         "server_cpu_ms_per_frame": round(1000 * cpu / frames, 3) if frames else None,
         "browser_cpu_s": round(cpu_delta(browser0, browser1), 3),
     }
+    if bytes0.frames_decoded is not None and bytes1.frames_decoded is not None:
+        # WebRTC's own count: every frame the viewer decoded, changed or not.
+        result["decoded_fps"] = round((bytes1.frames_decoded - bytes0.frames_decoded) / elapsed, 2)
     region_name = WORKLOAD_REGION.get(workload)
     if region_name:
         result["sharp"] = sharpness(page, screen, LAYOUT[region_name], stopped,
@@ -358,6 +369,7 @@ def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, brow
     page = stack.start(PROBE)
     page.evaluate(
         f"window.__bench.barcode = {json.dumps([*LAYOUT['barcode'][:2], 16, 12])}")
+    page.evaluate(f"window.__bench.videoSize = [{WIDTH}, {HEIGHT}]")
     page.wait_for(f"window.__bench.size()[0] === {WIDTH}", "the remote screen on the canvas")
     app.ask("focus")
     wait_for_picture(page, screen)
@@ -366,7 +378,7 @@ def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, brow
     rng = random.Random(7)
     result: dict[str, Any] = {"label": stack.label, "clock_offset_ms": round(offset, 3),
                               "latency": {}, "workloads": {}}
-    for kind in ("key", "click", "app") if latency else ():
+    for kind in stack.latency_kinds if latency else ():
         log(f"  {stack.label}: {kind} → pixel, {options.trials} trials")
         if kind == "key":
             page.evaluate("window.__bench.canvas().focus()")
@@ -376,8 +388,9 @@ def measure(stack: Stack, app: App, screen: Screen, vscreen: VirtualScreen, brow
     for workload in workloads:
         log(f"  {stack.label}: workload {workload}, {options.seconds:.0f} s")
         result["workloads"][workload] = run_workload(
-            stack, page, app, screen, workload, options, clock_offset_ms(page), browser.pid)
-    if latency and options.link_trials:
+            stack, page, app, screen, workload, options, clock_offset_ms(page))
+    # The slow link is the proxy's: a stack without one (WebRTC) has none.
+    if latency and options.link_trials and stack.proxy is not None:
         log(f"  {stack.label}: slow link, key → pixel while the video plays, "
             f"{options.link_trials} trials")
         result["slow_link"] = run_slow_link(stack, page, app, screen, options,
@@ -392,7 +405,7 @@ def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     figure is its median over the rounds, and sharpness at rest the worst
     round's; every round's workloads are kept under ``workload_rounds``.
     """
-    failed = next((r for r in rounds if "error" in r), None)
+    failed = next((r for r in rounds if not measured(r)), None)
     if failed is not None:
         return failed
     merged = copy.deepcopy(rounds[0])
@@ -416,6 +429,11 @@ def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             merged["workloads"][name]["sharp"] = max(sharp, key=lambda s: (
                 not s["exact"], s.get("mismatched_rows", 0), s["after_s"] or 0))
     return merged
+
+
+def measured(result: dict[str, Any]) -> bool:
+    """Whether a stack's result holds figures (it neither failed nor was skipped)."""
+    return "error" not in result and "skipped" not in result
 
 
 def _is_number(value: object) -> bool:
@@ -459,6 +477,8 @@ def metrics(stack: dict[str, Any]) -> dict[str, float | None]:
         out[f"{name} kB/s"] = round(work["bytes_per_s"] / 1000, 2)
         out[f"{name} Mbit/s"] = work["mbit_per_s"]
         out[f"{name} fps"] = work["fps"]
+        if "decoded_fps" in work:
+            out[f"{name} decoded fps"] = work["decoded_fps"]
         out[f"{name} server CPU s"] = work["server_cpu_s"]
         if name != "idle":
             out[f"{name} server CPU ms/frame"] = work.get("server_cpu_ms_per_frame")
@@ -471,13 +491,13 @@ def metrics(stack: dict[str, Any]) -> dict[str, float | None]:
 
 def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     ours = results.get("coupdemain")
-    if not ours or "error" in ours:
+    if not ours or not measured(ours):
         return {}
     mine = metrics(ours)
     out: dict[str, dict[str, float | None]] = {}
-    for name in ("x11vnc_stock", "x11vnc_tuned"):
+    for name in PEERS:
         peer = results.get(name)
-        if peer and "error" not in peer:
+        if peer and measured(peer):
             theirs = metrics(peer)
             out[f"coupdemain/{name}"] = {k: _ratio(v, theirs.get(k)) for k, v in mine.items()}
     return out
@@ -555,11 +575,17 @@ def _cell(value: float | None) -> str:
 
 def table(results: dict[str, Any], ratio_table: dict[str, dict[str, float | None]]) -> str:
     stacks = [name for name in STACKS if name in results]
-    flat = {name: metrics(results[name]) if "error" not in results[name] else {}
+    flat = {name: metrics(results[name]) if measured(results[name]) else {}
             for name in stacks}
     rows: list[str] = []
     for name in stacks:
         rows += [r for r in flat[name] if r not in rows]
+    # A figure only some stacks give (the browser share's decoded fps) goes beside
+    # its kin, not at the end.
+    for row in [r for r in rows if r.endswith(" decoded fps")]:
+        rows.remove(row)
+        kin = row.replace(" decoded fps", " fps")
+        rows.insert(rows.index(kin) + 1 if kin in rows else len(rows), row)
     # kB/s for the small flows, Mbit/s for the large: keep the one that reads best.
     shown = [r for r in rows if not r.endswith("Mbit/s") or any(
         (flat[s].get(r) or 0) >= 1 for s in stacks)]
@@ -577,6 +603,8 @@ def table(results: dict[str, Any], ratio_table: dict[str, dict[str, float | None
     for name in stacks:
         if "error" in results[name]:
             lines.append([f"{name} failed", results[name]["error"][:60]])
+        elif "skipped" in results[name]:
+            lines.append([f"{name} skipped", results[name]["skipped"]])
     widths = [max(len(str(row[i])) if i < len(row) else 0 for row in [headers, *lines])
               for i in range(len(headers))]
     def fmt(row: list[str]) -> str:
@@ -678,12 +706,16 @@ def main(argv: list[str] | None = None) -> int:
                 workdir = make_workdir()
                 stack: Stack = (
                     CoupdemainStack(vscreen, browser, workdir) if name == "coupdemain"
+                    else BrowserShareStack(vscreen, browser, workdir) if name == "browser_share"
                     else PeerStack(vscreen, browser, workdir, tuned=name.endswith("tuned")))
                 log(f"{stack.label}, round {round_index + 1} of {args.rounds} "
                     f"(logs in {workdir})")
                 try:
                     result = measure(stack, app, screen, vscreen, browser, options,
                                      workloads, log, latency=round_index == 0)
+                except StackSkipped as exc:
+                    log(f"  {stack.label} skipped: {exc}")
+                    result = {"label": stack.label, "skipped": str(exc)}
                 except Exception as exc:  # noqa: BLE001 - one stack failing must not hide others
                     log(f"  {stack.label} failed: {exc}")
                     result = {"label": stack.label, "error": str(exc)}

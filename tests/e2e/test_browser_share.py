@@ -14,13 +14,10 @@ namespace with setns(2), so that every process it starts is inside.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,10 +26,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from coupdemain.demo.xvfb import VirtualScreen
 from tests.e2e.conftest import sign_in
 from tests.e2e.harness import CHROMIUM_ARGS, wait_for, wait_for_status
+from tests.support.netns import CHROMIUM_BINARY, DISABLE_MDNS, missing, network_namespace
 from tests.support.server import ServerProcess, free_port
 
-CHROMIUM_BINARY = "/usr/lib/chromium/chromium"  # /usr/bin/chromium is a wrapper script
-CLONE_NEWNET = 0x40000000
 TURN_SECRET = "test-secret-not-for-production"
 MAGENTA, CYAN = "#ff00ff", "#00ffff"
 
@@ -59,56 +55,10 @@ root.mainloop()
 
 
 def _missing() -> str:
-    if os.geteuid() != 0:
-        return "the browser-share tests make a network namespace, which needs root"
-    for tool in ("ip", "turnserver", "Xvfb"):
-        if shutil.which(tool) is None:
-            return f"the browser-share tests need {tool} (scripts/setup.sh --test)"
-    if not Path(CHROMIUM_BINARY).exists():
-        return f"the browser-share tests need {CHROMIUM_BINARY}"
-    return ""
+    return missing("the browser-share tests", ("ip", "turnserver", "Xvfb"))
 
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(_missing()), reason=_missing() or "-")]
-
-
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, timeout=20, capture_output=True)
-
-
-@contextlib.contextmanager
-def network_namespace() -> Iterator[None]:
-    """Moves this thread into a fresh namespace with a veth pair to a second one, and back."""
-    name, peer = f"cdm-share-{os.getpid()}", f"cdm-peer-{os.getpid()}"
-    libc = ctypes.CDLL(None, use_errno=True)
-    _ip("netns", "add", name)
-    _ip("netns", "add", peer)
-    original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    try:
-        _ip("-n", name, "link", "set", "lo", "up")
-        _ip("-n", name, "link", "add", "wv0", "type", "veth", "peer", "name", "wv1", "netns", peer)
-        _ip("-n", name, "addr", "add", "10.77.0.1/24", "dev", "wv0")
-        _ip("-n", name, "link", "set", "wv0", "up")
-        _ip("-n", peer, "link", "set", "lo", "up")
-        _ip("-n", peer, "addr", "add", "10.77.0.2/24", "dev", "wv1")
-        _ip("-n", peer, "link", "set", "wv1", "up")
-        # Chromium gathers host candidates only with a default route.
-        _ip("-n", name, "route", "add", "default", "via", "10.77.0.2")
-        target = os.open(f"/run/netns/{name}", os.O_RDONLY)
-        try:
-            if libc.setns(target, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns into the test's namespace")
-        finally:
-            os.close(target)
-        try:
-            yield
-        finally:
-            if libc.setns(original, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns back")
-    finally:
-        os.close(original)
-        subprocess.run(["ip", "netns", "del", name], timeout=20, check=False)
-        subprocess.run(["ip", "netns", "del", peer], timeout=20, check=False)
 
 
 class Coturn:
@@ -184,7 +134,7 @@ class Scene:
         playwright = stack.enter_context(sync_playwright())
         # Playwright's own --disable-features list would be dropped by a second
         # one: the two are merged into one switch (browser-share.md, pitfalls).
-        features = "--disable-features=WebRtcHideLocalIpsWithMdns"
+        features = DISABLE_MDNS
         person_args = [*CHROMIUM_ARGS, "--window-position=0,0", "--window-size=640,560",
                        "--auto-select-desktop-capture-source=Entire screen", features,
                        *(["--allow-loopback-in-peer-connection"] if self.relay else [])]

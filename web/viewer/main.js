@@ -23,7 +23,7 @@ import { getLogger, setDebug } from "./log.js";
 import { ViewerSession, webSocketUrl } from "./session.js";
 import { FilesPanel, FileTransfers } from "./files.js";
 import { RtcLink } from "./rtc.js";
-import { MAX_CHAT_CHARACTERS, SessionState } from "./protocol.js";
+import { ENUMS, MAX_CHAT_CHARACTERS, MAX_STEP_CHARACTERS, SessionState } from "./protocol.js";
 import { formatCode, formatCountdown, monitorChoices, present, secondsLeft } from "./view.js";
 
 const logger = getLogger("main");
@@ -90,6 +90,18 @@ function build(root, t, code, joinUrl) {
         chatInput: element("input", { id: "chat-input", type: "text", autocomplete: "off",
             maxlength: String(MAX_CHAT_CHARACTERS), placeholder: t("chat.placeholder") }),
         chatSend: element("button", { id: "chat-send", type: "submit" }, [t("chat.send")]),
+        // Announce an action (a kind and a short text) and write the steps: the person's banner.
+        inform: element("section", { id: "inform", class: "viewer-inform", hidden: "" }),
+        announceKind: element("select", { id: "announce-kind", "aria-label": t("inform.kind") },
+            Object.values(ENUMS.ActionKind).map((kind) =>
+                element("option", { value: kind }, [t(`inform.kind.${kind}`)]))),
+        announceText: element("input", { id: "announce-text", type: "text", autocomplete: "off",
+            maxlength: String(MAX_STEP_CHARACTERS), placeholder: t("inform.announce_placeholder") }),
+        announceSend: element("button", { id: "announce-send", type: "submit" }, [t("inform.announce")]),
+        stepText: element("input", { id: "step-text", type: "text", autocomplete: "off",
+            maxlength: String(MAX_STEP_CHARACTERS), placeholder: t("inform.step_placeholder") }),
+        stepSend: element("button", { id: "step-send", type: "submit" }, [t("inform.step")]),
+        timelineLog: element("ol", { id: "timeline-log", class: "viewer-timeline-log", "aria-live": "polite" }),
         clipboard: element("section", { id: "clipboard", class: "viewer-clipboard", hidden: "" }),
         clipboardFromPerson: element("textarea", { id: "clipboard-from-person", rows: "2", readonly: "" }),
         clipboardToPerson: element("textarea", { id: "clipboard-to-person", rows: "2",
@@ -120,7 +132,14 @@ function build(root, t, code, joinUrl) {
         element("label", {}, [t("clipboard.to_person"), ui.clipboardToPerson]),
         ui.clipboardSend, ui.clipboardNote,
     );
-    ui.chat.append(ui.clipboard, element("h2", {}, [t("chat.title")]), ui.chatLog, chatForm);
+    ui.inform.append(
+        element("h2", {}, [t("inform.title")]),
+        element("form", { id: "announce-form", class: "viewer-chat-form" },
+            [ui.announceKind, ui.announceText, ui.announceSend]),
+        element("form", { id: "step-form", class: "viewer-chat-form" }, [ui.stepText, ui.stepSend]),
+        ui.timelineLog,
+    );
+    ui.chat.append(ui.clipboard, ui.inform, element("h2", {}, [t("chat.title")]), ui.chatLog, chatForm);
     ui.diagnostics.append(
         element("header", {}, [element("h2", {}, [t("diagnostics.title")]), ui.diagnosticsClose]),
         ui.diagnosticsStatus, ui.diagnosticsFindings, ui.diagnosticsSections,
@@ -257,6 +276,17 @@ async function main() {
         diagnosticsClosed = true;
         render(session.view);
     });
+    ui.announceText.form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const input = /** @type {HTMLInputElement} */ (ui.announceText);
+        const kind = /** @type {HTMLSelectElement} */ (ui.announceKind).value;
+        if (session.announce(kind, input.value)) input.value = "";
+    });
+    ui.stepText.form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const input = /** @type {HTMLInputElement} */ (ui.stepText);
+        if (session.sendStep(input.value)) input.value = "";
+    });
     ui.chatInput.form.addEventListener("submit", (event) => {
         event.preventDefault();
         const input = /** @type {HTMLInputElement} */ (ui.chatInput);
@@ -336,6 +366,12 @@ async function main() {
         ui.chatInput.disabled = !shown.showScreen;
         ui.chatSend.disabled = !shown.showScreen;
         renderChat(view.chat);
+        // Announcing needs the agent's banner and question; a browser share's page has neither.
+        show(ui.inform, (shown.showScreen && !shown.browserShare) || view.timeline.length > 0);
+        for (const field of [ui.announceKind, ui.announceText, ui.announceSend, ui.stepText, ui.stepSend]) {
+            field.disabled = !shown.showScreen;
+        }
+        renderTimeline(view.timeline);
         show(ui.diagnose, shown.showScreen && !shown.browserShare);
         ui.diagnose.disabled = view.diagnostics.status === "waiting";
         show(ui.diagnostics, view.diagnostics.status !== "idle" && !diagnosticsClosed);
@@ -385,6 +421,32 @@ async function main() {
         }));
         ui.chatLog.scrollTop = ui.chatLog.scrollHeight;
         chatShown = lines.length;
+    }
+
+    let timelineShown = "";
+
+    /**
+     * What the person was told, and their answer in words.
+     * @param {import("./session.js").TimelineEntry[]} entries  sorted by id
+     */
+    function renderTimeline(entries) {
+        const key = JSON.stringify(entries.map((entry) => [entry.id, entry.answer]));
+        if (key === timelineShown) return;
+        timelineShown = key;
+        ui.timelineLog.replaceChildren(...entries.map((entry) => {
+            const time = new Date(entry.at * 1000).toLocaleTimeString(document.documentElement.lang,
+                { hour: "2-digit", minute: "2-digit" });
+            const what = entry.kind === "step" ? t("inform.step_label") : t(`inform.kind.${entry.kind}`);
+            let answer = t("inform.shown");
+            if (entry.asks) answer = entry.answer ? t(`inform.answer.${entry.answer}`) : t("inform.waiting");
+            return element("li", { class: `timeline-${entry.kind === "step" ? "step" : "announcement"}`,
+                "data-id": String(entry.id), "data-answer": entry.answer }, [
+                element("span", { class: "chat-meta" }, [`${time} · ${what}`]),
+                element("span", { class: "chat-text" }, [entry.text]),
+                element("span", { class: "timeline-answer" }, [answer]),
+            ]);
+        }));
+        ui.timelineLog.scrollTop = ui.timelineLog.scrollHeight;
     }
 
     let monitorsShown = "";

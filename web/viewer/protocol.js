@@ -19,7 +19,7 @@ import {
 export {
     ALL_MONITORS, CloseReason, CURSOR_POSITION_BYTES, CURSOR_SHAPE_HEADER_BYTES, ENUMS,
     FLAG_KEYFRAME, FRAME_HEADER_BYTES, FRAME_KIND_CURSOR_POSITION, FRAME_KIND_CURSOR_SHAPE,
-    FRAME_KIND_UPDATE, MAX_CHAT_CHARACTERS, MAX_CONTROL_MESSAGE_BYTES, MAX_CURSOR_SIDE,
+    FRAME_KIND_UPDATE, MAX_CHAT_CHARACTERS, MAX_CONTROL_MESSAGE_BYTES, MAX_CURSOR_SIDE, MAX_STEP_CHARACTERS,
     MAX_FRAME_MESSAGE_BYTES, MessageType, PROTOCOL_VERSION, RECT_HEADER_BYTES, SHARING_STATES,
 } from "./wire.js";
 
@@ -139,6 +139,17 @@ export const releaseControl = () => ({ type: MessageType.RELEASE_CONTROL });
  * @returns {Message}
  */
 export const chat = (text) => ({ type: MessageType.CHAT, text });
+/**
+ * @param {string} kind  an ENUMS.ActionKind value
+ * @param {string} text  what the technician will do, at most MAX_STEP_CHARACTERS
+ * @returns {Message} the technician announces an action
+ */
+export const announce = (kind, text) => ({ type: MessageType.ANNOUNCE, kind, text });
+/**
+ * @param {string} text  what the technician is doing now, at most MAX_STEP_CHARACTERS
+ * @returns {Message}
+ */
+export const step = (text) => ({ type: MessageType.STEP, text });
 /**
  * @param {string} text  copied on the technician's computer, for the person's clipboard
  * @returns {Message}

@@ -37,6 +37,7 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   ended: {by: string, reason: number} | null,
  *   closeCode: number | null,
  *   chat: ChatLine[],
+ *   timeline: TimelineEntry[],
  *   clipboard: {text: string, count: number},
  *   diagnostics: Diagnostics,
  *   monitors: Monitor[],
@@ -66,6 +67,12 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *
  * One line of the session's chat, as the server numbered it.
  * @typedef {{id: number, at: number, author: string, name: string, text: string}} ChatLine
+ *
+ * An announced action or a step, as the server numbered it. `asks`: the
+ * person is asked OK / Not now; `answer` is their answer once given ("ok",
+ * "not_now"), "" before. A step has `kind` "step".
+ * @typedef {{id: number, at: number, kind: string, text: string, name: string,
+ *   asks: boolean, answer: string}} TimelineEntry
  *
  * What the session needs of a WebSocket (the browser's, or a test's fake).
  * @typedef {{binaryType: string, readyState: number, send: (data: string) => void,
@@ -145,7 +152,7 @@ export class ViewerSession {
         this.view = {
             connection: "connecting", state: null, paused: false, personHostname: "",
             personUser: "", codeExpiresAt: options.codeExpiresAt ?? 0, ended: null, closeCode: null,
-            chat: [], clipboard: { text: "", count: 0 },
+            chat: [], timeline: [], clipboard: { text: "", count: 0 },
             diagnostics: { status: "idle", report: null, at: 0 },
             monitors: [], monitor: protocol.ALL_MONITORS, watching: [], kind: ENUMS.AgentKind.APP,
             // False while the person's computer reconnects (server restart, network).
@@ -211,6 +218,29 @@ export class ViewerSession {
         const line = text.trim();
         if (line === "" || line.length > protocol.MAX_CHAT_CHARACTERS) return false;
         return this.send(protocol.chat(line));
+    }
+
+    /**
+     * Announces an action to the person; the server's announcement echo shows it.
+     * @param {string} kind  an ENUMS.ActionKind value
+     * @param {string} text
+     * @returns {boolean} whether it was sent
+     */
+    announce(kind, text) {
+        const line = text.trim();
+        if (line === "" || line.length > protocol.MAX_STEP_CHARACTERS) return false;
+        return this.send(protocol.announce(kind, line));
+    }
+
+    /**
+     * Writes a step on the person's banner; the server's step_message echo shows it.
+     * @param {string} text
+     * @returns {boolean} whether it was sent
+     */
+    sendStep(text) {
+        const line = text.trim();
+        if (line === "" || line.length > protocol.MAX_STEP_CHARACTERS) return false;
+        return this.send(protocol.step(line));
     }
 
     /**
@@ -390,6 +420,14 @@ export class ViewerSession {
             case MessageType.CHAT_MESSAGE:
                 this.receiveChat(message);
                 break;
+            case MessageType.ANNOUNCEMENT:
+            case MessageType.STEP_MESSAGE:
+                this.receiveTimeline(message);
+                break;
+            case MessageType.ACTION_ANSWER:
+                this.update({ timeline: this.view.timeline.map((entry) => entry.id === Number(message.id)
+                    ? { ...entry, answer: String(message.answer) } : entry) });
+                break;
             case MessageType.DIAGNOSTICS_REPORT:
                 this.update({ diagnostics: { status: "done", at: this.now(),
                     report: { sections: message.sections, findings: message.findings } } });
@@ -425,6 +463,20 @@ export class ViewerSession {
         const line = { id, at: Number(message.at), author: String(message.author),
             name: String(message.name), text: String(message.text) };
         this.update({ chat: [...this.view.chat, line].sort((a, b) => a.id - b.id) });
+    }
+
+    /**
+     * Adds an announcement or a step; a reconnect replays the timeline, so known ids are skipped.
+     * @param {protocol.Message} message
+     */
+    receiveTimeline(message) {
+        const id = Number(message.id);
+        if (this.view.timeline.some((entry) => entry.id === id)) return;
+        const step = message.type === MessageType.STEP_MESSAGE;
+        const entry = { id, at: Number(message.at), kind: step ? "step" : String(message.kind),
+            text: String(message.text), name: String(message.name), asks: !step && Boolean(message.asks),
+            answer: "" };
+        this.update({ timeline: [...this.view.timeline, entry].sort((a, b) => a.id - b.id) });
     }
 
     /** @param {protocol.Message} message */

@@ -7,6 +7,7 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_CONTROL_MESSAGE_BYTES = 65536;
 export const MAX_FRAME_MESSAGE_BYTES = 33554432;
 export const MAX_CHAT_CHARACTERS = 2000;
+export const MAX_STEP_CHARACTERS = 300;
 export const MAX_MONITORS = 16;
 export const ALL_MONITORS = -1;
 export const MAX_CURSOR_SIDE = 256;
@@ -21,6 +22,9 @@ export const CURSOR_POSITION_BYTES = 6;
 
 /** Message type names, as the `type` field carries them. */
 export const MessageType = Object.freeze({
+    "ACTION_ANSWER": "action_answer",
+    "ANNOUNCE": "announce",
+    "ANNOUNCEMENT": "announcement",
     "CHAT": "chat",
     "CHAT_MESSAGE": "chat_message",
     "CLIPBOARD": "clipboard",
@@ -57,6 +61,8 @@ export const MessageType = Object.freeze({
     "SCREEN": "screen",
     "SELECT_MONITOR": "select_monitor",
     "STATE": "state",
+    "STEP": "step",
+    "STEP_MESSAGE": "step_message",
     "WATCHING": "watching",
     "WELCOME": "welcome",
     "WHEEL": "wheel"
@@ -65,6 +71,55 @@ export const MessageType = Object.freeze({
 /** Each message's fields: JSON kind, required or its default, the enum of its values
  *  ("empty": "" is allowed too). */
 export const FIELDS = Object.freeze({
+    "action_answer": {
+        "id": {
+            "type": "integer",
+            "required": true
+        },
+        "answer": {
+            "type": "string",
+            "enum": "ActionReply",
+            "required": true
+        }
+    },
+    "announce": {
+        "kind": {
+            "type": "string",
+            "enum": "ActionKind",
+            "required": true
+        },
+        "text": {
+            "type": "string",
+            "required": true
+        }
+    },
+    "announcement": {
+        "id": {
+            "type": "integer",
+            "required": true
+        },
+        "at": {
+            "type": "number",
+            "required": true
+        },
+        "kind": {
+            "type": "string",
+            "enum": "ActionKind",
+            "required": true
+        },
+        "text": {
+            "type": "string",
+            "required": true
+        },
+        "name": {
+            "type": "string",
+            "required": true
+        },
+        "asks": {
+            "type": "boolean",
+            "required": true
+        }
+    },
     "chat": {
         "text": {
             "type": "string",
@@ -473,6 +528,30 @@ export const FIELDS = Object.freeze({
             "default": "app"
         }
     },
+    "step": {
+        "text": {
+            "type": "string",
+            "required": true
+        }
+    },
+    "step_message": {
+        "id": {
+            "type": "integer",
+            "required": true
+        },
+        "at": {
+            "type": "number",
+            "required": true
+        },
+        "name": {
+            "type": "string",
+            "required": true
+        },
+        "text": {
+            "type": "string",
+            "required": true
+        }
+    },
     "watching": {
         "technicians": {
             "type": "array",
@@ -527,6 +606,7 @@ export const FIELDS = Object.freeze({
 
 /** The messages a viewer may send (messages.py's VIEWER_SENDS). */
 export const VIEWER_SENDS = Object.freeze(new Set([
+    "announce",
     "chat",
     "clipboard",
     "diagnostics_request",
@@ -544,11 +624,14 @@ export const VIEWER_SENDS = Object.freeze(new Set([
     "rtc_answer",
     "rtc_candidate",
     "select_monitor",
+    "step",
     "wheel"
 ]));
 
 /** The messages the server sends a viewer (messages.py's TO_VIEWER). */
 export const VIEWER_RECEIVES = Object.freeze(new Set([
+    "action_answer",
+    "announcement",
     "chat_message",
     "clipboard",
     "diagnostics_declined",
@@ -563,6 +646,7 @@ export const VIEWER_RECEIVES = Object.freeze(new Set([
     "rtc_offer",
     "screen",
     "state",
+    "step_message",
     "watching"
 ]));
 
@@ -623,6 +707,17 @@ export const ENUMS = Object.freeze({
     "IcePolicy": {
         "ALL": "all",
         "RELAY": "relay"
+    },
+    "ActionKind": {
+        "RESTART": "restart",
+        "CLOSE_APPLICATION": "close_application",
+        "INSTALL_OR_REMOVE": "install_or_remove",
+        "ADMINISTRATOR": "administrator",
+        "OTHER": "other"
+    },
+    "ActionReply": {
+        "OK": "ok",
+        "NOT_NOW": "not_now"
     }
 });
 

@@ -88,6 +88,31 @@ class ControlAnswer(enum.StrEnum):
     KEEP_VIEW_ONLY = "keep_view_only"
 
 
+class ActionKind(enum.StrEnum):
+    """What the technician announces they will do (``Announce.kind``).
+
+    The disruptive kinds (``DISRUPTIVE_ACTIONS``) ask the person first, *OK* or
+    *Not now*; ``other`` is shown on the person's banner.
+    """
+
+    RESTART = "restart"
+    CLOSE_APPLICATION = "close_application"
+    INSTALL_OR_REMOVE = "install_or_remove"
+    ADMINISTRATOR = "administrator"
+    OTHER = "other"
+
+
+DISRUPTIVE_ACTIONS = frozenset({ActionKind.RESTART, ActionKind.CLOSE_APPLICATION,
+                                ActionKind.INSTALL_OR_REMOVE, ActionKind.ADMINISTRATOR})
+
+
+class ActionReply(enum.StrEnum):
+    """The person's answer to an announced disruptive action (``ActionAnswer.answer``)."""
+
+    OK = "ok"
+    NOT_NOW = "not_now"
+
+
 class Direction(enum.StrEnum):
     """Which way a file goes (``FileOffer.direction``)."""
 

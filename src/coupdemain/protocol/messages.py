@@ -24,6 +24,8 @@ from typing import Any, ClassVar, Literal
 
 from . import enums
 from .enums import (
+    ActionKind,
+    ActionReply,
     AgentKind,
     Author,
     By,
@@ -45,6 +47,7 @@ from .errors import (
 PROTOCOL_VERSION = 1
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
 MAX_CHAT_CHARACTERS = 2000
+MAX_STEP_CHARACTERS = 300   # an announcement's or a step's text: a short sentence
 # JSON nested deeper is refused; the deepest message, diagnostics, nests a few levels.
 MAX_JSON_DEPTH = 32
 MAX_MONITORS = 16
@@ -108,6 +111,15 @@ class Chat(Message):
 
 
 # --- sent by the agent -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActionAnswer(Message):
+    """The person's answer to announcement ``id`` (agent → server → viewer)."""
+
+    type: ClassVar[str] = "action_answer"
+    id: int
+    answer: ActionReply
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +213,23 @@ class DiagnosticsRequest(Message):
     """The technician asks to read the computer's settings; the person is asked first."""
 
     type: ClassVar[str] = "diagnostics_request"
+
+
+@dataclass(frozen=True, slots=True)
+class Announce(Message):
+    """The technician announces what they will do: a kind and a short text."""
+
+    type: ClassVar[str] = "announce"
+    kind: ActionKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Step(Message):
+    """The technician says what they are doing now ("I am checking your network settings")."""
+
+    type: ClassVar[str] = "step"
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +426,35 @@ class ChatMessage(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class Announcement(Message):
+    """To both sides: an announced action, numbered and timestamped by the server.
+
+    ``asks`` is true for a disruptive kind: the agent asks the person and
+    answers with ``ActionAnswer``; otherwise the banner shows it. The id
+    counts announcements and steps together, the session's timeline.
+    """
+
+    type: ClassVar[str] = "announcement"
+    id: int
+    at: float      # Unix time
+    kind: ActionKind
+    text: str
+    name: str      # the technician who announced it
+    asks: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StepMessage(Message):
+    """To both sides: one step the technician wrote, numbered and timestamped by the server."""
+
+    type: ClassVar[str] = "step_message"
+    id: int
+    at: float
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ended(Message):
     """To either side: the session is over, who ended it, and why (a CloseReason)."""
 
@@ -471,7 +529,8 @@ RTC_MESSAGES = (RtcConfig, RtcOffer, RtcAnswer, RtcCandidate)
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (
-        Hello, End, Chat, ChatMessage, Clipboard, DiagnosticsRequest, DiagnosticsReport,
+        Hello, End, Chat, ChatMessage, Clipboard, Announce, Announcement, Step, StepMessage,
+        ActionAnswer, DiagnosticsRequest, DiagnosticsReport,
         DiagnosticsDeclined, Consent, ControlDecision, ControlRevoke, Pause, Screen,
         RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings,
         SelectMonitor, Welcome, ControlRequest, State, Watching, Peer, Ended, *RTC_MESSAGES,
@@ -480,17 +539,18 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
 
 AGENT_SENDS: frozenset[type[Message]] = frozenset(
     {Hello, End, Chat, Clipboard, Consent, ControlDecision, ControlRevoke, Pause, Screen,
-     DiagnosticsReport, DiagnosticsDeclined, RtcOffer, RtcCandidate}
+     DiagnosticsReport, DiagnosticsDeclined, RtcOffer, RtcCandidate, ActionAnswer}
 )
 VIEWER_SENDS: frozenset[type[Message]] = frozenset(
     {Hello, End, Chat, Clipboard, RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck,
-     KeyframeRequest, Encodings, DiagnosticsRequest, SelectMonitor, RtcAnswer, RtcCandidate}
+     KeyframeRequest, Encodings, DiagnosticsRequest, SelectMonitor, RtcAnswer, RtcCandidate,
+     Announce, Step}
 )
 SERVER_SENDS: frozenset[type[Message]] = frozenset(
     {Welcome, ControlRequest, State, Watching, Peer, Ended, Screen, ChatMessage, Clipboard,
      DiagnosticsRequest, DiagnosticsReport, DiagnosticsDeclined,
      Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings, SelectMonitor,
-     RtcConfig, RtcAnswer, RtcCandidate}
+     RtcConfig, RtcAnswer, RtcCandidate, Announcement, StepMessage}
 )
 
 # --- file transfer (protocol/transfer.py; the bytes go over HTTP) -------------
@@ -589,7 +649,8 @@ SERVER_SENDS |= {FileOffer, FileTicket, FileProgress, FileStatus}
 # the session machine sends a viewer nothing else.
 TO_VIEWER: frozenset[type[Message]] = frozenset(
     {State, Watching, Peer, Ended, Screen, Clipboard, ChatMessage, DiagnosticsReport,
-     DiagnosticsDeclined, FileOffer, FileStatus, FileProgress, RtcConfig, RtcOffer, RtcCandidate}
+     DiagnosticsDeclined, FileOffer, FileStatus, FileProgress, RtcConfig, RtcOffer, RtcCandidate,
+     Announcement, StepMessage, ActionAnswer}
 )
 
 

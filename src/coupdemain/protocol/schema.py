@@ -43,6 +43,7 @@ _KINDS: dict[Any, str] = {
 WIRE_ENUMS: tuple[type[enum.StrEnum], ...] = (
     enums.State, enums.Role, enums.By, enums.Author, enums.ViewAnswer, enums.ControlAnswer,
     enums.Direction, enums.TransferState, enums.Severity, enums.AgentKind, enums.IcePolicy,
+    enums.ActionKind, enums.ActionReply,
 )
 
 
@@ -90,6 +91,7 @@ def schema() -> dict[str, Any]:
             "MAX_CONTROL_MESSAGE_BYTES": m.MAX_CONTROL_MESSAGE_BYTES,
             "MAX_FRAME_MESSAGE_BYTES": frames.MAX_FRAME_MESSAGE_BYTES,
             "MAX_CHAT_CHARACTERS": m.MAX_CHAT_CHARACTERS,
+            "MAX_STEP_CHARACTERS": m.MAX_STEP_CHARACTERS,
             "MAX_MONITORS": m.MAX_MONITORS,
             "ALL_MONITORS": m.ALL_MONITORS,
             "MAX_CURSOR_SIDE": frames.MAX_CURSOR_SIDE,

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import messages as m
-from .enums import AgentKind, Author, By, ControlAnswer, IcePolicy, ViewAnswer
+from .enums import DISRUPTIVE_ACTIONS, ActionKind, AgentKind, Author, By, ControlAnswer, IcePolicy, ViewAnswer
 from .enums import Role as Role
 from .enums import State as State
 from .errors import CloseReason, InvalidTransition, LocalProtocolError, NotAllowed
@@ -135,6 +135,11 @@ class SupportSession:
         self.agent_connected = False
         self.screen: m.Screen | None = None  # the last geometry, for a viewer that (re)joins
         self.chat: list[m.ChatMessage] = []   # the transcript, replayed to a viewer that rejoins
+        # Announced actions, steps and the person's answers, in order: the
+        # timeline, replayed to a viewer that rejoins.
+        self.timeline: list[m.Announcement | m.StepMessage | m.ActionAnswer] = []
+        self._timeline_ids = 0  # the last number given to an announcement or a step
+        self._asking: dict[int, m.Announcement] = {}  # announcements the person has not answered
         self.files = FileTransfers(
             self._send,
             lambda actor, action, **detail: self._record(actor, action, **detail),
@@ -312,6 +317,8 @@ class SupportSession:
                 self._send(Role.VIEWER, self.screen)
             for line in self.chat:
                 self._send(Role.VIEWER, line)
+            for entry in self.timeline:
+                self._send(Role.VIEWER, entry)
             for message in self.files.replay():
                 self._send(Role.VIEWER, message)
             if taken_over:
@@ -434,6 +441,13 @@ class SupportSession:
             case m.DiagnosticsDeclined() if self.state in SHARING_STATES:
                 self._record(By.PERSON, "diagnostics_declined")
                 self._send(Role.VIEWER, message)
+            case m.ActionAnswer(id=ident, answer=answer) if self.state in SHARING_STATES:
+                asked = self._asking.pop(ident, None)
+                if asked is not None:  # else a second click, or an id never asked: dropped
+                    self._record(By.PERSON, "action_answered", id=ident, kind=asked.kind.value,
+                                 answer=answer.value)
+                    self.timeline.append(message)
+                    self._send(Role.VIEWER, message)
             case m.FileOffer() if self.state in SHARING_STATES:
                 self.files.offer_from_person(message, self.person.user or self.person.hostname)
             case m.FileAnswer() if self.state in SHARING_STATES:
@@ -496,6 +510,10 @@ class SupportSession:
                 pass
             case m.Chat(text=text) if self.state in SHARING_STATES:
                 self._chat(Author.TECHNICIAN, self.technician.name, text)
+            case m.Announce(kind=kind, text=text) if self.state in SHARING_STATES:
+                self._announce(kind, text)
+            case m.Step(text=text) if self.state in SHARING_STATES:
+                self._step(text)
             case m.Clipboard(text=text):
                 if self.input_flows:
                     self._record(By.TECHNICIAN, "clipboard_sent", characters=len(text))
@@ -583,6 +601,45 @@ class SupportSession:
         self._record(By(author), "chat_message", id=line.id, text=text)
         self._send(Role.AGENT, line)
         self._send(Role.VIEWER, line)
+
+    def _short_text(self, text: str, what: str) -> str:
+        text = " ".join(text.split())
+        if len(text) > m.MAX_STEP_CHARACTERS:
+            raise NotAllowed(
+                f"{what} has at most {m.MAX_STEP_CHARACTERS} characters, not {len(text)}")
+        return text
+
+    def _announce(self, kind: ActionKind, text: str) -> None:
+        """Tells the person what the technician will do; a disruptive kind asks them first.
+
+        A browser share's page cannot answer: there, every kind is shown only.
+        """
+        text = self._short_text(text, "an announcement")
+        if not text:
+            return
+        asks = kind in DISRUPTIVE_ACTIONS and not self.browser_share
+        self._timeline_ids += 1
+        entry = m.Announcement(self._timeline_ids, self._clock(), kind, text,
+                               self.technician.name, asks)
+        self.timeline.append(entry)
+        if asks:
+            self._asking[entry.id] = entry
+        self._record(By.TECHNICIAN, "action_announced", id=entry.id, kind=kind.value,
+                     text=text, asks=asks)
+        self._send(Role.AGENT, entry)
+        self._send(Role.VIEWER, entry)
+
+    def _step(self, text: str) -> None:
+        """One step the technician writes: on the person's banner, and in the timeline."""
+        text = self._short_text(text, "a step")
+        if not text:
+            return
+        self._timeline_ids += 1
+        entry = m.StepMessage(self._timeline_ids, self._clock(), self.technician.name, text)
+        self.timeline.append(entry)
+        self._record(By.TECHNICIAN, "step_written", id=entry.id, text=text)
+        self._send(Role.AGENT, entry)
+        self._send(Role.VIEWER, entry)
 
     def _end(self, by: By, reason: CloseReason, *, notify_agent: bool = True) -> None:
         was_waiting = self.state is State.WAITING_FOR_PERSON

@@ -165,7 +165,7 @@ async def test_wrong_code_then_consent_frames_control_and_end(
 
         await server.end("technician", int(CloseReason.ENDED_BY_TECHNICIAN))
         ended = await agent.window("ended", "Alice Martin (the technician) ended the session.")
-        assert "Nobody can see or control your computer now." in ended["texts"]
+        assert "Nothing is shared: nobody can see your screen now." in ended["texts"]
         await agent.click(xvfb, "ended", "close")
         assert await agent.exit_code() == 0
         assert notes.state()["text"] == ""

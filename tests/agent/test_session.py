@@ -577,3 +577,61 @@ async def test_pause_holds_whatever_the_server_says(parts: Parts) -> None:
     await session.receive_action(ev.SetPaused(False))
     await session.receive_message(KEY_A)
     assert typed(sink) == [("key_down", "KeyA")] and session.pipeline.active
+
+
+# --- announced actions and steps ------------------------------------------------
+
+
+async def test_a_disruptive_announcement_asks_the_person_and_sends_their_answer(
+        parts: Parts) -> None:
+    session, connection, _, shown = parts
+    await sharing(session)
+    await session.receive_message(
+        m.Announcement(3, 42.0, "restart", "I will restart the computer", "Alice Martin", True))
+    assert shown[-1] == ev.AskAction(3, "restart", "I will restart the computer",
+                                     "Alice Martin", "Entraide Numérique")
+    await session.receive_action(ev.AnswerAction(3, False))
+    assert connection.sent[-1] == m.ActionAnswer(3, "not_now")
+    await session.receive_action(ev.AnswerAction(3, True))
+    assert connection.sent[-1] == m.ActionAnswer(3, "ok")
+
+
+async def test_steps_and_other_announcements_go_to_the_banner_without_a_question(
+        parts: Parts) -> None:
+    session, connection, _, shown = parts
+    await sharing(session)
+    sent = len(connection.sent)
+    await session.receive_message(
+        m.Announcement(1, 42.0, "other", "I will open the settings", "Alice Martin", False))
+    await session.receive_message(m.StepMessage(2, 42.0, "Alice Martin", "Checking the network"))
+    assert shown[-2:] == [ev.BannerNote("other", "I will open the settings", "Alice Martin"),
+                          ev.BannerNote("step", "Checking the network", "Alice Martin")]
+    assert connection.sent[sent:] == []
+
+
+async def test_an_unattended_device_answers_ok_and_shows_the_announcement() -> None:
+    connection = RecordingConnection()
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(64, 64))
+    session = AssistedSession(connection, WELCOME, pipeline, RecordingInputSink(), shown.append,
+                              assume_consent=True)
+    try:
+        await session.start()
+        await session.receive_message(m.Peer("viewer", True))
+        await session.receive_message(m.State("viewing"))
+        await session.receive_message(
+            m.Announcement(1, 42.0, "restart", "Restarting", "Alice Martin", True))
+    finally:
+        pipeline.close()
+    assert connection.sent[-1] == m.ActionAnswer(1, "ok")
+    assert shown[-1] == ev.BannerNote("restart", "Restarting", "Alice Martin")
+    assert not any(isinstance(e, ev.AskAction) for e in shown)
+
+
+async def test_no_answer_leaves_once_the_session_ended(parts: Parts) -> None:
+    session, connection, _, _ = parts
+    await sharing(session)
+    await session.receive_message(m.Ended("technician", int(CloseReason.ENDED_BY_TECHNICIAN)))
+    sent = len(connection.sent)
+    await session.receive_action(ev.AnswerAction(1, True))
+    assert connection.sent[sent:] == []

@@ -90,10 +90,11 @@ def test_the_server_does_not_come_back_and_the_person_is_told(
     kill(server)
     agent.window_saying("banner", "Reconnecting… (attempt 1)")
     ended = agent.window("ended", timeout=30)
-    assert ended["texts"][:3] == [
+    assert ended["texts"][:4] == [
         "The session has ended.",
         "The connection to the server was lost and could not be restored, so the session ended.",
-        "Nobody can see or control your computer now.",
+        "Control is off: nobody can use your mouse or keyboard.",
+        "Nothing is shared: nobody can see your screen now.",
     ]
     assert "banner" not in agent.windows()
     assert agent.exit_code(timeout=30) == 1

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from ..protocol import frames
 from ..protocol import messages as m
-from ..protocol.enums import By, ControlAnswer, Role, State, ViewAnswer
+from ..protocol.enums import ActionReply, By, ControlAnswer, Role, State, ViewAnswer
 from ..protocol.errors import CloseReason
 from ..protocol.session import SHARING_STATES
 from .connection import CodeRefused, ConnectionFailed, dropped
@@ -198,6 +198,17 @@ class AssistedSession:
                 self.post(ev.ChatReceived(ident, at, author, name, text))
             case m.DiagnosticsRequest():
                 await self._receive_diagnostics_request()
+            case m.Announcement(id=ident, kind=kind, text=text, name=name, asks=True):
+                if self.assume_consent:
+                    # Nobody sits at this screen to be asked (the demo's policy).
+                    self.post(ev.BannerNote(kind, text, name))
+                    await self.connection.send(m.ActionAnswer(ident, ActionReply.OK))
+                else:
+                    self.post(ev.AskAction(ident, kind, text, name, self.watcher[2]))
+            case m.Announcement(kind=kind, text=text, name=name):
+                self.post(ev.BannerNote(kind, text, name))
+            case m.StepMessage(text=text, name=name):
+                self.post(ev.BannerNote("step", text, name))
             case m.FileOffer() | m.FileTicket() | m.FileStatus():
                 if self.files is not None:
                     await self.files.receive(message)
@@ -301,6 +312,9 @@ class AssistedSession:
                     await self.connection.send(m.Clipboard(text))
             case ev.DiagnosticsAnswer(allow=allow):
                 await self._answer_diagnostics(allow)
+            case ev.AnswerAction(id=ident, ok=ok) if self.state in SHARING_STATES:
+                await self.connection.send(
+                    m.ActionAnswer(ident, ActionReply.OK if ok else ActionReply.NOT_NOW))
             case ev.AnswerFile(id=ident, accept=accept, folder=folder) if self.files:
                 await self.files.answer(ident, accept, folder)
             case ev.SendFile(path=path) if self.files and self.state in SHARING_STATES:

@@ -43,6 +43,8 @@ def test_end_session_is_whole_on_screen_and_red(
         # Every line the banner can show at once: the tallest and widest it gets.
         banner.set_unread("Alice Martin")
         banner.set_reading(True)
+        banner.set_note("step", "I am checking your network settings, then I will look at why "
+                        "the printer in the office does not answer any more.", "Alice Martin")
         banner.update(status)
         end = banner.buttons["end_session"]
         settle(root, lambda: end.winfo_ismapped() and end.winfo_width() > 1)
@@ -79,4 +81,25 @@ def test_the_banner_names_the_technician_as_the_dialogs_do(screen: VirtualScreen
                             on_resume=lambda: None, on_chat=lambda: None, on_end=lambda: None)
             banner.update(CONTROLLING)
             assert banner.lines["who"].cget("text") == expected
+            banner.top.destroy()
+
+
+def test_a_step_shows_on_the_banner_in_words(screen: VirtualScreen) -> None:
+    with tk_root(screen.display) as root:
+        for language, step, announced in (
+            ("en", "Alice Martin: “I am checking your network settings”",
+             "Alice Martin announces: “I will open the settings”"),
+            ("fr", "Alice Martin : « I am checking your network settings »",
+             "Alice Martin annonce : « I will open the settings »"),
+        ):
+            banner = Banner(root, Translator("agent", language), trace=UiTrace(None),
+                            on_stop_control=lambda: None, on_pause=lambda: None,
+                            on_resume=lambda: None, on_chat=lambda: None, on_end=lambda: None)
+            banner.update(CONTROLLING)
+            assert "note" not in {name for name, label in banner.lines.items()
+                                  if str(label.cget("text"))}
+            banner.set_note("step", "I am checking your network settings", "Alice Martin")
+            assert banner.lines["note"].cget("text") == step
+            banner.set_note("other", "I will open the settings", "Alice Martin")
+            assert banner.lines["note"].cget("text") == announced
             banner.top.destroy()

@@ -41,6 +41,7 @@ LINES: tuple[tuple[str, str], ...] = (
     ("who", TEXT_COLOUR),
     ("detail", NOTICE_COLOUR),
     ("demo", TEXT_COLOUR),
+    ("note", TEXT_COLOUR),
     ("unread", "#1f5fbf"),
     ("reading", NOTICE_COLOUR),
     ("how_to_stop", TEXT_COLOUR),
@@ -73,6 +74,7 @@ class Banner(AgentWindow):
         self.unread_from = ""  # who wrote the chat message not read yet, if any
         self.reading = False  # the technician is reading the computer's settings
         self.reconnecting = 0  # the attempt to reach the server again, while the link is down
+        self.note = ""  # the technician's latest step or announcement, as a sentence
         super().__init__(root, t, trace)
 
     def build(self) -> None:
@@ -131,6 +133,13 @@ class Banner(AgentWindow):
         if self.status is not None:
             self.update(self.status)
 
+    def set_note(self, kind: str, text: str, technician: str) -> None:
+        """Shows what the technician last said they do: a step, or an action announced."""
+        key = "banner.step" if kind == "step" else "banner.announced"
+        self.note = self.t(key, technician=technician, text=text)
+        if self.status is not None:
+            self.update(self.status)
+
     def texts(self, status: SessionStatus) -> dict[str, str]:
         """The text of each line of ``LINES`` for this status; "" hides a line."""
         t = self.t
@@ -148,6 +157,7 @@ class Banner(AgentWindow):
             "who": t(f"banner.{status.state}", who=who) + took_over,
             "detail": detail,
             "demo": t("banner.consent_assumed") if status.consent_assumed else "",
+            "note": self.note,
             "unread": t("banner.unread", name=self.unread_from) if self.unread_from else "",
             "reading": t("banner.diagnostics_reading") if self.reading else "",
             "how_to_stop": t("banner.how_to_stop"),

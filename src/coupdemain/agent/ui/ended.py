@@ -1,4 +1,5 @@
-"""The last window: the session is over, who ended it, and that nothing is shared any more."""
+"""The last window: the session is over, who ended it, that control is off and nothing is
+shared any more, and that the person can close it."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ class EndedNotice(AgentWindow):
         self.label(frame, t("ended.heading"), bold=True).pack(fill="x")
         self.why = self.label(frame, "")
         self.why.pack(fill="x", pady=(8, 0))
+        # Said in words, so that the technician does not have to.
+        self.label(frame, t("ended.control_off")).pack(fill="x", pady=(8, 0))
         self.label(frame, t("ended.nobody")).pack(fill="x", pady=(8, 0))
         self.label(frame, t("ended.closing")).pack(fill="x", pady=(8, 16))
         self.button(frame, "close", t("ended.close"), self.close, kind="primary").pack(

@@ -94,6 +94,27 @@ class DiagnosticsReading:
 
 
 @dataclass(frozen=True, slots=True)
+class AskAction:
+    """The technician announces a disruptive action: ask OK / Not now."""
+
+    id: int
+    kind: str                    # an ActionKind value
+    text: str                    # the technician's own words
+    technician: str
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class BannerNote:
+    """What the technician says they do, for the banner: a step, or an announcement that asks
+    nothing."""
+
+    kind: str                    # "step", or an ActionKind value
+    text: str
+    technician: str
+
+
+@dataclass(frozen=True, slots=True)
 class ClipboardReceived:
     """Text the technician copied, for this computer's clipboard."""
 
@@ -182,7 +203,7 @@ UiEvent = (
     AskForCode | Connecting | AskConsent | AskControl | SessionStatus | ChatReceived
     | ClipboardReceived | SessionEnded | ConnectionLost | Quit | AskDiagnostics
     | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate | Reconnecting
-    | Reconnected
+    | Reconnected | AskAction | BannerNote
 )
 
 
@@ -243,6 +264,14 @@ class DiagnosticsAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerAction:
+    """The person said OK (or Not now) to announced action ``id``."""
+
+    id: int
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerFile:
     """The person accepts a file into ``folder``, or refuses it."""
 
@@ -273,4 +302,5 @@ class GiveUp:
 UserAction = (
     SubmitCode | ConsentAnswer | ControlAnswer | StopControl | SetPaused | EndSession
     | SendChat | ClipboardCopied | GiveUp | DiagnosticsAnswer | AnswerFile | SendFile | CancelFile
+    | AnswerAction
 )

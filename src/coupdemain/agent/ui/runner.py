@@ -22,6 +22,7 @@ from collections.abc import Callable
 from ...i18n import Translator
 from ...protocol.enums import Author
 from . import events as ev
+from .action import ActionQuestion
 from .banner import Banner
 from .chat import ChatWindow
 from .clipboard import ClipboardBridge
@@ -100,10 +101,13 @@ class AgentUi:
         )
         self.chat = ChatWindow(self.root, t, on_send=lambda text: act(ev.SendChat(text)), **common)
         self.clipboard = ClipboardBridge(self.root, lambda text: act(ev.ClipboardCopied(text)))
+        self.action = ActionQuestion(
+            self.root, t, on_answer=lambda ident, ok: act(ev.AnswerAction(ident, ok)), **common
+        )
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
         # The banner stays on top: the questions open under it, not behind it.
         for window in (self.consent, self.control, self.file_question, self.diagnostics,
-                       self.ended):
+                       self.action, self.ended):
             window.below = self.banner
         self._ended_exit_code = 0
         # The lock keeps a post from writing to a pipe end that destroy() has
@@ -198,6 +202,10 @@ class AgentUi:
                 self.control.ask(technician, organisation)
             case ev.AskDiagnostics(technician=technician, organisation=organisation):
                 self.diagnostics.ask(technician, organisation)
+            case ev.AskAction():
+                self.action.ask(event)
+            case ev.BannerNote(kind=kind, text=text, technician=technician):
+                self.banner.set_note(kind, text, technician)
             case ev.DiagnosticsReading(reading=reading):
                 self.banner.set_reading(reading)
             case ev.AskFile():
@@ -219,6 +227,7 @@ class AgentUi:
                     self.banner.set_unread(event.name)
             case ev.SessionEnded() | ev.ConnectionLost():
                 self.clipboard.stop()
+                self.action.forget()
                 windows = (self.code_prompt, self.consent, self.control, self.banner, self.chat,
                            self.diagnostics, self.file_question, self.files)
                 for window in windows:

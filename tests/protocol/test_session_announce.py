@@ -7,7 +7,7 @@ import pytest
 from coupdemain.protocol import messages as m
 from coupdemain.protocol.enums import ActionKind, ActionReply, AgentKind
 from coupdemain.protocol.errors import NotAllowed
-from coupdemain.protocol.session import Person, Role, SupportSession
+from coupdemain.protocol.session import Person, Role, State, SupportSession
 
 
 def sharing(kind: AgentKind = AgentKind.APP) -> SupportSession:
@@ -99,3 +99,18 @@ def test_an_unknown_kind_is_refused_with_a_sentence() -> None:
     assert str(caught.value) == (
         "field 'kind' may not be 'format_disk', only 'restart', 'close_application', "
         "'install_or_remove', 'administrator', 'other'")
+
+
+def test_after_a_server_restart_the_timeline_goes_on_with_its_numbers() -> None:
+    session = SupportSession.recovered("s1", "Alice Martin", "Entraide", state=State.VIEWING,
+                                       paused=False, person=Person("pc"), chat=[],
+                                       timeline_ids=4, clock=lambda: 42.0)
+    session.agent_resumed()
+    session.viewer_joined()
+    session.data_to_send()
+    session.receive_from_viewer(m.Step("after"))
+    assert to(Role.VIEWER, session) == [m.StepMessage(5, 42.0, "Alice Martin", "after")]
+
+
+def to(role: Role, session: SupportSession) -> list[m.Message]:
+    return [o.message for o in session.data_to_send() if o.to is role]

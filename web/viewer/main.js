@@ -101,7 +101,8 @@ function build(root, t, code, joinUrl) {
         stepText: element("input", { id: "step-text", type: "text", autocomplete: "off",
             maxlength: String(MAX_STEP_CHARACTERS), placeholder: t("inform.step_placeholder") }),
         stepSend: element("button", { id: "step-send", type: "submit" }, [t("inform.step")]),
-        timelineLog: element("ol", { id: "timeline-log", class: "viewer-timeline-log", "aria-live": "polite" }),
+        timelineLog: element("ol", { id: "timeline-log", class: "viewer-chat-log viewer-timeline-log",
+            "aria-live": "polite" }),
         clipboard: element("section", { id: "clipboard", class: "viewer-clipboard", hidden: "" }),
         clipboardFromPerson: element("textarea", { id: "clipboard-from-person", rows: "2", readonly: "" }),
         clipboardToPerson: element("textarea", { id: "clipboard-to-person", rows: "2",
@@ -134,9 +135,10 @@ function build(root, t, code, joinUrl) {
     );
     ui.inform.append(
         element("h2", {}, [t("inform.title")]),
-        element("form", { id: "announce-form", class: "viewer-chat-form" },
-            [ui.announceKind, ui.announceText, ui.announceSend]),
-        element("form", { id: "step-form", class: "viewer-chat-form" }, [ui.stepText, ui.stepSend]),
+        element("form", { id: "announce-form", class: "viewer-inform-form" }, [ui.announceKind,
+            element("div", { class: "viewer-inform-row" }, [ui.announceText, ui.announceSend])]),
+        element("form", { id: "step-form", class: "viewer-inform-form" },
+            [element("div", { class: "viewer-inform-row" }, [ui.stepText, ui.stepSend])]),
         ui.timelineLog,
     );
     ui.chat.append(ui.clipboard, ui.inform, element("h2", {}, [t("chat.title")]), ui.chatLog, chatForm);

@@ -30,7 +30,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import messages as m
-from .enums import DISRUPTIVE_ACTIONS, ActionKind, AgentKind, Author, By, ControlAnswer, IcePolicy, ViewAnswer
+from .enums import (
+    DISRUPTIVE_ACTIONS,
+    ActionKind,
+    AgentKind,
+    Author,
+    By,
+    ControlAnswer,
+    IcePolicy,
+    ViewAnswer,
+)
 from .enums import Role as Role
 from .enums import State as State
 from .errors import CloseReason, InvalidTransition, LocalProtocolError, NotAllowed
@@ -217,6 +226,7 @@ class SupportSession:
         person: Person,
         chat: list[m.ChatMessage],
         technician_id: int = 0,
+        timeline_ids: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> SupportSession:
         """A session that was live when the server stopped, rebuilt from the database.
@@ -229,11 +239,14 @@ class SupportSession:
             state: the state the database holds, past ``waiting_for_person``.
             paused: whether the person had paused sharing.
             chat: the transcript so far, so that new lines keep their numbers.
+            timeline_ids: the last number given to an announcement or a step, so
+                that new ones are not taken for old ones by a viewer.
         """
         session = cls(session_id, technician_name, organisation, 0.0,
                       technician_id=technician_id, clock=clock)
         session.person = person
         session.chat = list(chat)
+        session._timeline_ids = timeline_ids
         session._record(By.SERVER, "server_restarted", state=state.value)
         session.state = State.VIEWING if state in SHARING_STATES else State.WAITING_FOR_CONSENT
         session.paused = paused and session.state is State.VIEWING

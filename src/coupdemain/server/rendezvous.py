@@ -592,15 +592,19 @@ class Rendezvous:
         technician = row.technician.display_name
         person = Person(row.person_hostname, row.person_os, row.person_user)
         # The transcript goes on with its numbers: a viewer skips ids it shows already.
+        events = await self._audit.events_of(row.id)
         chat = [
             m.ChatMessage(
                 int(str(event.detail.get("id", 0))), _to_unix(event.at), Author(event.actor),
                 technician if event.actor == By.TECHNICIAN else (person.user or person.hostname),
                 str(event.detail.get("text", "")),
             )
-            for event in await self._audit.events_of(row.id)
+            for event in events
             if event.action == "chat_message"
         ]
+        # Announcements and steps go on with their numbers too.
+        timeline_ids = max((int(str(event.detail.get("id", 0))) for event in events
+                            if event.action in ("action_announced", "step_written")), default=0)
         try:
             state = State(row.state)
         except ValueError:
@@ -608,7 +612,7 @@ class Rendezvous:
         machine = SessionMachine.recovered(
             row.id, technician, row.technician.organisation.name,
             state=state, paused=row.paused, person=person, chat=chat,
-            technician_id=row.technician_id,
+            technician_id=row.technician_id, timeline_ids=timeline_ids,
         )
         now = time.monotonic()
         return LiveSession(

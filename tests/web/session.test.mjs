@@ -295,6 +295,26 @@ test("chat lines are sent trimmed and shown once each, in order, across a replay
     assert.deepEqual(session.view.chat.map((l) => [l.id, l.text]), [[1, "Bonjour"], [2, "second"]]);
 });
 
+test("announcements and steps go out trimmed, come back numbered, and the answer is kept", () => {
+    const { session, socket } = started();
+    socket().open();
+    socket().say({ type: "state", state: "viewing" });
+    assert.equal(session.announce("restart", "   "), false);
+    assert.equal(session.announce("restart", "x".repeat(301)), false);
+    assert.equal(session.announce("restart", " I will restart "), true);
+    assert.deepEqual(socket().sent.at(-1), { type: "announce", kind: "restart", text: "I will restart" });
+    assert.equal(session.sendStep(" Checking "), true);
+    assert.deepEqual(socket().sent.at(-1), { type: "step", text: "Checking" });
+    const asked = { type: "announcement", id: 1, at: 1700000000, kind: "restart",
+        text: "I will restart", name: "Alice", asks: true };
+    socket().say({ type: "step_message", id: 2, at: 1700000001, name: "Alice", text: "Checking" });
+    socket().say(asked);
+    socket().say(asked);  // a reconnect replays the timeline
+    socket().say({ type: "action_answer", id: 1, answer: "not_now" });
+    assert.deepEqual(session.view.timeline.map((e) => [e.id, e.kind, e.text, e.asks, e.answer]),
+        [[1, "restart", "I will restart", true, "not_now"], [2, "step", "Checking", false, ""]]);
+});
+
 test("the clipboard crosses only under control, and each copy counts", () => {
     const { session, socket } = started();
     socket().open();

@@ -258,6 +258,20 @@ def test_the_technician_sees_the_persons_screen_peer_to_peer_and_follows_a_chang
         scene.technician.fill("#chat-input", "I see it too.")
         scene.technician.press("#chat-input", "Enter")
         panel.locator("#share-chat-log", has_text="I see it too.").wait_for()
+        # A step and an announcement show on the panel; the page is asked nothing.
+        scene.technician.fill("#step-text", "I am looking at your settings")
+        scene.technician.press("#step-text", "Enter")
+        scene.technician.select_option("#announce-kind", "restart")
+        scene.technician.fill("#announce-text", "Please restart when you can")
+        scene.technician.press("#announce-text", "Enter")
+        shown = panel.locator("#share-chat-log li.share-timeline")
+        shown.nth(1).wait_for()
+        assert shown.all_inner_texts()[0].endswith(
+            "Alice Martin is doing this\nI am looking at your settings")
+        assert shown.all_inner_texts()[1].endswith(
+            "Alice Martin will do this\nPlease restart when you can")
+        scene.technician.locator("#timeline-log li[data-id='2'] .timeline-answer",
+                                 has_text="Shown on the person's sharing page").wait_for()
         # The technician ends it: both sides read it.
         scene.technician.click("#end-session")
         scene.person.locator("#share-ended-sentence",

@@ -114,3 +114,10 @@ def test_after_a_server_restart_the_timeline_goes_on_with_its_numbers() -> None:
 
 def to(role: Role, session: SupportSession) -> list[m.Message]:
     return [o.message for o in session.data_to_send() if o.to is role]
+
+
+def test_a_browser_share_shows_every_kind_and_asks_nothing() -> None:
+    session = sharing(AgentKind.BROWSER)
+    session.receive_from_viewer(m.Announce(ActionKind.RESTART, "Please restart"))
+    shown = m.Announcement(1, 42.0, ActionKind.RESTART, "Please restart", "Alice Martin", False)
+    assert to(Role.AGENT, session) == [shown]

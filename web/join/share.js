@@ -94,6 +94,7 @@ async function main() {
     /** @type {Window | null} */
     let pipWindow = null;
     const chatIds = new Set();
+    const timelineIds = new Set();  // announcements and steps, numbered apart from the chat
 
     // --- the page's parts ------------------------------------------------------
     const ui = {
@@ -296,6 +297,10 @@ async function main() {
                 break;
             case MessageType.CHAT_MESSAGE:
                 receiveChat(message);
+                break;
+            case MessageType.ANNOUNCEMENT:
+            case MessageType.STEP_MESSAGE:
+                receiveTimeline(message);
                 break;
             case MessageType.ENDED:
                 ended = { by: String(message.by), reason: Number(message.reason) };
@@ -503,6 +508,25 @@ async function main() {
             { hour: "2-digit", minute: "2-digit" });
         ui.chatLog.append(element("li", { class: `chat-${message.author}`, "data-id": String(message.id) }, [
             element("span", { class: "chat-meta" }, [`${time} · ${who}`]),
+            element("span", { class: "chat-text" }, [String(message.text)]),
+        ]));
+        ui.chatLog.scrollTop = ui.chatLog.scrollHeight;
+    }
+
+    /**
+     * What the technician says they do (a step) or will do (an announcement), in the chat's
+     * list: a page cannot ask OK / Not now, so the server asks nothing of it.
+     * @param {{type: string, id: number, name: string, text: string, at: number}} message
+     */
+    function receiveTimeline(message) {
+        if (timelineIds.has(message.id)) return;
+        timelineIds.add(message.id);
+        const key = message.type === MessageType.STEP_MESSAGE ? "inform.step" : "inform.announced";
+        const time = new Date(Number(message.at) * 1000).toLocaleTimeString(document.documentElement.lang,
+            { hour: "2-digit", minute: "2-digit" });
+        ui.chatLog.append(element("li", { class: "chat-technician share-timeline",
+            "data-timeline-id": String(message.id) }, [
+            element("span", { class: "chat-meta" }, [`${time} · ${t(key, { name: String(message.name) })}`]),
             element("span", { class: "chat-text" }, [String(message.text)]),
         ]));
         ui.chatLog.scrollTop = ui.chatLog.scrollHeight;

@@ -368,12 +368,11 @@ async function main() {
         ui.chatInput.disabled = !shown.showScreen;
         ui.chatSend.disabled = !shown.showScreen;
         renderChat(view.chat);
-        // Announcing needs the agent's banner and question; a browser share's page has neither.
-        show(ui.inform, (shown.showScreen && !shown.browserShare) || view.timeline.length > 0);
+        show(ui.inform, shown.showScreen || view.timeline.length > 0);
         for (const field of [ui.announceKind, ui.announceText, ui.announceSend, ui.stepText, ui.stepSend]) {
             field.disabled = !shown.showScreen;
         }
-        renderTimeline(view.timeline);
+        renderTimeline(view.timeline, shown.browserShare);
         show(ui.diagnose, shown.showScreen && !shown.browserShare);
         ui.diagnose.disabled = view.diagnostics.status === "waiting";
         show(ui.diagnostics, view.diagnostics.status !== "idle" && !diagnosticsClosed);
@@ -430,16 +429,18 @@ async function main() {
     /**
      * What the person was told, and their answer in words.
      * @param {import("./session.js").TimelineEntry[]} entries  sorted by id
+     * @param {boolean} browserShare  the person shares from the join page
      */
-    function renderTimeline(entries) {
-        const key = JSON.stringify(entries.map((entry) => [entry.id, entry.answer]));
+    function renderTimeline(entries, browserShare) {
+        const key = JSON.stringify([browserShare, entries.map((entry) => [entry.id, entry.answer])]);
         if (key === timelineShown) return;
         timelineShown = key;
         ui.timelineLog.replaceChildren(...entries.map((entry) => {
             const time = new Date(entry.at * 1000).toLocaleTimeString(document.documentElement.lang,
                 { hour: "2-digit", minute: "2-digit" });
             const what = entry.kind === "step" ? t("inform.step_label") : t(`inform.kind.${entry.kind}`);
-            let answer = t("inform.shown");
+            // A browser share's page asks nothing: it shows them beside its chat.
+            let answer = t(browserShare ? "inform.shown_page" : "inform.shown");
             if (entry.asks) answer = entry.answer ? t(`inform.answer.${entry.answer}`) : t("inform.waiting");
             return element("li", { class: `timeline-${entry.kind === "step" ? "step" : "announcement"}`,
                 "data-id": String(entry.id), "data-answer": entry.answer }, [

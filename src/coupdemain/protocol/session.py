@@ -62,7 +62,9 @@ SHARING_STATES = frozenset({State.VIEWING, State.CONTROL_REQUESTED, State.CONTRO
 
 # What a viewer may say in a browser share; the rest is for the agent alone.
 # Files go both ways through the page, as with the agent (protocol/transfer.py).
-VIEWER_TO_BROWSER = (m.RtcAnswer, m.RtcCandidate, m.Chat, m.End, m.FileOffer, m.FileCancel)
+# Announcements and steps are shown on its panel; none asks (the page has no question).
+VIEWER_TO_BROWSER = (m.RtcAnswer, m.RtcCandidate, m.Chat, m.End, m.FileOffer, m.FileCancel,
+                     m.Announce, m.Step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -625,7 +627,7 @@ class SupportSession:
     def _announce(self, kind: ActionKind, text: str) -> None:
         """Tells the person what the technician will do; a disruptive kind asks them first.
 
-        A browser share's page cannot answer: there, every kind is shown only.
+        A browser share's page cannot answer: there, every kind is shown on its panel only.
         """
         text = self._short_text(text, "an announcement")
         if not text:

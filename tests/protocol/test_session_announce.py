@@ -121,3 +121,17 @@ def test_a_browser_share_shows_every_kind_and_asks_nothing() -> None:
     session.receive_from_viewer(m.Announce(ActionKind.RESTART, "Please restart"))
     shown = m.Announcement(1, 42.0, ActionKind.RESTART, "Please restart", "Alice Martin", False)
     assert to(Role.AGENT, session) == [shown]
+
+
+def test_a_question_still_unanswered_is_asked_again_when_the_agent_resumes() -> None:
+    session = sharing()
+    session.receive_from_viewer(m.Announce(ActionKind.RESTART, "Restart"))
+    session.receive_from_viewer(m.Announce(ActionKind.ADMINISTRATOR, "Admin"))
+    session.receive_from_agent(m.ActionAnswer(1, ActionReply.OK))
+    session.agent_lost()
+    session.data_to_send()
+    session.agent_resumed()
+    again = [o.message for o in session.data_to_send()
+             if o.to is Role.AGENT and isinstance(o.message, m.Announcement)]
+    assert again == [m.Announcement(2, 42.0, ActionKind.ADMINISTRATOR, "Admin", "Alice Martin",
+                                    True)]

@@ -298,6 +298,9 @@ class SupportSession:
             self._send(Role.AGENT, m.Peer(Role.VIEWER, self.viewer_connected))
             if self.viewer_connected:
                 self._send(Role.AGENT, m.KeyframeRequest())
+            # The questions still unanswered are asked again: the drop closed their window.
+            for asked in self._asking.values():
+                self._send(Role.AGENT, asked)
 
     def viewer_joined(self, technician: Technician | None = None) -> None:
         """A technician's viewer connected (or came back).

@@ -38,6 +38,7 @@ def test_the_question_names_the_technician_and_answers_once_each(
         question = ActionQuestion(root, t, trace=UiTrace(None),
                                   on_answer=lambda ident, ok: answers.append((ident, ok)))
         question.ask(RESTART)
+        question.ask(RESTART)  # asked again after a drop: once is enough
         question.ask(AskAction(5, "administrator", "x", "Alice Martin", "Entraide Numérique"))
         not_now = question.buttons["action_not_now"]
         settle(root, lambda: not_now.winfo_ismapped() and not_now.winfo_width() > 1)
@@ -56,3 +57,18 @@ def test_the_question_names_the_technician_and_answers_once_each(
         question.answer(True)  # a double click
         assert answers == [(4, False), (5, True)]
         assert not question.visible
+
+
+def test_a_drop_forgets_the_questions_the_server_asks_again(screens: Screens) -> None:
+    screen = screens(1024, 768)
+    answers: list[tuple[int, bool]] = []
+    with tk_root(screen.display) as root:
+        question = ActionQuestion(root, Translator("agent", "en"), trace=UiTrace(None),
+                                  on_answer=lambda ident, ok: answers.append((ident, ok)))
+        question.ask(RESTART)
+        question.ask(AskAction(5, "administrator", "x", "Alice Martin", "Entraide Numérique"))
+        question.forget()
+        assert not question.visible
+        question.ask(RESTART)
+        question.answer(True)
+        assert answers == [(4, True)] and not question.visible

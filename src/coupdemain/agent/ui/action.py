@@ -55,7 +55,9 @@ class ActionQuestion(AgentWindow):
                     kind="primary").pack(side="left", padx=(12, 0))
 
     def ask(self, event: AskAction) -> None:
-        """Asks now, or after the question on screen is answered."""
+        """Asks now, or after the question on screen is answered; once per announcement."""
+        if any(asked.id == event.id for asked in (self.asking, *self.waiting) if asked):
+            return
         if self.asking is not None:
             self.waiting.append(event)
             return
@@ -77,7 +79,9 @@ class ActionQuestion(AgentWindow):
             self.ask(self.waiting.pop(0))
 
     def forget(self) -> None:
-        """The session ended: nothing is asked any more."""
+        """The session ended, or the connection dropped: nothing is asked any more.
+
+        After a drop the server asks again what is still unanswered."""
         self.asking = None
         self.waiting.clear()
         if self.visible:

@@ -243,6 +243,7 @@ class AgentUi:
                 for window in (self.consent, self.control, self.diagnostics, self.file_question):
                     if window.visible:
                         window.hide()
+                self.action.forget()
                 self.banner.set_reconnecting(attempt)
             case ev.Reconnected():
                 self.banner.set_reconnecting(0)

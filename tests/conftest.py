@@ -5,16 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A real server on a free loopback port, with technician alice (and admin root)."""
-    process = ServerProcess(tmp_path / "server")
-    process.create_user("alice", "Alice Martin", "Entraide Numérique")
-    process.start()
-    try:
+    with serving(tmp_path / "server") as process:
         yield process
-    finally:
-        process.stop()

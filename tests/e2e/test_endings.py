@@ -12,7 +12,7 @@ from coupdemain.demo.xvfb import VirtualScreen
 from tests.e2e.conftest import Technician, start_agent
 from tests.e2e.flows import reach_control, reach_viewing
 from tests.e2e.harness import Agent, NotesApp, wait_for, wait_for_status
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 AGENT_GRACE = "5"  # seconds the server waits for a lost agent; 60 by default
 
@@ -20,14 +20,8 @@ AGENT_GRACE = "5"  # seconds the server waits for a lost agent; 60 by default
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """The usual server, with a short grace for a lost agent."""
-    process = ServerProcess(tmp_path / "server",
-                            extra_env={"COUPDEMAIN_AGENT_GRACE_SECONDS": AGENT_GRACE})
-    process.create_user("alice", "Alice Martin", "Entraide Numérique")
-    process.start()
-    try:
+    with serving(tmp_path / "server", {"COUPDEMAIN_AGENT_GRACE_SECONDS": AGENT_GRACE}) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def test_person_declines(

@@ -12,7 +12,14 @@ import pytest
 import websockets
 
 from coupdemain.protocol.errors import CloseReason
-from tests.support.server import PASSWORD, ServerProcess, csrf_of, issue_code, signed_in_client
+from tests.support.server import (
+    PASSWORD,
+    ServerProcess,
+    csrf_of,
+    issue_code,
+    serving,
+    signed_in_client,
+)
 
 
 def loopback(n: int) -> str:
@@ -23,14 +30,8 @@ def loopback(n: int) -> str:
 @pytest.fixture
 def strict_server(tmp_path: Path) -> Iterator[ServerProcess]:
     # One in 10^8: ten wrong codes during a code's life, from whatever addresses.
-    process = ServerProcess(tmp_path / "server",
-                            extra_env={"COUPDEMAIN_CODE_GUESS_ODDS": "100000000"})
-    process.create_user("alice", "Alice Martin", "Entraide Numérique")
-    process.start()
-    try:
+    with serving(tmp_path / "server", {"COUPDEMAIN_CODE_GUESS_ODDS": "100000000"}) as process:
         yield process
-    finally:
-        process.stop()
 
 
 async def agent_close_code(server: ServerProcess, code: str, source: str) -> int:

@@ -20,7 +20,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from coupdemain.protocol.errors import CloseReason
-from tests.support.server import ServerProcess, issue_code, signed_in_client
+from tests.support.server import ServerProcess, issue_code, serving, signed_in_client
 
 GRACE = "2"  # seconds the server waits for a lost agent, in these tests
 
@@ -28,15 +28,10 @@ GRACE = "2"  # seconds the server waits for a lost agent, in these tests
 @pytest.fixture
 def quick(tmp_path: Path) -> Iterator[ServerProcess]:
     """A server that gives a lost agent two seconds to come back."""
-    server = ServerProcess(tmp_path / "server", extra_env={
+    with serving(tmp_path / "server", {
         "COUPDEMAIN_AGENT_GRACE_SECONDS": GRACE, "COUPDEMAIN_CODE_TTL_SECONDS": "3",
-    })
-    server.create_user("alice", "Alice Martin", "Entraide Numérique")
-    server.start()
-    try:
+    }) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def kill_and_restart(server: ServerProcess, while_down: Callable[[], None] = lambda: None) -> None:

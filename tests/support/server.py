@@ -90,6 +90,18 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
 
+@contextmanager
+def serving(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    """A real server with technician alice of Entraide Numérique, stopped on leaving."""
+    process = ServerProcess(data_dir, extra_env=extra_env or {})
+    process.create_user("alice", "Alice Martin", "Entraide Numérique")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
 def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found is not None, "no CSRF token on the page"

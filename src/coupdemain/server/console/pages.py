@@ -237,7 +237,7 @@ async def session_page(request: Request, seen: ConsoleSession, shared: Shared) -
 async def session_history(request: Request, seen: ConsoleSession, shared: Shared) -> Response:
     events = await shared.audit.events_of(seen.row.id)
     return render(request, "history.html", user=seen.user, csrf=seen.login.csrf_token,
-                  row=seen.row, events=events)
+                  row=seen.row, events=events, REPORTED=REPORTED)
 
 
 @router.get("/join", response_class=HTMLResponse)

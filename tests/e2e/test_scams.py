@@ -4,6 +4,7 @@ the organisation's admins see it in the console."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.e2e.harness import Agent, wait_for, wait_for_status
 from tests.support.server import ServerProcess
 
 WARNING_SECONDS = "2"  # the countdown, short but still seen disabled
+SHOTS = os.environ.get("COUPDEMAIN_SHOTS", "")  # where to save the console's pictures, if set
 
 
 @pytest.fixture
@@ -69,8 +71,12 @@ def test_report_a_problem_ends_the_session_and_the_admins_see_it(
         page.locator("#reported-banner", has_text="Sessions reported by the person: 1.").wait_for()
         row = page.locator("#sessions tbody tr").first
         assert "Reported by the person" in row.inner_text()
+        if SHOTS:
+            page.screenshot(path=str(Path(SHOTS) / "console-index-reported.png"))
         row.locator("a", has_text="History").click()
         page.locator("#reported-flag", has_text="Reported by the person").wait_for()
+        if SHOTS:
+            page.screenshot(path=str(Path(SHOTS) / "console-history-reported.png"))
         assert "The person reported a problem" in page.locator("#events").inner_text()
     finally:
         context.close()

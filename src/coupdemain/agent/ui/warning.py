@@ -87,7 +87,7 @@ class ScamWarning(AgentWindow):
     def warn(self, organisation: str, server: str, verified: bool) -> None:
         """Shows the warning about ``organisation``, met through ``server``."""
         t = self.t
-        self.who.configure(text=t("warning.who", organisation=organisation, server=server)
+        self.who.configure(text=t("warning.who", name=organisation, server=server)
                            if server else organisation)
         self.identity.configure(text=t("warning.verified" if verified else "warning.unverified",
                                        server=server))

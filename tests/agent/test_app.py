@@ -19,6 +19,7 @@ from coupdemain.protocol import messages as m
 from coupdemain.protocol.errors import CloseReason
 from tests.agent.conftest import NotesApp, read_json
 from tests.agent.fake_server import FakeServer
+from tests.support.known import TEST_ORGANISATIONS, config_home
 from tests.support.server import ServerProcess
 
 
@@ -28,6 +29,8 @@ class AgentProcess:
         self.trace = trace
         env = screen.env()
         env["COUPDEMAIN_UI_TRACE"] = str(trace)
+        env["XDG_CONFIG_HOME"] = str(config_home(trace.with_name(trace.stem + "-config"),
+                                                 *TEST_ORGANISATIONS))
         code = (
             "import sys; from coupdemain.agent.app import run_get_help; "
             f"sys.exit(run_get_help({url!r}, {args[0] if args else None!r}, {lang!r}, "

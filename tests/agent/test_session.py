@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from coupdemain.agent.connection import (
     websocket_url,
 )
 from coupdemain.agent.inject.recording import RecordingInputSink
+from coupdemain.agent.known import KnownOrganisations
 from coupdemain.agent.pipeline import FramePipeline
 from coupdemain.agent.session import AssistedSession
 from coupdemain.agent.transfer import AgentFiles
@@ -577,6 +579,75 @@ async def test_pause_holds_whatever_the_server_says(parts: Parts) -> None:
     await session.receive_action(ev.SetPaused(False))
     await session.receive_message(KEY_A)
     assert typed(sink) == [("key_down", "KeyA")] and session.pipeline.active
+
+
+# --- the warning against scams ----------------------------------------------
+
+
+def warned_session(known: KnownOrganisations) -> tuple[AssistedSession, RecordingConnection,
+                                                       list[ev.UiEvent], FramePipeline]:
+    connection = RecordingConnection()
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(64, 64))
+    session = AssistedSession(connection, WELCOME, pipeline, RecordingInputSink(), shown.append,
+                              server="help.example.org", verified=True, known=known)
+    return session, connection, shown, pipeline
+
+
+async def test_a_new_organisation_is_warned_about_and_remembered_after_continue(
+    tmp_path: Path,
+) -> None:
+    known = KnownOrganisations(tmp_path / "organisations.json")
+    session, connection, shown, pipeline = warned_session(known)
+    try:
+        await session.start()
+        assert shown == [ev.AskConsent("Alice Martin", "Entraide Numérique", first_meeting=True,
+                                       server="help.example.org", verified=True)]
+        assert not known.path.exists()  # written only once the person continues
+        await session.receive_action(ev.MetOrganisation())
+        assert known.knows("help.example.org", "Entraide Numérique")
+        assert connection.sent == []  # nothing answered, nothing shared
+    finally:
+        pipeline.close()
+    # The next time, the question comes straight away.
+    session, _, shown, pipeline = warned_session(known)
+    try:
+        await session.start()
+        assert shown == [ev.AskConsent("Alice Martin", "Entraide Numérique", first_meeting=False,
+                                       server="help.example.org", verified=True)]
+    finally:
+        pipeline.close()
+
+
+async def test_report_a_problem_sends_the_report_and_shares_nothing(tmp_path: Path) -> None:
+    known = KnownOrganisations(tmp_path / "organisations.json")
+    session, connection, shown, pipeline = warned_session(known)
+    try:
+        await session.start()
+        await session.receive_action(ev.ReportProblem())
+        assert connection.sent == [m.Report()]
+        assert not session.view_allowed and not pipeline.active
+        assert not known.path.exists()
+        await session.receive_message(m.Ended("person", int(CloseReason.REPORTED_BY_PERSON)))
+        assert shown[-1] == ev.SessionEnded("person", int(CloseReason.REPORTED_BY_PERSON),
+                                            "Alice Martin")
+    finally:
+        pipeline.close()
+
+
+async def test_the_demo_is_not_warned(tmp_path: Path) -> None:
+    connection = RecordingConnection()
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(64, 64))
+    session = AssistedSession(connection, WELCOME, pipeline, RecordingInputSink(), shown.append,
+                              assume_consent=True,
+                              known=KnownOrganisations(tmp_path / "organisations.json"))
+    try:
+        await session.start()
+        assert shown == []
+        assert connection.sent == [m.Consent("allow_view")]
+    finally:
+        pipeline.close()
 
 
 # --- announced actions and steps ------------------------------------------------

@@ -17,6 +17,7 @@ from playwright.sync_api import Page
 
 from coupdemain.demo.xvfb import VirtualScreen
 from tests.support.desktop import NotesApp, read_json, wait_for
+from tests.support.known import TEST_ORGANISATIONS, config_home
 
 __all__ = ["Agent", "NotesApp", "wait_for"]
 
@@ -43,6 +44,9 @@ class Agent:
     # The single-file agent, as the person downloaded it: run alone, in a folder
     # of its own, with an environment that has no Python of the project's.
     program: Path | None = None
+    # The organisations this computer met before (no warning against scams for
+    # them), in an XDG_CONFIG_HOME of its own; () for a computer that met none.
+    met: tuple[str, ...] = TEST_ORGANISATIONS
 
     def start(self) -> Agent:
         if self.program is None:
@@ -55,6 +59,8 @@ class Agent:
                    "HOME": str(self.program.parent)}
             args = [str(self.program)]
         env["COUPDEMAIN_UI_TRACE"] = str(self.trace_file)
+        env["XDG_CONFIG_HOME"] = str(config_home(
+            self.trace_file.with_name(self.trace_file.stem + "-config"), *self.met))
         env["LANG"] = "fr_FR.UTF-8" if self.language == "fr" else "en_US.UTF-8"
         env.pop("LC_ALL", None)
         env.update(self.env)

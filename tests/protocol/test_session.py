@@ -80,6 +80,24 @@ def test_decline_ends_and_tells_the_technician() -> None:
     ]
 
 
+def test_a_reported_problem_ends_at_once_and_is_recorded() -> None:
+    session = new_session()
+    session.agent_joined(Person("pc"))
+    session.viewer_joined()
+    session.data_to_send()
+    session.receive_from_agent(m.Report())
+    assert session.state is State.ENDED
+    assert (session.ended_by, session.end_reason) == ("person", CloseReason.REPORTED_BY_PERSON)
+    ended = m.Ended("person", int(CloseReason.REPORTED_BY_PERSON))
+    sent = session.data_to_send()
+    assert [o.message for o in sent if o.to is Role.VIEWER] == [ended]
+    assert [o.message for o in sent if o.to is Role.AGENT] == [ended]
+    records = session.audit_records()
+    assert [(r.actor, r.action) for r in records][-2:] == [
+        ("person", "problem_reported"), ("person", "session_ended")]
+    assert records[-1].detail == {"reason": "reported_by_person"}
+
+
 def test_input_reaches_the_agent_only_under_control() -> None:
     session = viewing()
     key = m.Key("KeyA", "a", True)

@@ -56,6 +56,8 @@ test("every status has a sentence in English and in French", () => {
 test("endings in words", () => {
     const cases = [
         [{ by: "person", reason: 4002 }, "The person declined."],
+        [{ by: "person", reason: 4003 }, "The person reported a problem and ended the session "
+            + "before sharing anything. Your organisation's administrators will see the report."],
         [{ by: "person", reason: 4001 }, "The person ended the session."],
         [{ by: "technician", reason: 4000 }, "You ended the session."],
         [{ by: "server", reason: 4040 }, "The person's computer disconnected. The session has ended."],

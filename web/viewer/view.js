@@ -12,7 +12,7 @@ import { CloseReason, ENUMS, SessionState, SHARING_STATES } from "./protocol.js"
 // Ended(reason) values with their own sentence ("ended.<number>" in the catalogs).
 const ENDED_SENTENCES = new Set([
     CloseReason.ENDED_BY_TECHNICIAN, CloseReason.ENDED_BY_PERSON, CloseReason.DECLINED,
-    CloseReason.CODE_EXPIRED, CloseReason.PEER_LOST, CloseReason.SERVER_RESTARTED,
+    CloseReason.REPORTED_BY_PERSON, CloseReason.CODE_EXPIRED, CloseReason.PEER_LOST, CloseReason.SERVER_RESTARTED,
 ]);
 // WebSocket close codes with their own sentence ("close.<number>").
 const CLOSE_SENTENCES = new Set([

@@ -53,6 +53,7 @@ export const MessageType = Object.freeze({
     "PEER": "peer",
     "POINTER": "pointer",
     "RELEASE_CONTROL": "release_control",
+    "REPORT": "report",
     "REQUEST_CONTROL": "request_control",
     "RTC_ANSWER": "rtc_answer",
     "RTC_CANDIDATE": "rtc_candidate",
@@ -422,6 +423,7 @@ export const FIELDS = Object.freeze({
         }
     },
     "release_control": {},
+    "report": {},
     "request_control": {},
     "rtc_answer": {
         "negotiation": {
@@ -735,6 +737,7 @@ export const CloseReason = Object.freeze({
     "ENDED_BY_TECHNICIAN": 4000,
     "ENDED_BY_PERSON": 4001,
     "DECLINED": 4002,
+    "REPORTED_BY_PERSON": 4003,
     "CODE_INVALID": 4010,
     "CODE_EXPIRED": 4011,
     "CODE_USED": 4012,

@@ -21,6 +21,7 @@ import platform
 import socket
 import sys
 import threading
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypedDict
@@ -40,6 +41,7 @@ from .connection import (
     websocket_url,
 )
 from .inject.base import InputSink
+from .known import KnownOrganisations
 from .pipeline import FramePipeline
 from .session import AssistedSession
 from .transfer import AgentFiles, http_base
@@ -164,6 +166,8 @@ class AgentWorker:
         session = AssistedSession(
             connection, welcome, pipeline, sink, self.post,
             assume_consent=self.options.assume_consent,
+            server=urllib.parse.urlsplit(self.options.ws_url).hostname or "",
+            verified=self.options.ws_url.startswith("wss:"), known=KnownOrganisations(),
         )
         session.files = AgentFiles(
             http_base(self.options.ws_url), welcome.session_id,

@@ -12,6 +12,11 @@ another technician taking over — needs a new Allow control. Stop control,
 Pause and End session act at once, before the server confirms. The demo's
 ``assume_consent`` stands for an unattended policy set on this device: it
 answers Allow on the person's behalf, and the banner says so.
+
+The first time this computer meets an organisation (on that server), a
+warning against scams comes before the consent question: *Continue*
+remembers the organisation (``known.py``) and asks; *Report a problem*
+sends ``report``, and the server ends the session at once.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from .connection import CodeRefused, ConnectionFailed, dropped
 from .diagnostics import read_report
 from .diagnostics.findings import INFO, finding
 from .inject.base import InputSink
+from .known import KnownOrganisations
 from .pipeline import FramePipeline
 from .transfer import AgentFiles
 from .ui import events as ev
@@ -67,6 +73,9 @@ class AssistedSession:
         sink: where the technician's input goes once allowed.
         post: hands a ``UiEvent`` to the windows (thread-safe).
         assume_consent: the demo only: answer "allow" on the person's behalf.
+        server: the server's host name, as the agent reached it (the warning names it).
+        verified: the server's identity was verified (TLS).
+        known: the organisations met; None shows no warning (the tests of other things).
     """
 
     def __init__(
@@ -78,6 +87,9 @@ class AssistedSession:
         post: Callable[[ev.UiEvent], None],
         *,
         assume_consent: bool = False,
+        server: str = "",
+        verified: bool = False,
+        known: KnownOrganisations | None = None,
     ) -> None:
         self.connection = connection
         self.welcome = welcome
@@ -85,6 +97,7 @@ class AssistedSession:
         self.sink = sink
         self.post = post
         self.assume_consent = assume_consent
+        self.server, self.verified, self.known = server, verified, known
         self.state = State.WAITING_FOR_CONSENT
         self.paused = False          # as the server last said
         self.person_paused = False   # as the person clicked: holds whatever the server says
@@ -138,7 +151,14 @@ class AssistedSession:
             self.view_allowed = True
             await self.connection.send(m.Consent(ViewAnswer.ALLOW_VIEW))
         else:
-            self.post(ev.AskConsent(self.watcher[1], self.watcher[2]))
+            self._ask_consent()
+
+    def _ask_consent(self) -> None:
+        """Asks whether the technician may view; first warns, if the organisation is new here."""
+        _, technician, organisation = self.watcher
+        first = self.known is not None and not self.known.knows(self.server, organisation)
+        self.post(ev.AskConsent(technician, organisation, first_meeting=first,
+                                server=self.server, verified=self.verified))
 
     async def receive_message(self, message: m.Message) -> None:
         """Acts on one message from the server."""
@@ -230,7 +250,7 @@ class AssistedSession:
         if state == State.WAITING_FOR_CONSENT and self._ask_consent_again:
             # Resumed before the person answered: the question comes back.
             self._ask_consent_again = False
-            self.post(ev.AskConsent(self.watcher[1], self.watcher[2]))
+            self._ask_consent()
         over = state not in (State.CONTROL_REQUESTED, State.CONTROLLING)
         if over or (self.control_grant is not None and controller_id != self.control_grant):
             # Control ended, or the server names someone the person did not
@@ -255,7 +275,7 @@ class AssistedSession:
         self._revoke_control()
         if self.state == State.WAITING_FOR_CONSENT and not self.view_allowed:
             if not self.assume_consent:
-                self.post(ev.AskConsent(name, organisation))  # the question names who will see
+                self._ask_consent()  # the question names who will see
             return
         self._post_status()
 
@@ -267,6 +287,7 @@ class AssistedSession:
             by = {
                 CloseReason.ENDED_BY_PERSON: By.PERSON,
                 CloseReason.DECLINED: By.PERSON,
+                CloseReason.REPORTED_BY_PERSON: By.PERSON,
                 CloseReason.ENDED_BY_TECHNICIAN: By.TECHNICIAN,
             }.get(close_code, By.SERVER)  # type: ignore[call-overload]
             self._end(ev.SessionEnded(by, int(close_code), self.technician_name))
@@ -287,6 +308,17 @@ class AssistedSession:
                     self._post_status()
                 answer = ViewAnswer.ALLOW_VIEW if allow else ViewAnswer.DECLINE
                 await self.connection.send(m.Consent(answer))
+            case ev.MetOrganisation():
+                # The person read the warning and continues: not shown again for them.
+                if self.known is not None:
+                    self.known.remember(self.server, self.watcher[2])
+            case ev.ReportProblem():
+                # Nothing was shared (the consent question was not even asked);
+                # the server ends the session and flags it for the admins.
+                self.view_allowed = False
+                self._revoke_control()
+                self.pipeline.set_active(False)
+                await self.connection.send(m.Report())
             case ev.ControlAnswer(allow=allow):
                 decision = ControlAnswer.ALLOW_CONTROL if allow else ControlAnswer.KEEP_VIEW_ONLY
                 if allow and self._control_asked_by is not None:

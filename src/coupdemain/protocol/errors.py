@@ -63,6 +63,7 @@ class CloseReason(enum.IntEnum):
     ENDED_BY_TECHNICIAN = 4000
     ENDED_BY_PERSON = 4001
     DECLINED = 4002              # the person declined to be viewed
+    REPORTED_BY_PERSON = 4003    # the person reported a problem: they do not trust who asks
     CODE_INVALID = 4010
     CODE_EXPIRED = 4011
     CODE_USED = 4012

@@ -131,6 +131,17 @@ class Consent(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class Report(Message):
+    """The person reports a problem: they do not trust who asks; the session ends at once.
+
+    Sent instead of an answer to the consent question, from the warning the
+    agent shows the first time this computer meets an organisation.
+    """
+
+    type: ClassVar[str] = "report"
+
+
+@dataclass(frozen=True, slots=True)
 class ControlDecision(Message):
     """The person's answer to a control request."""
 
@@ -531,14 +542,14 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
     for cls in (
         Hello, End, Chat, ChatMessage, Clipboard, Announce, Announcement, Step, StepMessage,
         ActionAnswer, DiagnosticsRequest, DiagnosticsReport,
-        DiagnosticsDeclined, Consent, ControlDecision, ControlRevoke, Pause, Screen,
+        DiagnosticsDeclined, Consent, Report, ControlDecision, ControlRevoke, Pause, Screen,
         RequestControl, ReleaseControl, Key, Pointer, Wheel, FrameAck, KeyframeRequest, Encodings,
         SelectMonitor, Welcome, ControlRequest, State, Watching, Peer, Ended, *RTC_MESSAGES,
     )
 }
 
 AGENT_SENDS: frozenset[type[Message]] = frozenset(
-    {Hello, End, Chat, Clipboard, Consent, ControlDecision, ControlRevoke, Pause, Screen,
+    {Hello, End, Chat, Clipboard, Consent, Report, ControlDecision, ControlRevoke, Pause, Screen,
      DiagnosticsReport, DiagnosticsDeclined, RtcOffer, RtcCandidate, ActionAnswer}
 )
 VIEWER_SENDS: frozenset[type[Message]] = frozenset(

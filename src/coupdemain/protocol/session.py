@@ -417,6 +417,11 @@ class SupportSession:
             case m.Consent(decision=ViewAnswer.DECLINE) if self.state is State.WAITING_FOR_CONSENT:
                 self._record(By.PERSON, "consent_declined")
                 self._end(By.PERSON, CloseReason.DECLINED)
+            case m.Report() if self.state is not State.ENDED:
+                # The person does not trust who asks: the session ends at once,
+                # and the organisation's admins see the report in the console.
+                self._record(By.PERSON, "problem_reported")
+                self._end(By.PERSON, CloseReason.REPORTED_BY_PERSON)
             case m.ControlDecision(decision=ControlAnswer.ALLOW_CONTROL) if (
                 self.state is State.CONTROL_REQUESTED
             ):

@@ -13,6 +13,7 @@ from coupdemain.protocol.errors import CloseReason
         ("technician", CloseReason.ENDED_BY_TECHNICIAN, "ended.by_technician"),
         ("person", CloseReason.ENDED_BY_PERSON, "ended.by_person"),
         ("person", CloseReason.DECLINED, "ended.declined"),
+        ("person", CloseReason.REPORTED_BY_PERSON, "ended.reported"),
         ("server", CloseReason.PEER_LOST, "ended.peer_lost"),
         ("server", CloseReason.SERVER_SHUTDOWN, "ended.server_shutdown"),
         ("server", CloseReason.TIMED_OUT, "ended.timed_out"),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from coupdemain.protocol.errors import CloseReason
+from tests.server.test_sockets import close_code, hello, receive
 from tests.support.app import InProcessServer
 
 
@@ -42,3 +46,31 @@ def test_every_page_carries_the_security_headers(app: InProcessServer) -> None:
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["content-security-policy"].startswith("default-src 'self';")
     assert "strict-transport-security" not in response.headers  # plain HTTP
+
+
+def test_a_reported_session_is_flagged_for_the_organisations_admins(app: InProcessServer) -> None:
+    issued = app.issue_code()
+    with app.client.websocket_connect("/ws/agent") as agent:
+        agent.send_text(hello(code=issued["code"], hostname="pc-de-marie"))
+        receive(agent, "welcome")
+        agent.send_text(json.dumps({"type": "report"}))
+        assert receive(agent, "ended") == {
+            "type": "ended", "by": "person", "reason": int(CloseReason.REPORTED_BY_PERSON)}
+        # The socket closes once the session's end is stored.
+        assert close_code(agent) == CloseReason.REPORTED_BY_PERSON
+    english = {"Accept-Language": "en"}
+    history = f"/sessions/{issued['session_id']}/history"
+    # The organisation's admin: a banner on the console's first page, the flag on the list...
+    index = app.client.get("/", headers={**app.people["root"].headers, **english}).text
+    assert "Sessions reported by the person: 1." in index
+    assert '<strong class="reported-flag">Reported by the person</strong>' in index
+    # ... and on the history, with what it means and the event.
+    page = app.client.get(history, headers={**app.people["root"].headers, **english}).text
+    assert "The person clicked Report a problem before sharing anything" in page
+    assert "The person reported a problem" in page
+    # The technician sees the flag on her session; only admins get the banner.
+    alices = app.client.get("/", headers={**app.people["alice"].headers, **english}).text
+    assert "Reported by the person" in alices and "Sessions reported" not in alices
+    # Another organisation's admin sees nothing of it.
+    others = app.client.get("/", headers={**app.people["other"].headers, **english}).text
+    assert "Reported by the person" not in others and "Sessions reported" not in others

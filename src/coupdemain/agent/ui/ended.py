@@ -28,6 +28,8 @@ def reason_key(event: SessionEnded | ConnectionLost) -> str:
         return "ended.connection_lost"
     if event.reason == CloseReason.DECLINED:
         return "ended.declined"
+    if event.reason == CloseReason.REPORTED_BY_PERSON:
+        return "ended.reported"
     if event.by == By.TECHNICIAN:
         return "ended.by_technician"
     if event.by == By.PERSON:

@@ -39,10 +39,17 @@ class Connecting:
 
 @dataclass(frozen=True, slots=True)
 class AskConsent:
-    """The server welcomed the agent: ask whether the technician may view."""
+    """The server welcomed the agent: ask whether the technician may view.
+
+    ``first_meeting``: this computer has not met the organisation on this
+    server: the warning against scams comes first.
+    """
 
     technician: str
     organisation: str
+    first_meeting: bool = False
+    server: str = ""             # the server's host name
+    verified: bool = False       # its identity verified by TLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +230,16 @@ class ConsentAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class MetOrganisation:
+    """The person read the warning about the organisation and clicked Continue."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportProblem:
+    """The person clicked Report a problem on the warning: end at once, flag it."""
+
+
+@dataclass(frozen=True, slots=True)
 class ControlAnswer:
     allow: bool
 
@@ -300,7 +317,8 @@ class GiveUp:
 
 
 UserAction = (
-    SubmitCode | ConsentAnswer | ControlAnswer | StopControl | SetPaused | EndSession
+    SubmitCode | ConsentAnswer | MetOrganisation | ReportProblem | ControlAnswer | StopControl
+    | SetPaused | EndSession
     | SendChat | ClipboardCopied | GiveUp | DiagnosticsAnswer | AnswerFile | SendFile | CancelFile
     | AnswerAction
 )

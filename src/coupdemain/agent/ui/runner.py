@@ -33,6 +33,8 @@ from .diagnostics import DiagnosticsDialog
 from .ended import EndedNotice
 from .trace import UiTrace
 from .transfer import FileQuestion, FilesWindow, choose_file, describe_chooser
+from .warning import ScamWarning
+from .warning import warning_seconds as warning_seconds_default
 
 logger = logging.getLogger("coupdemain.agent.ui")
 
@@ -52,6 +54,8 @@ class AgentUi:
         server: the server address, for the "cannot reach" sentence.
         trace: the UI trace; from ``COUPDEMAIN_UI_TRACE`` by default.
         ended_notice_ms: how long the "session ended" notice stays.
+        warning_seconds: how long the scam warning keeps Continue disabled;
+            from ``COUPDEMAIN_WARNING_SECONDS`` by default.
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class AgentUi:
         server: str = "",
         trace: UiTrace | None = None,
         ended_notice_ms: int = ENDED_NOTICE_MS,
+        warning_seconds: int | None = None,
     ) -> None:
         self.t = t
         self.act = act
@@ -80,6 +85,14 @@ class AgentUi:
         self.consent = ConsentDialog(
             self.root, t, on_answer=lambda allow: act(ev.ConsentAnswer(allow)), **common
         )
+        self.warning = ScamWarning(
+            self.root, t, on_continue=self._continue_after_warning,
+            on_report=lambda: act(ev.ReportProblem()),
+            on_decline=lambda: act(ev.ConsentAnswer(False)),
+            seconds=warning_seconds_default() if warning_seconds is None else warning_seconds,
+            trace=self.trace,
+        )
+        self._asked: ev.AskConsent | None = None  # the consent question the warning holds back
         self.control = ControlDialog(
             self.root, t, on_answer=lambda allow: act(ev.ControlAnswer(allow)), **common
         )
@@ -106,8 +119,8 @@ class AgentUi:
         )
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
         # The banner stays on top: the questions open under it, not behind it.
-        for window in (self.consent, self.control, self.file_question, self.diagnostics,
-                       self.action, self.ended):
+        for window in (self.warning, self.consent, self.control, self.file_question,
+                       self.diagnostics, self.action, self.ended):
             window.below = self.banner
         self._ended_exit_code = 0
         # The lock keeps a post from writing to a pipe end that destroy() has
@@ -186,10 +199,17 @@ class AgentUi:
                 self.code_prompt.show_connecting()
             case ev.AskConsent(technician=technician, organisation=organisation):
                 self.code_prompt.hide()
-                self.consent.ask(technician, organisation)
+                if event.first_meeting:
+                    # A stranger to this computer: the warning first, then the question.
+                    self._asked = event
+                    if not self.warning.visible:
+                        self.warning.warn(organisation, event.server, event.verified)
+                else:
+                    self.consent.ask(technician, organisation)
             case ev.SessionStatus():
                 self.code_prompt.hide()
                 self.consent.hide()
+                self.warning.hide()
                 if event.state != "control_requested" and self.control.visible:
                     self.control.hide()  # withdrawn, or answered elsewhere
                 self.banner.update(event)
@@ -228,8 +248,8 @@ class AgentUi:
             case ev.SessionEnded() | ev.ConnectionLost():
                 self.clipboard.stop()
                 self.action.forget()
-                windows = (self.code_prompt, self.consent, self.control, self.banner, self.chat,
-                           self.diagnostics, self.file_question, self.files)
+                windows = (self.code_prompt, self.warning, self.consent, self.control, self.banner,
+                           self.chat, self.diagnostics, self.file_question, self.files)
                 for window in windows:
                     if window.visible:
                         window.hide()
@@ -240,7 +260,8 @@ class AgentUi:
                 # Nothing can be answered while the server is out of reach:
                 # the questions come back, if still asked, once it is back.
                 self.clipboard.stop()
-                for window in (self.consent, self.control, self.diagnostics, self.file_question):
+                for window in (self.warning, self.consent, self.control, self.diagnostics,
+                               self.file_question):
                     if window.visible:
                         window.hide()
                 self.action.forget()
@@ -251,6 +272,13 @@ class AgentUi:
                 self.exit_code = code
                 self.quit_problem = problem
                 self.root.quit()
+
+    def _continue_after_warning(self) -> None:
+        """Continue on the warning: remember the organisation, then ask the question."""
+        asked, self._asked = self._asked, None
+        self.act(ev.MetOrganisation())
+        if asked is not None:
+            self.consent.ask(asked.technician, asked.organisation)
 
     def _open_chat(self) -> None:
         status = self.banner.status

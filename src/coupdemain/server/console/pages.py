@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 
 from ... import i18n
 from ...i18n.diagnostics import DiagnosticsTranslator
+from ...protocol.errors import CloseReason
 from ...protocol.session import State
 from .. import accounts, auth
 from ..access import ApiLogin, ConsoleLogin, ConsoleSession, check_csrf, sessions_seen_by
@@ -102,6 +103,10 @@ def error_page(request: Request, status: int) -> HTMLResponse:
     return render(request, "error.html", status=status, message=t(key))
 
 
+# A session the person ended with *Report a problem* (its end reason, as stored).
+REPORTED = CloseReason.REPORTED_BY_PERSON.name.lower()
+
+
 # --- pages -----------------------------------------------------------------------
 
 
@@ -109,7 +114,13 @@ def error_page(request: Request, status: int) -> HTMLResponse:
 async def index(request: Request, login: ConsoleLogin, shared: Shared) -> Response:
     async with shared.db() as s:
         rows = list(await s.scalars(sessions_seen_by(login.user).limit(50)))
-    return render(request, "index.html", user=login.user, csrf=login.csrf_token, sessions=rows)
+        reported = 0
+        if login.user.role == "admin":
+            # The organisation's admins see, above all, the sessions a person reported.
+            reported = len(list(await s.scalars(
+                sessions_seen_by(login.user).where(SupportSession.end_reason == REPORTED))))
+    return render(request, "index.html", user=login.user, csrf=login.csrf_token, sessions=rows,
+                  reported=reported, REPORTED=REPORTED)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -226,7 +237,7 @@ async def session_page(request: Request, seen: ConsoleSession, shared: Shared) -
 async def session_history(request: Request, seen: ConsoleSession, shared: Shared) -> Response:
     events = await shared.audit.events_of(seen.row.id)
     return render(request, "history.html", user=seen.user, csrf=seen.login.csrf_token,
-                  row=seen.row, events=events)
+                  row=seen.row, events=events, REPORTED=REPORTED)
 
 
 @router.get("/join", response_class=HTMLResponse)

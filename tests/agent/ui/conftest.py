@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -15,3 +16,15 @@ def screens() -> Iterator[Screens]:
     started = Screens()
     yield started
     started.stop()
+
+
+@pytest.fixture(autouse=True)
+def collect_windows_here() -> Iterator[None]:
+    """Collects each test's dead Tk objects on this thread, the one that made them.
+
+    Left to a later collection, they may be freed on another thread (the
+    in-process server's event loop, say), and Tcl aborts the whole run:
+    "Tcl_AsyncDelete: async handler deleted by the wrong thread".
+    """
+    yield
+    gc.collect()

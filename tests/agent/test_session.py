@@ -93,12 +93,19 @@ async def test_consent_is_asked_with_who_asks(parts: Parts) -> None:
     assert connection.sent[-1] == m.Consent("decline")
 
 
-async def test_assumed_consent_answers_by_itself() -> None:
+def unattended_session() -> tuple[AssistedSession, RecordingConnection, list[ev.UiEvent],
+                                  FramePipeline]:
+    """A session on a device whose policy answers Allow (the demo's assumed consent)."""
     connection = RecordingConnection()
     shown: list[ev.UiEvent] = []
     pipeline = FramePipeline(FakeScreen(64, 64))
     session = AssistedSession(connection, WELCOME, pipeline, RecordingInputSink(), shown.append,
                               assume_consent=True)
+    return session, connection, shown, pipeline
+
+
+async def test_assumed_consent_answers_by_itself() -> None:
+    session, connection, shown, pipeline = unattended_session()
     try:
         await session.start()
         await session.receive_message(m.ControlRequest())
@@ -681,11 +688,7 @@ async def test_steps_and_other_announcements_go_to_the_banner_without_a_question
 
 
 async def test_an_unattended_device_answers_ok_and_shows_the_announcement() -> None:
-    connection = RecordingConnection()
-    shown: list[ev.UiEvent] = []
-    pipeline = FramePipeline(FakeScreen(64, 64))
-    session = AssistedSession(connection, WELCOME, pipeline, RecordingInputSink(), shown.append,
-                              assume_consent=True)
+    session, connection, shown, pipeline = unattended_session()
     try:
         await session.start()
         await session.receive_message(m.Peer("viewer", True))

@@ -168,10 +168,14 @@ class Scene:
         code.wait_for()
         return code.inner_text().strip()
 
-    def person_joins(self, code: str) -> None:
+    def person_types(self, code: str) -> None:
+        """The person opens the join page and types a code."""
         self.person.goto(self.server.url + "/join")
         self.person.fill("#share-code", code)
         self.person.click("#share-continue")
+
+    def person_joins(self, code: str) -> None:
+        self.person_types(code)
         self.person.locator("#share-asker", has_text="Alice Martin").wait_for(timeout=20_000)
 
     def panel(self) -> Page:
@@ -355,9 +359,7 @@ def test_wrong_and_expired_codes_are_told_in_words(tmp_path: Path) -> None:
         scene.person.locator("#share-ended-sentence", has_text=(
             "You cancelled. Nobody saw your screen.")).wait_for()
         # The same code again: used, and so refused.
-        scene.person.goto(scene.server.url + "/join")
-        scene.person.fill("#share-code", code)
-        scene.person.click("#share-continue")
+        scene.person_types(code)
         scene.person.locator("#share-error", has_text=(
             "This code was already used. Ask your technician for a new one.")).wait_for()
 
@@ -372,9 +374,7 @@ def test_an_expired_code(tmp_path: Path) -> None:
         # The code's one second is over when the technician reads that it expired.
         scene.technician.locator("#ended-sentence", has_text=(
             "The code expired before the person used it.")).wait_for(timeout=10_000)
-        scene.person.goto(scene.server.url + "/join")
-        scene.person.fill("#share-code", code)
-        scene.person.click("#share-continue")
+        scene.person_types(code)
         scene.person.locator("#share-error", has_text=(
             "This code has expired. Ask your technician for a new one.")).wait_for()
 

@@ -49,6 +49,11 @@ export const MessageType = Object.freeze({
     "HELLO": "hello",
     "KEY": "key",
     "KEYFRAME_REQUEST": "keyframe_request",
+    "MANDATE_EXTEND": "mandate_extend",
+    "MANDATE_OFFER": "mandate_offer",
+    "MANDATE_REFUSE": "mandate_refuse",
+    "MANDATE_SIGN": "mandate_sign",
+    "MANDATE_STATE": "mandate_state",
     "PAUSE": "pause",
     "PEER": "peer",
     "POINTER": "pointer",
@@ -391,6 +396,84 @@ export const FIELDS = Object.freeze({
         }
     },
     "keyframe_request": {},
+    "mandate_extend": {
+        "minutes": {
+            "type": "integer",
+            "default": 0
+        },
+        "tools": {
+            "type": "array",
+            "default": []
+        }
+    },
+    "mandate_offer": {
+        "kind": {
+            "empty": true,
+            "required": true
+        },
+        "text": {
+            "type": "string",
+            "required": true
+        },
+        "sha256": {
+            "type": "string",
+            "required": true
+        },
+        "tools": {
+            "type": "array",
+            "required": true
+        },
+        "minutes": {
+            "type": "integer",
+            "required": true
+        },
+        "ends_at": {
+            "type": "number",
+            "default": 0.0
+        }
+    },
+    "mandate_refuse": {
+        "sha256": {
+            "type": "string",
+            "required": true
+        }
+    },
+    "mandate_sign": {
+        "sha256": {
+            "type": "string",
+            "required": true
+        },
+        "name": {
+            "type": "string",
+            "required": true
+        },
+        "drawing": {
+            "type": "string",
+            "default": ""
+        }
+    },
+    "mandate_state": {
+        "sha256": {
+            "type": "string",
+            "required": true
+        },
+        "tools": {
+            "type": "array",
+            "required": true
+        },
+        "ends_at": {
+            "type": "number",
+            "required": true
+        },
+        "signed_by": {
+            "type": "string",
+            "default": ""
+        },
+        "warning": {
+            "type": "boolean",
+            "default": false
+        }
+    },
     "pause": {
         "paused": {
             "type": "boolean",
@@ -620,6 +703,7 @@ export const VIEWER_SENDS = Object.freeze(new Set([
     "hello",
     "key",
     "keyframe_request",
+    "mandate_extend",
     "pointer",
     "release_control",
     "request_control",
@@ -720,6 +804,21 @@ export const ENUMS = Object.freeze({
     "ActionReply": {
         "OK": "ok",
         "NOT_NOW": "not_now"
+    },
+    "Tool": {
+        "VIEW": "view",
+        "CONTROL": "control",
+        "FILES_TO_PERSON": "files_to_person",
+        "FILES_TO_TECHNICIAN": "files_to_technician",
+        "CLIPBOARD": "clipboard",
+        "DIAGNOSTICS": "diagnostics",
+        "RECORDING": "recording"
+    },
+    "PersonRole": {
+        "WATCH": "watch",
+        "FOLLOW_ALONG": "follow_along",
+        "DO_STEPS": "do_steps",
+        "LET_TECHNICIAN_WORK": "let_technician_work"
     }
 });
 
@@ -738,6 +837,8 @@ export const CloseReason = Object.freeze({
     "ENDED_BY_PERSON": 4001,
     "DECLINED": 4002,
     "REPORTED_BY_PERSON": 4003,
+    "MANDATE_REFUSED": 4004,
+    "MANDATE_EXPIRED": 4005,
     "CODE_INVALID": 4010,
     "CODE_EXPIRED": 4011,
     "CODE_USED": 4012,

@@ -143,3 +143,24 @@ class Severity(enum.StrEnum):
     PROBLEM = "problem"
     WARNING = "warning"
     INFO = "info"
+
+
+class Tool(enum.StrEnum):
+    """What a mandate may allow (``MandateOffer.tools``); the session offers nothing else."""
+
+    VIEW = "view"
+    CONTROL = "control"
+    FILES_TO_PERSON = "files_to_person"
+    FILES_TO_TECHNICIAN = "files_to_technician"
+    CLIPBOARD = "clipboard"
+    DIAGNOSTICS = "diagnostics"
+    RECORDING = "recording"
+
+
+class PersonRole(enum.StrEnum):
+    """What the technician expects of the person during the session."""
+
+    WATCH = "watch"                  # watch, to learn
+    FOLLOW_ALONG = "follow_along"    # follow along and answer questions
+    DO_STEPS = "do_steps"            # do some steps themselves, guided
+    LET_TECHNICIAN_WORK = "let_technician_work"

@@ -64,6 +64,8 @@ class CloseReason(enum.IntEnum):
     ENDED_BY_PERSON = 4001
     DECLINED = 4002              # the person declined to be viewed
     REPORTED_BY_PERSON = 4003    # the person reported a problem: they do not trust who asks
+    MANDATE_REFUSED = 4004       # the person did not sign the mandate
+    MANDATE_EXPIRED = 4005       # the mandate's time ran out and no extension was signed
     CODE_INVALID = 4010
     CODE_EXPIRED = 4011
     CODE_USED = 4012

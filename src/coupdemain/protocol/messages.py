@@ -655,6 +655,85 @@ AGENT_SENDS |= {FileOffer, FileAnswer, FileProgress, FileCancel, FileResult}
 VIEWER_SENDS |= {FileOffer, FileCancel}
 SERVER_SENDS |= {FileOffer, FileTicket, FileProgress, FileStatus}
 
+# --- the mandate (protocol/mandate.py; docs/reference/protocol.md, *Mandate*) --
+
+
+@dataclass(frozen=True, slots=True)
+class MandateOffer(Message):
+    """To the person's side: a mandate to read and sign, before anything is shared.
+
+    ``text`` is the exact text to sign, rendered by the server in the
+    person's language; ``sha256`` its digest, which the signature repeats.
+    ``kind`` "extension" asks for more time or another tool during the
+    session: ``text`` then says what changes, ``tools`` and ``ends_at``
+    are the whole mandate once signed. ``ends_at`` is 0 for a mandate
+    whose time starts at its signature.
+    """
+
+    type: ClassVar[str] = "mandate_offer"
+    kind: Literal["mandate", "extension"]
+    text: str
+    sha256: str
+    tools: list[str]        # enums.Tool values
+    minutes: int
+    ends_at: float = 0.0    # Unix time
+
+
+@dataclass(frozen=True, slots=True)
+class MandateSign(Message):
+    """The person signs the offer whose text has this SHA-256 (agent or join page → server).
+
+    ``name`` is what they typed; ``drawing`` a PNG of the signature they drew
+    with the mouse, base64, or "" if they drew none.
+    """
+
+    type: ClassVar[str] = "mandate_sign"
+    sha256: str
+    name: str
+    drawing: str = dataclasses.field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MandateRefuse(Message):
+    """The person does not sign: a mandate ends the session; a refused extension does not."""
+
+    type: ClassVar[str] = "mandate_refuse"
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class MandateExtend(Message):
+    """The technician asks for more minutes and/or more tools (viewer → server)."""
+
+    type: ClassVar[str] = "mandate_extend"
+    minutes: int = 0
+    tools: list[str] = dataclasses.field(default_factory=list)   # enums.Tool values to add
+
+
+@dataclass(frozen=True, slots=True)
+class MandateState(Message):
+    """To both sides: the mandate that binds the session now.
+
+    Sent when it is signed, extended or an extension is refused, and to a
+    side that (re)joins. ``signed_by`` is "" while the person has not signed.
+    ``warning`` is true from ``protocol.mandate.WARNING_SECONDS`` before
+    ``ends_at``; at ``ends_at`` the session ends with ``MANDATE_EXPIRED``.
+    """
+
+    type: ClassVar[str] = "mandate_state"
+    sha256: str
+    tools: list[str]
+    ends_at: float
+    signed_by: str = ""
+    warning: bool = False
+
+
+MANDATE_MESSAGES = (MandateOffer, MandateSign, MandateRefuse, MandateExtend, MandateState)
+MESSAGE_TYPES.update({cls.type: cls for cls in MANDATE_MESSAGES})
+AGENT_SENDS |= {MandateSign, MandateRefuse}
+VIEWER_SENDS |= {MandateExtend}
+SERVER_SENDS |= {MandateOffer, MandateState}
+
 # What the server sends a viewer (SERVER_SENDS is what it sends an agent):
 # the viewer reads these alone (web/viewer/wire.js's VIEWER_RECEIVES), and
 # the session machine sends a viewer nothing else.

@@ -5,9 +5,20 @@ Any change here comes with an Alembic migration in ``migrations/versions``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+    true,
+)
 from sqlalchemy import DateTime as _DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -50,6 +61,10 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Whether every session needs a mandate signed by the person; where it
+    # does not, a session without one is possible and its record says so.
+    mandate_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false())
 
 
 class User(Base):
@@ -111,8 +126,68 @@ class SupportSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_by: Mapped[str] = mapped_column(String(20), default="")
     end_reason: Mapped[str] = mapped_column(String(40), default="")
+    # The mandate that binds this session (None: a session without one), and
+    # when its time runs out: set by the person's signature, moved by an extension.
+    mandate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mandates.id"), index=True, default=None)
+    mandate_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     technician: Mapped[User] = relationship(lazy="joined")
+
+
+class MandateTemplate(Base):
+    """Terms an organisation's admins prepared, for technicians to pick and adjust."""
+
+    __tablename__ = "mandate_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    terms: Mapped[dict[str, object]] = mapped_column(JSON)  # protocol.mandate.Terms.to_json()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Mandate(Base):
+    """What a technician will do, with which tools, for how long: ``protocol.mandate.Terms``.
+
+    Written before the code is given. One session's mandate, or a standing
+    one that covers every session of the same person until ``standing_until``.
+    """
+
+    __tablename__ = "mandates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    terms: Mapped[dict[str, object]] = mapped_column(JSON)  # protocol.mandate.Terms.to_json()
+    standing_until: Mapped[date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    technician: Mapped[User] = relationship(lazy="joined")
+
+
+class MandateSignature(Base):
+    """What the person signed: the exact text, its SHA-256, who, when, and how.
+
+    ``kind`` is "mandate" for the terms themselves, "extension" for more
+    time or another tool asked during a session.
+    """
+
+    __tablename__ = "mandate_signatures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mandate_id: Mapped[int] = mapped_column(
+        ForeignKey("mandates.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="mandate")
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    # The signature drawn with the mouse, as a PNG; None when the person only typed their name.
+    drawing_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):

@@ -664,6 +664,10 @@ export const FIELDS = Object.freeze({
             "type": "integer",
             "default": 0
         },
+        "mandate": {
+            "type": "boolean",
+            "default": false
+        },
         "resume": {
             "type": "string",
             "default": ""

@@ -346,6 +346,10 @@ class Welcome(Message):
     # offers "Send a file…" only then, rather than a button that is refused.
     files_to_technician: bool = True
     technician_id: int = 0   # the technician's user id: a later Watching names them the same way
+    # The session is bound by a mandate: a MandateOffer follows (or, for a
+    # standing mandate signed before, a MandateState), and the person signs
+    # it before the consent question is asked.
+    mandate: bool = False
     # The secret that lets this agent resume the session after its connection
     # drops (the network, a restarting server). Empty in the welcome that
     # answers a resume: the agent keeps the one it has. Never in a repr or a log.

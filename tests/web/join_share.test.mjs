@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { codeDigits, describeBrowser, endedSentence } from "../../web/join/share.js";
+import { brandOf, codeDigits, describeBrowser, endedSentence } from "../../web/join/share.js";
 
 test("a code has 9 digits; spaces and dashes are allowed", () => {
     assert.equal(codeDigits(" 482 913 705 "), "482913705");
@@ -29,4 +29,12 @@ test("the ending in words", () => {
     assert.equal(endedSentence({ by: "server", reason: 4040 }, t, "Alice"), "ended.peer_lost");
     assert.equal(endedSentence({ by: "server", reason: 1006 }, t, "Alice"), "ended.connection_lost");
     assert.equal(endedSentence({ by: "server", reason: 4041 }, t, "Alice"), "ended.server");
+});
+
+test("brandOf keeps a #rrggbb colour and a base64 logo, and leaves anything else out", () => {
+    assert.deepEqual(brandOf({ organisation: "Entraide", brand_colour: "#1F5FBF", brand_logo: "iVBORw0KGgo=" }),
+        { colour: "#1f5fbf", logo: "data:image/png;base64,iVBORw0KGgo=", organisation: "Entraide" });
+    assert.deepEqual(brandOf({ organisation: "Entraide", brand_colour: "red;}body{", brand_logo: "\"><script>" }),
+        { colour: "", logo: "", organisation: "Entraide" });
+    assert.deepEqual(brandOf({ organisation: "Entraide" }), { colour: "", logo: "", organisation: "Entraide" });
 });

@@ -67,6 +67,23 @@ export function codeDigits(text) {
     return /^\d{9}$/.test(digits) ? digits : null;
 }
 
+/**
+ * The organisation's branding from the welcome, as the page shows it: a
+ * stripe of its colour on the share's frame, its logo beside its name. A
+ * colour that is not "#rrggbb" or a logo that is not base64 is left out.
+ * @param {{[field: string]: any}} welcome
+ * @returns {{colour: string, logo: string, organisation: string}}  logo: a data: URL, or ""
+ */
+export function brandOf(welcome) {
+    const colour = String(welcome.brand_colour || "");
+    const logo = String(welcome.brand_logo || "");
+    return {
+        colour: /^#[0-9a-fA-F]{6}$/.test(colour) ? colour.toLowerCase() : "",
+        logo: logo.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(logo) ? `data:image/png;base64,${logo}` : "",
+        organisation: String(welcome.organisation || ""),
+    };
+}
+
 async function main() {
     const root = document.getElementById("browser-share");
     if (root === null) return;
@@ -127,6 +144,7 @@ async function main() {
         ended: element("section", { id: "share-ended", class: "share-step share-ended", hidden: "", role: "alert" }),
         endedSentence: element("p", { id: "share-ended-sentence" }),
         unsupported: element("p", { id: "share-unsupported", class: "share-error", hidden: "" }),
+        brand: element("p", { id: "share-brand", class: "share-brand", hidden: "" }),
     };
     ui.codeStep.append(
         element("label", { for: "share-code" }, [t("share.code_label")]),
@@ -154,10 +172,25 @@ async function main() {
     // Where the panel goes back when its Picture-in-Picture window closes.
     const panelHome = element("div", { class: "share-panel-home" }, [ui.panel]);
     root.replaceChildren(
+        ui.brand,
         element("h2", {}, [t("share.title")]),
         element("p", { class: "share-lead" }, [t("share.lead")]),
         ui.unsupported, ui.codeStep, ui.askStep, ui.pipNote, panelHome, ui.ended,
     );
+
+    /** @param {{colour: string, logo: string, organisation: string}} brand */
+    function showBrand(brand) {
+        if (!brand.colour && !brand.logo) return;
+        if (brand.colour) {
+            root.style.setProperty("--brand", brand.colour);
+            root.classList.add("branded");
+        }
+        const parts = [];
+        if (brand.logo) parts.push(element("img", { src: brand.logo, alt: "", class: "share-brand-logo" }));
+        parts.push(element("span", { class: "share-brand-name" }, [brand.organisation]));
+        ui.brand.replaceChildren(...parts);
+        ui.brand.hidden = false;
+    }
 
     /** @param {"code" | "ask" | "sharing" | "stopped" | "ended" | "unsupported"} name */
     function step(name) {
@@ -259,6 +292,7 @@ async function main() {
                 files.sessionId = String(message.session_id);
                 ui.sendFile.hidden = message.files_to_technician === false;
                 technician = { name: String(message.technician_name), organisation: String(message.organisation) };
+                showBrand(brandOf(message));
                 ui.asker.textContent = t("ask.heading", { technician: technician.name,
                     organisation: technician.organisation });
                 step("ask");

@@ -668,6 +668,14 @@ export const FIELDS = Object.freeze({
             "type": "boolean",
             "default": false
         },
+        "brand_colour": {
+            "type": "string",
+            "default": ""
+        },
+        "brand_logo": {
+            "type": "string",
+            "default": ""
+        },
         "resume": {
             "type": "string",
             "default": ""

@@ -40,6 +40,7 @@ from .known import KnownOrganisations
 from .pipeline import FramePipeline
 from .transfer import AgentFiles
 from .ui import events as ev
+from .ui.brand import branded
 
 logger = logging.getLogger("coupdemain.agent.session")
 
@@ -146,7 +147,9 @@ class AssistedSession:
         return self.watcher[1]
 
     async def start(self) -> None:
-        """Asks for consent (or gives it, for the demo)."""
+        """Shows the organisation's branding, then asks for consent (or gives it, for the demo)."""
+        if (brand := branded(self.welcome)) is not None:
+            self.post(brand)
         if self.assume_consent:
             self.view_allowed = True
             await self.connection.send(m.Consent(ViewAnswer.ALLOW_VIEW))

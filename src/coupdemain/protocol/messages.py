@@ -350,6 +350,11 @@ class Welcome(Message):
     # standing mandate signed before, a MandateState), and the person signs
     # it before the consent question is asked.
     mandate: bool = False
+    # The organisation's branding (server/branding.py): "#rrggbb" or "", and
+    # its logo as a base64 PNG of at most 32 KiB, or "". The agent shows both
+    # on its windows, under the organisation's name.
+    brand_colour: str = ""
+    brand_logo: str = dataclasses.field(default="", repr=False)
     # The secret that lets this agent resume the session after its connection
     # drops (the network, a restarting server). Empty in the welcome that
     # answers a resume: the agent keeps the one it has. Never in a repr or a log.

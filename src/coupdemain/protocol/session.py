@@ -139,6 +139,9 @@ class SupportSession:
         # (the rendezvous sets it: server/turn.py); none by default.
         self.rtc_config: Callable[[Role], m.RtcConfig] = lambda _role: m.RtcConfig(
             [], IcePolicy.ALL)
+        # The organisation's colour and logo (base64 PNG) for the welcome; the
+        # rendezvous sets them from the store (server/branding.py).
+        self.brand: tuple[str, str] = ("", "")
         self.state = State.WAITING_FOR_PERSON
         self.paused = False
         self.person = Person()
@@ -571,7 +574,8 @@ class SupportSession:
             Role.AGENT,
             m.Welcome(self.session_id, asker.name, asker.organisation,
                       files_to_technician=TO_TECHNICIAN in self.files.limits.directions,
-                      technician_id=asker.id, resume=resume),
+                      technician_id=asker.id, resume=resume,
+                      brand_colour=self.brand[0], brand_logo=self.brand[1]),
         )
 
     def _withdraw_control(self, was: State, why: str) -> None:

@@ -47,6 +47,7 @@ from ..protocol.session import SupportSession as SessionMachine
 from ..protocol.support_code import CODE_SPACE, SupportCode
 from ..protocol.transfer import FileLimits
 from .audit import AuditLog
+from .branding import brand_of
 from .ratelimit import FailureLimiter, GuessBudget
 from .relay import Relay
 from .store.models import SupportSession, User, utcnow
@@ -403,9 +404,11 @@ class Rendezvous:
                 update(SupportSession).where(SupportSession.id == live.session_id)
                 .values(resume_digest=resume_digest(secret))
             )
+        brand = await brand_of(self._db, live.organisation_id)
         async with live.lock:
             live.agent = sock
             live.machine.files.limits = self.file_limits
+            live.machine.brand = (brand.colour, brand.logo_base64)
             self._give_ice_servers(live)
             live.machine.agent_joined(person, resume=secret, kind=kind)
             await self._commit(live)

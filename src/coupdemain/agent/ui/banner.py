@@ -18,7 +18,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from ...i18n import Translator
-from .events import SessionStatus
+from .events import Branded, SessionStatus
 from .look import NOTICE_COLOUR
 from .trace import UiTrace
 from .window import PAD, TEXT_COLOUR, AgentWindow, technician_name
@@ -105,6 +105,11 @@ class Banner(AgentWindow):
         for ident in ROW_BUTTONS:
             self.button(self.row, ident, t(f"banner.{ident}"), self._click(ident))
         self.root.after(RAISE_EVERY_MS, self._keep_on_top)
+
+    def show_brand(self, brand: Branded, logo: tk.PhotoImage | None) -> None:
+        """The banner keeps one look whoever connects: its orange border and red
+        End session mean "someone is connected" on every computer, and no
+        organisation's colours may make it look like something else."""
 
     def _click(self, ident: str) -> Callable[[], None]:
         return lambda: self.actions[ident]()

@@ -53,6 +53,19 @@ class AskConsent:
 
 
 @dataclass(frozen=True, slots=True)
+class Branded:
+    """The organisation's colour and logo, from the welcome, checked by the agent (ui/brand.py).
+
+    Every window but the banner shows them under a stripe of the colour; the
+    banner keeps one look whoever connects.
+    """
+
+    organisation: str
+    colour: str = ""         # "#rrggbb", or "" for none
+    logo_png: bytes = b""    # a PNG that fits in brand.LOGO_BOX, or b"" for none
+
+
+@dataclass(frozen=True, slots=True)
 class AskControl:
     """The technician asks for control."""
 
@@ -207,7 +220,7 @@ class Quit:
 
 
 UiEvent = (
-    AskForCode | Connecting | AskConsent | AskControl | SessionStatus | ChatReceived
+    AskForCode | Connecting | AskConsent | Branded | AskControl | SessionStatus | ChatReceived
     | ClipboardReceived | SessionEnded | ConnectionLost | Quit | AskDiagnostics
     | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate | Reconnecting
     | Reconnected | AskAction | BannerNote

@@ -24,6 +24,7 @@ from ...protocol.enums import Author
 from . import events as ev
 from .action import ActionQuestion
 from .banner import Banner
+from .brand import logo_image
 from .chat import ChatWindow
 from .clipboard import ClipboardBridge
 from .code_prompt import CodePrompt
@@ -35,6 +36,7 @@ from .trace import UiTrace
 from .transfer import FileQuestion, FilesWindow, choose_file, describe_chooser
 from .warning import ScamWarning
 from .warning import warning_seconds as warning_seconds_default
+from .window import AgentWindow
 
 logger = logging.getLogger("coupdemain.agent.ui")
 
@@ -93,6 +95,7 @@ class AgentUi:
             trace=self.trace,
         )
         self._asked: ev.AskConsent | None = None  # the consent question the warning holds back
+        self._logo: tk.PhotoImage | None = None
         self.control = ControlDialog(
             self.root, t, on_answer=lambda allow: act(ev.ControlAnswer(allow)), **common
         )
@@ -174,6 +177,13 @@ class AgentUi:
         if self.exit_code is None:
             self.root.after(POLL_MS, self._poll)
 
+    def _show_brand(self, brand: ev.Branded) -> None:
+        """Every window gets the organisation's branding (the banner declines it)."""
+        self._logo = logo_image(self.root, brand)  # kept: Tk forgets an image Python drops
+        for window in vars(self).values():
+            if isinstance(window, AgentWindow):
+                window.show_brand(brand, self._logo)
+
     def _handle_queued(self) -> None:
         for _ in range(BATCH):
             try:
@@ -197,6 +207,8 @@ class AgentUi:
                     self.code_prompt.show()
             case ev.Connecting():
                 self.code_prompt.show_connecting()
+            case ev.Branded():
+                self._show_brand(event)
             case ev.AskConsent(technician=technician, organisation=organisation):
                 self.code_prompt.hide()
                 if event.first_meeting:

@@ -9,6 +9,8 @@ from tkinter import ttk
 from typing import Any, ClassVar
 
 from ...i18n import Translator
+from .brand import BrandHeader
+from .events import Branded
 from .look import (
     BACKGROUND,
     BORDER_COLOUR,
@@ -96,6 +98,7 @@ class AgentWindow:
         self.entries: dict[str, ttk.Entry] = {}
         self.visible = False
         self.below: AgentWindow | None = None  # the banner, which stays above
+        self.header: BrandHeader | None = None  # the organisation's branding, once known
         # Geometry is only known once mapped, and changes if a window manager moves it.
         self.top.bind("<Map>", lambda _e: self.changed(), add="+")
         self.top.bind("<Configure>", lambda _e: self.changed(), add="+")
@@ -132,6 +135,15 @@ class AgentWindow:
         widget = ttk.Entry(parent, font=CODE_FONT, width=width, justify="center")
         self.entries[ident] = widget
         return widget
+
+    def show_brand(self, brand: Branded, logo: tk.PhotoImage | None) -> None:
+        """Puts the organisation's stripe, logo and name at the top of the window."""
+        if self.header is not None:
+            self.header.frame.destroy()
+        self.header = BrandHeader(self.top, brand, logo)
+        if self.visible:
+            self.place()
+        self.changed()
 
     # --- showing -------------------------------------------------------------
 
@@ -178,6 +190,8 @@ class AgentWindow:
         return {
             "name": self.name,
             "title": self.top.title(),
+            **({"brand": {**self.header.describe(), **geometry_of(self.header.frame)}}
+               if self.header is not None else {}),
             "texts": [
                 str(w.cget("text")) for w in self.labels
                 if w.winfo_ismapped() and str(w.cget("text"))

@@ -65,6 +65,9 @@ class Organisation(Base):
     # does not, a session without one is possible and its record says so.
     mandate_required: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false())
+    # Branding (server/branding.py): "#rrggbb" or "", and a small PNG, checked when set.
+    brand_colour: Mapped[str] = mapped_column(String(7), default="", server_default="")
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class User(Base):

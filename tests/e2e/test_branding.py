@@ -5,6 +5,7 @@ the console; what cannot be used is refused with a sentence."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.support.server import ServerProcess
 
 PLUM = "#6b2a7a"          # dark enough for white text: contrast 8.9:1
 LOGO_COLOUR = (230, 120, 20)
+SHOTS = os.environ.get("COUPDEMAIN_SHOTS", "")  # where to save the pages' pictures, if set
 
 
 @pytest.fixture
@@ -72,6 +74,8 @@ def test_the_admin_brands_the_console_and_a_wrong_colour_is_refused_in_words(
 
     set_branding(page, server, PLUM, logo_file(tmp_path))
     page.locator("#branding-saved").wait_for()
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "console-branding-en.png"))
     # The header: the logo at its stored size, and a stripe of the colour above it.
     logo = page.locator("#brand-logo")
     assert logo.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [192, 64]
@@ -123,6 +127,8 @@ def test_the_person_sees_the_organisations_colour_and_logo_on_the_agent_and_the_
     assert person.locator("#share-brand img").evaluate("img => img.naturalHeight") == 64
     assert person.locator("#browser-share").evaluate(
         "s => getComputedStyle(s).borderTopColor") == "rgb(107, 42, 122)"
+    if SHOTS:
+        person.screenshot(path=str(Path(SHOTS) / "join-branded-fr-1024x768.png"))
 
 
 def test_a_logo_is_stored_small_whatever_was_uploaded(tmp_path: Path) -> None:

@@ -179,7 +179,7 @@ def test_the_console_form_keeps_what_was_typed_when_refused(app: InProcessServer
         "tools": ["view", "files_to_technician"], "minutes": "600", "role": "do_steps",
         "covers": "once"})
     assert refused.status_code == 400
-    assert "a mandate lasts from 1 to 480 minutes, not 600" in refused.text
+    assert "A mandate lasts from 1 to 480 minutes, not 600." in refused.text
     assert "Sauvegarder les photos</textarea>" in refused.text
     assert 'id="tool-files_to_technician" checked' in refused.text
     assert 'id="role-do_steps" checked' in refused.text
@@ -191,7 +191,7 @@ def test_a_standing_mandate_needs_its_date_and_is_offered_again(app: InProcessSe
     form = {"csrf_token": alice.csrf, "mandate": "write", "purpose": "Aide du mardi",
             "tools": ["view"], "minutes": "60", "role": "watch", "covers": "standing"}
     refused = app.client.post("/sessions", headers={**alice.headers, **ENGLISH}, data=form)
-    assert "a standing mandate needs the date it ends" in refused.text
+    assert "A standing mandate needs the date it ends." in refused.text
     given = app.client.post("/sessions", headers=alice.headers, follow_redirects=False,
                             data={**form, "standing_until": "2099-06-30"})
     assert given.status_code == 303

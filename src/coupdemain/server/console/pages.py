@@ -63,6 +63,17 @@ templates.env.filters["iso"] = _iso
 templates.env.globals["code_expired"] = _code_expired
 templates.env.filters["b64"] = lambda data: base64.b64encode(data).decode("ascii")
 
+
+def _sentence(text: str) -> str:
+    """A refusal as a sentence: a capital first, a full stop last (``Terms`` writes neither)."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text[-1] in ".!?:" else ".")
+
+
+templates.env.filters["sentence"] = _sentence
+
 router = APIRouter()
 
 

@@ -44,19 +44,27 @@ class Document:
 
     def heading(self, text: str, size: int = 16) -> None:
         self.pdf.set_font("DejaVu", "B", size)
-        self.pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, size * 0.55, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(2)
 
     def paragraph(self, text: str, size: int = 11) -> None:
         """Text as given: each line of it starts a line of the page; long lines wrap."""
         self.pdf.set_font("DejaVu", "", size)
-        self.pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1)
+
+    def quote(self, text: str, size: int = 11) -> None:
+        """Text as given, in a frame: the words a person signed."""
+        self.pdf.set_font("DejaVu", "", size)
+        self.pdf.set_draw_color(160, 160, 160)
+        self.pdf.multi_cell(0, size * 0.5, text, border=1, padding=3, align="L",
+                            new_x="LMARGIN", new_y="NEXT")
+        self.pdf.ln(2)
 
     def code(self, text: str, size: int = 9) -> None:
         """A short unbreakable text (a hash) in a fixed-width face."""
         self.pdf.set_font("DejaVuMono", "", size)
-        self.pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1)
 
     def picture(self, png: bytes, width_mm: float = 70) -> None:

@@ -24,7 +24,8 @@ def test_the_admin_of_the_organisation_reads_the_events(app: InProcessServer) ->
     response = app.client.get(f"/api/sessions/{issued['session_id']}/events",
                               headers=app.people["root"].headers)
     assert response.status_code == 200
-    assert [event["action"] for event in response.json()] == ["code_issued"]
+    assert [event["action"] for event in response.json()] == [
+        "code_issued", "session_without_mandate"]
     assert response.json()[0]["actor_name"] == "Alice Martin"
 
 
@@ -39,6 +40,8 @@ def test_the_openapi_document_lists_the_api_alone(app: InProcessServer) -> None:
     assert app.client.get("/api/openapi.json").status_code == 401
     document = app.client.get("/api/openapi.json", headers=app.people["bob"].headers).json()
     assert sorted(document["paths"]) == [
+        "/api/agent/mandate.pdf",
+        "/api/mandate-templates",
         "/api/sessions",
         "/api/sessions/{session_id}/events",
         "/api/sessions/{session_id}/files/{transfer_id}",

@@ -180,7 +180,7 @@ async def test_a_session_whose_agent_does_not_come_back_ends_as_server_restarted
         assert await close_code_of(late) == CloseReason.SERVER_RESTARTED
     # The code nobody used is closed as expired, not left waiting.
     unused_events = await asyncio.to_thread(events, quick, unused["session_id"])
-    assert actions(unused_events) == ["code_issued", "session_ended"]
+    assert actions(unused_events) == ["code_issued", "session_without_mandate", "session_ended"]
     assert unused_events[-1]["detail"] == {"reason": "code_expired"}
     with httpx.Client(base_url=quick.url) as anonymous:
         assert anonymous.get("/healthz").status_code == 200

@@ -5,6 +5,7 @@ runs it on uvicorn. Each router has its own module:
 
 - ``console/pages.py``: the console's pages (sign-in, sessions, history, join);
   ``console/branding.py``: the organisation's logo and colour;
+  ``console/mandates.py``: the mandate templates (admins) and the mandate's PDF;
 - ``api.py``: the REST API under /api; ``transfers.py``: the bytes of files;
 - ``sockets.py``: the agent's and the viewer's WebSockets (``connections.py`` serves them);
 - ``access.py``: the dependencies that say who is signed in and which sessions they may see;
@@ -24,6 +25,7 @@ from ..config import Settings
 from . import api, sockets
 from .access import console_may_move_files
 from .console import branding, pages
+from .console import mandates as console_mandates
 from .headers import SecurityHeaders
 from .lifespan import lifespan
 from .services import Services
@@ -56,6 +58,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(pages.router)
     app.include_router(branding.router)
+    app.include_router(console_mandates.router)
     app.include_router(api.router)
     app.include_router(sockets.router)
     return app

@@ -7,6 +7,7 @@ documentation page with its Swagger UI files, and the health check.
 
 from __future__ import annotations
 
+import base64
 import math
 import secrets
 from datetime import UTC, datetime
@@ -29,11 +30,12 @@ from ... import i18n
 from ...i18n.diagnostics import DiagnosticsTranslator
 from ...protocol.errors import CloseReason
 from ...protocol.session import State
-from .. import accounts, auth
+from .. import accounts, auth, mandates
 from ..access import ApiLogin, ConsoleLogin, ConsoleSession, check_csrf, sessions_seen_by
 from ..agent_download import FILE_NAME as AGENT_FILE_NAME
-from ..services import Shared
-from ..store.models import SupportSession, User, utcnow
+from ..services import Services, Shared
+from ..store.models import LoginSession, SupportSession, User, utcnow
+from .help_form import choice_of, draft_of, help_form
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Swagger UI's files, from the fastapi-offline package: the API's documentation page
@@ -59,6 +61,18 @@ def _code_expired(row: SupportSession) -> bool:
 templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.filters["iso"] = _iso
 templates.env.globals["code_expired"] = _code_expired
+templates.env.filters["b64"] = lambda data: base64.b64encode(data).decode("ascii")
+
+
+def _sentence(text: str) -> str:
+    """A refusal as a sentence: a capital first, a full stop last (``Terms`` writes neither)."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text[-1] in ".!?:" else ".")
+
+
+templates.env.filters["sentence"] = _sentence
 
 router = APIRouter()
 
@@ -111,7 +125,15 @@ REPORTED = CloseReason.REPORTED_BY_PERSON.name.lower()
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request, login: ConsoleLogin, shared: Shared) -> Response:
+async def index(request: Request, login: ConsoleLogin, shared: Shared,
+                template: int | None = None) -> Response:
+    """The sessions, and the *Help someone* form (filled from ``template`` if given)."""
+    return await _index(request, login, shared, await help_form(
+        shared, login.user, template_id=template))
+
+
+async def _index(request: Request, login: LoginSession, shared: Services,
+                 form: dict[str, Any], status: int = 200) -> Response:
     async with shared.db() as s:
         rows = list(await s.scalars(sessions_seen_by(login.user).limit(50)))
         reported = 0
@@ -119,8 +141,8 @@ async def index(request: Request, login: ConsoleLogin, shared: Shared) -> Respon
             # The organisation's admins see, above all, the sessions a person reported.
             reported = len(list(await s.scalars(
                 sessions_seen_by(login.user).where(SupportSession.end_reason == REPORTED))))
-    return render(request, "index.html", user=login.user, csrf=login.csrf_token, sessions=rows,
-                  reported=reported, REPORTED=REPORTED)
+    return render(request, "index.html", status=status, user=login.user, csrf=login.csrf_token,
+                  sessions=rows, reported=reported, REPORTED=REPORTED, **form)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -207,11 +229,27 @@ async def logout(
 
 
 @router.post("/sessions")
-async def help_someone(login: ConsoleLogin, shared: Shared,
-                       csrf_token: str = Form("")) -> Response:
-    check_csrf(login, csrf_token)
-    issued = await shared.rendezvous.issue_code(login.user)
-    return RedirectResponse(f"/sessions/{issued.session_id}", status_code=303)
+async def help_someone(request: Request, login: ConsoleLogin, shared: Shared) -> Response:
+    """Gives a code under the mandate the form chose (``help_form.py``), or without one
+    where the organisation allows it; a refusal comes back on the form, nothing lost."""
+    form = await request.form()
+    check_csrf(login, str(form.get("csrf_token", "")))
+    t = i18n.Translator("console", language_of(request))
+    draft = draft_of(form)
+    choice = choice_of(form, t, draft)
+    if isinstance(choice, mandates.Choice):
+        try:
+            issued = await mandates.issue_code(shared, login.user, choice)
+        except mandates.MandateNeeded:
+            choice = t("mandate.required_error")
+        except mandates.StandingGone:
+            choice = t("mandate.standing_gone")
+        else:
+            return RedirectResponse(f"/sessions/{issued.session_id}", status_code=303)
+    template = str(form.get("template_id", ""))
+    return await _index(request, login, shared, await help_form(
+        shared, login.user, draft=draft, error=choice,
+        template_id=int(template) if template.isdigit() else None), status=400)
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
@@ -237,7 +275,9 @@ async def session_page(request: Request, seen: ConsoleSession, shared: Shared) -
 async def session_history(request: Request, seen: ConsoleSession, shared: Shared) -> Response:
     events = await shared.audit.events_of(seen.row.id)
     return render(request, "history.html", user=seen.user, csrf=seen.login.csrf_token,
-                  row=seen.row, events=events, REPORTED=REPORTED)
+                  row=seen.row, events=events, REPORTED=REPORTED,
+                  mandate=await mandates.mandate_of(shared.db, seen.row),
+                  signatures=await mandates.signatures_for(shared.db, seen.row))
 
 
 @router.get("/join", response_class=HTMLResponse)

@@ -28,7 +28,8 @@ from .window import PAD, AgentWindow, geometry_of, technician_name
 PAD_WIDTH, PAD_HEIGHT = 480, 120   # the signature pad, in pixels
 STROKE_WIDTH = 3
 TEXT_CHARS = 52                     # the mandate's text: its width in characters
-TEXT_LINES = {"mandate": 9, "extension": 5}  # and its height at most, in lines
+# And its height, in lines: an extension's window must fit under the banner on a 768-pixel screen.
+TEXT_LINES = {"mandate": 9, "extension": 3}
 WIDE_WRAP = 600
 
 Point = tuple[int, int]
@@ -76,7 +77,7 @@ class MandateWindow(AgentWindow):
 
     def build(self) -> None:
         t = self.t
-        frame = ttk.Frame(self.top, padding=PAD * 2)
+        frame = ttk.Frame(self.top, padding=(PAD * 2, PAD))
         frame.pack(fill="both", expand=True)
         self.asks = self.label(frame, "", bold=True, wrap=WIDE_WRAP)
         self.asks.pack(fill="x")

@@ -947,3 +947,17 @@ async def test_the_clipboard_needs_its_tool_even_under_control(bound: Bound) -> 
     await session.receive_action(ev.ClipboardCopied("y"))
     assert not any(isinstance(e, ev.ClipboardReceived) for e in shown)
     assert not any(isinstance(sent, m.Clipboard) for sent in connection.sent)
+
+
+async def test_an_offer_unanswered_when_the_connection_drops_is_shown_again(
+    bound: Bound,
+) -> None:
+    session, _, _, shown, _ = bound
+    dropping(session, OFFER)
+    back = ScriptedConnection(m.Ended("person", int(CloseReason.MANDATE_REFUSED)))
+    session.reconnect = Resumes(session, back)
+    await run(session)
+    asked = ev.AskMandate("mandate", MANDATE_TEXT, MANDATE_SHA, "Alice Martin",
+                          "Entraide Numérique")
+    assert [e for e in shown if isinstance(e, ev.AskMandate)] == [asked, asked]
+    assert not any(isinstance(e, ev.AskConsent) for e in shown)

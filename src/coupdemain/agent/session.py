@@ -24,7 +24,8 @@ then on the agent keeps the tools of the last ``MandateState`` and refuses
 by itself every message that needs another one (``agent/mandate.py``):
 the person is never asked about a tool they did not agree to. It warns on
 the banner from ``WARNING_SECONDS`` before the mandate's end, and ends the
-session itself a short grace after it, should the server not have.
+session itself a short grace after it, should the server not have. It
+never signs on anyone's behalf: ``assume_consent`` does not sign a mandate.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ xdotool, Sign; an extension; the banner's warning and Save a copy; the last wind
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import io
 import os
@@ -199,13 +200,15 @@ STATUS = ev.SessionStatus(state="viewing", paused=False, viewer_connected=True,
                           mandate_signed=True)
 
 
+@pytest.mark.parametrize("state", ["viewing", "controlling"])
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_an_extension_shows_what_changes_under_the_banner(
     windows: Callable[[str], Windows], screen: VirtualScreen, shots: Path, language: str,
+    state: str,
 ) -> None:
     w = windows(language)
     t = w.ui.t
-    w.show(STATUS)
+    w.show(dataclasses.replace(STATUS, state=state))  # controlling: one more button
     w.show(ev.MandateTime(True))
     banner = w.ui.banner
     settle(w.ui.root, lambda: banner.top.winfo_ismapped())
@@ -226,7 +229,7 @@ def test_an_extension_shows_what_changes_under_the_banner(
     # Under the banner, whole, on the screen.
     box, under = geometry_of(window.top), geometry_of(banner.top)
     assert box["y"] >= under["y"] + under["height"] and box["y"] + box["height"] <= 768
-    screenshot(screen.display).save(shots / f"mandate-extension-{language}.png")
+    screenshot(screen.display).save(shots / f"mandate-extension-{state}-{language}.png")
     window.buttons["refuse"].invoke()
     assert w.acts == [ev.RefuseMandate("c" * 64)]
     w.show(ev.MandateCopySaved("/home/marie/Documents/mandate.pdf"))
@@ -236,7 +239,7 @@ def test_an_extension_shows_what_changes_under_the_banner(
         banner)  # type: ignore[arg-type]
     w.show(ev.MandateCopySaved("/x/mandate.pdf", "network"))
     assert t("mandate.copy_failed.network") in texts(banner)  # type: ignore[arg-type]
-    screenshot(screen.display).save(shots / f"banner-mandate-{language}.png")
+    screenshot(screen.display).save(shots / f"banner-mandate-{state}-{language}.png")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

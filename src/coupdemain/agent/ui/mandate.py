@@ -30,6 +30,8 @@ STROKE_WIDTH = 3
 TEXT_CHARS = 52                     # the mandate's text: its width in characters
 # And its height, in lines: an extension's window must fit under the banner on a 768-pixel screen.
 TEXT_LINES = {"mandate": 9, "extension": 3}
+MIN_TEXT_LINES = 2
+MIN_PAD_HEIGHT = 80
 WIDE_WRAP = 600
 
 Point = tuple[int, int]
@@ -73,6 +75,7 @@ class MandateWindow(AgentWindow):
         self.on_refuse = on_refuse
         self.offer: AskMandate | None = None
         self.strokes: list[list[Point]] = []
+        self.pad_height = PAD_HEIGHT
         super().__init__(root, t, trace, on_close=self.refuse)
 
     def build(self) -> None:
@@ -126,7 +129,8 @@ class MandateWindow(AgentWindow):
     # --- the signature pad ---------------------------------------------------
 
     def _inside(self, event: tk.Event[Any]) -> Point:
-        return (max(0, min(PAD_WIDTH - 1, int(event.x))), max(0, min(PAD_HEIGHT - 1, int(event.y))))
+        return (max(0, min(PAD_WIDTH - 1, int(event.x))),
+                max(0, min(self.pad_height - 1, int(event.y))))
 
     def _press(self, event: tk.Event[Any]) -> None:
         point = self._inside(event)
@@ -174,6 +178,8 @@ class MandateWindow(AgentWindow):
             text=t("mandate.not_now" if extension else "mandate.refuse"))
         self.text.configure(state="normal", height=TEXT_LINES[
             "extension" if extension else "mandate"])
+        self.pad_height = PAD_HEIGHT
+        self.pad.configure(height=PAD_HEIGHT)
         self.text.delete("1.0", "end")
         self.text.insert("1.0", offer.text)
         self.text.configure(state="disabled")
@@ -181,6 +187,26 @@ class MandateWindow(AgentWindow):
         self._enable_sign()
         self.show()
         self.name_entry.focus_set()
+
+    def place(self) -> None:
+        """Under the banner if it is shown: the text gives up lines (to two), then the pad
+        some height, for the window to fit there, as a tall banner leaves less room."""
+        banner = self.below
+        if banner is not None and banner.visible:
+            self.top.update_idletasks()
+            room = (self.top.winfo_screenheight() - banner.top.winfo_rooty()
+                    - banner.top.winfo_height() - PAD)
+            lines = int(self.text.cget("height"))
+            while self.top.winfo_reqheight() > room and lines > MIN_TEXT_LINES:
+                lines -= 1
+                self.text.configure(height=lines)
+                self.top.update_idletasks()
+            over = self.top.winfo_reqheight() - room
+            if over > 0:
+                self.pad_height = max(MIN_PAD_HEIGHT, PAD_HEIGHT - over)
+                self.pad.configure(height=self.pad_height)
+                self.top.update_idletasks()
+        super().place()
 
     def _enable_sign(self) -> None:
         self.sign_button.state(["!disabled" if self.name_value.get().strip() else "disabled"])
@@ -190,7 +216,7 @@ class MandateWindow(AgentWindow):
         offer, name = self.offer, self.name_value.get().strip()
         if offer is None or not self.visible or not name:
             return
-        drawing = draw_signature(self.strokes)
+        drawing = draw_signature(self.strokes, (PAD_WIDTH, self.pad_height))
         self.offer = None
         self.hide()
         self.on_sign(offer.sha256, name, drawing)

@@ -11,16 +11,27 @@ import asyncio
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
 
 from coupdemain.protocol import frames
 from coupdemain.protocol import messages as m
 
 
 class FakeServer:
-    """Accepts agents; refuses codes in ``refuse`` with their close code, welcomes the rest."""
+    """Accepts agents; refuses codes in ``refuse`` with their close code, welcomes the rest.
 
-    def __init__(self, refuse: dict[str, int] | None = None) -> None:
+    ``welcome`` is the welcome it sends; ``mandate_pdf`` what ``GET /api/agent/mandate.pdf``
+    answers to the welcome's resume secret (a 404 without it, a 401 for another secret).
+    """
+
+    def __init__(self, refuse: dict[str, int] | None = None, *,
+                 welcome: m.Welcome | None = None, mandate_pdf: bytes = b"") -> None:
         self.refuse = refuse or {}
+        self.welcome = welcome or m.Welcome("s1", "Alice Martin", "Entraide Numérique",
+                                            technician_id=7)
+        self.mandate_pdf = mandate_pdf
+        self.pdf_requests = 0
         self.hellos: list[m.Hello] = []
         self.received: asyncio.Queue[m.Message | frames.FrameUpdate] = asyncio.Queue()
         self.agent: ServerConnection | None = None
@@ -31,7 +42,8 @@ class FakeServer:
 
     async def __aenter__(self) -> FakeServer:
         self._server = await serve(
-            self._handle, "127.0.0.1", 0, max_size=frames.MAX_FRAME_MESSAGE_BYTES)
+            self._handle, "127.0.0.1", 0, max_size=frames.MAX_FRAME_MESSAGE_BYTES,
+            process_request=self._http)
         self.port = self._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
 
@@ -44,6 +56,19 @@ class FakeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _http(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Plain HTTP: the mandate's copy; anything else goes on to the WebSocket."""
+        if request.path != "/api/agent/mandate.pdf":
+            return None
+        self.pdf_requests += 1
+        if not self.mandate_pdf:
+            return ws.respond(404, "no mandate\n")
+        if request.headers.get("Authorization") != f"Bearer {self.welcome.resume}":
+            return ws.respond(401, "not this session\n")
+        return Response(200, "OK", Headers([("Content-Type", "application/pdf"),
+                                            ("Content-Length", str(len(self.mandate_pdf)))]),
+                        self.mandate_pdf)
+
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None and ws.request.path == "/ws/agent"
         hello = m.parse(await ws.recv(), m.AGENT_SENDS)
@@ -52,8 +77,7 @@ class FakeServer:
         if hello.code in self.refuse:
             await ws.close(self.refuse[hello.code])
             return
-        await ws.send(m.serialize(m.Welcome("s1", "Alice Martin", "Entraide Numérique",
-                                                technician_id=7)))
+        await ws.send(m.serialize(self.welcome))
         self.agent = ws
         self.connected.set()
         try:

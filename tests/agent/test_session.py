@@ -709,3 +709,255 @@ async def test_no_answer_leaves_once_the_session_ended(parts: Parts) -> None:
     sent = len(connection.sent)
     await session.receive_action(ev.AnswerAction(1, True))
     assert connection.sent[sent:] == []
+
+
+# --- the mandate -------------------------------------------------------------------
+
+MANDATE_TEXT = "Remote help mandate\n\nWhat will be done: the printer"
+MANDATE_SHA = "a" * 64
+OFFER = m.MandateOffer("mandate", MANDATE_TEXT, MANDATE_SHA, ["view"], 30)
+WELCOME_MANDATE = m.Welcome("s1", "Alice Martin", "Entraide Numérique", technician_id=7,
+                            mandate=True, resume="secret")
+END_AT = 10_000.0
+
+
+class Clock:
+    def __init__(self, now: float = END_AT - 1800) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def signed(*tools: str, ends_at: float = END_AT, warning: bool = False) -> m.MandateState:
+    return m.MandateState(MANDATE_SHA, ["view", *tools], ends_at, signed_by="Marie Dupont",
+                          warning=warning)
+
+
+@pytest.fixture
+def bound() -> Iterator[tuple[AssistedSession, RecordingConnection, RecordingInputSink,
+                              list[ev.UiEvent], Clock]]:
+    """A session bound by a mandate, before the person signed it."""
+    connection = RecordingConnection()
+    sink = RecordingInputSink()
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(128, 64))
+    session = AssistedSession(connection, WELCOME_MANDATE, pipeline, sink, shown.append)
+    session.clock = clock = Clock()
+    yield session, connection, sink, shown, clock
+    pipeline.close()
+
+
+Bound = tuple[AssistedSession, RecordingConnection, RecordingInputSink, list[ev.UiEvent], Clock]
+
+
+async def signed_and_sharing(session: AssistedSession, *tools: str) -> None:
+    """The person signed a mandate allowing ``tools`` (besides viewing), then allowed viewing."""
+    await session.start()
+    await session.receive_message(OFFER)
+    await session.receive_action(ev.SignMandate(MANDATE_SHA, "Marie Dupont"))
+    await session.receive_message(signed(*tools))
+    await session.receive_action(ev.ConsentAnswer(True))
+    await session.receive_message(m.Peer("viewer", True))
+    await session.receive_message(m.State("viewing"))
+
+
+async def test_the_mandate_is_signed_before_the_consent_question(bound: Bound) -> None:
+    session, connection, _, shown, _ = bound
+    await session.start()
+    assert shown == [] and connection.sent == []
+    await session.receive_message(OFFER)
+    assert shown == [ev.AskMandate("mandate", MANDATE_TEXT, MANDATE_SHA, "Alice Martin",
+                                   "Entraide Numérique")]
+    # Whatever the server says, nothing is shared before the signature.
+    await session.receive_action(ev.ConsentAnswer(True))
+    await session.receive_message(m.Peer("viewer", True))
+    await session.receive_message(m.State("viewing"))
+    assert not session.pipeline.active
+    connection.sent.clear()
+    # Another text's signature, or no name: nothing is signed.
+    await session.receive_action(ev.SignMandate("b" * 64, "Marie Dupont"))
+    await session.receive_action(ev.SignMandate(MANDATE_SHA, "   "))
+    assert connection.sent == []
+    await session.receive_action(ev.SignMandate(MANDATE_SHA, " Marie Dupont ", b"\x89PNG"))
+    assert connection.sent == [m.MandateSign(MANDATE_SHA, "Marie Dupont", "iVBORw==")]
+    await session.receive_action(ev.SignMandate(MANDATE_SHA, "Marie Dupont"))  # a double click
+    assert len(connection.sent) == 1
+    assert not any(isinstance(e, ev.AskConsent) for e in shown)
+    await session.receive_message(signed())
+    assert ev.AskConsent("Alice Martin", "Entraide Numérique") in shown
+    assert session.pipeline.active  # the person's Allow viewing, now under a signed mandate
+    status = [e for e in shown if isinstance(e, ev.SessionStatus)][-1]
+    assert status.mandate_signed
+
+
+async def test_do_not_sign_refuses_and_the_end_says_so(bound: Bound) -> None:
+    session, connection, _, shown, _ = bound
+    await session.start()
+    await session.receive_message(OFFER)
+    await session.receive_action(ev.RefuseMandate(MANDATE_SHA))
+    assert connection.sent == [m.MandateRefuse(MANDATE_SHA)]
+    session.receive_closed(CloseReason.MANDATE_REFUSED)
+    assert shown[-1] == ev.SessionEnded("person", 4004, "Alice Martin")
+
+
+REFUSED_REQUESTS: list[tuple[m.Message, m.Message | None, type]] = [
+    (ALICE_ASKS, m.ControlDecision("keep_view_only"), ev.AskControl),
+    (m.FileOffer("f" * 32, "facture.pdf", 10, direction="to_person", sender="Alice Martin"),
+     m.FileAnswer("f" * 32, False, "declined"), ev.AskFile),
+    (m.DiagnosticsRequest(), m.DiagnosticsDeclined(), ev.AskDiagnostics),
+    (m.Clipboard("mot de passe"), None, ev.ClipboardReceived),
+]
+
+
+@pytest.mark.parametrize(("request_", "answer", "question"), REFUSED_REQUESTS,
+                         ids=["control", "files_to_person", "diagnostics", "clipboard"])
+async def test_a_tool_outside_the_mandate_is_refused_without_asking(
+    bound: Bound, request_: m.Message, answer: m.Message | None, question: type
+) -> None:
+    session, connection, _, shown, _ = bound
+    await signed_and_sharing(session)   # viewing alone
+    session.files = AgentFiles("http://127.0.0.1:1", "s1", connection.send, shown.append)
+    connection.sent.clear()
+    shown.clear()
+    await session.receive_message(request_)
+    assert connection.sent == ([answer] if answer else [])
+    assert not any(isinstance(e, question) for e in shown)
+
+
+async def test_input_is_refused_without_control_in_the_mandate_whatever_the_server_says(
+    bound: Bound,
+) -> None:
+    session, connection, sink, shown, _ = bound
+    await signed_and_sharing(session, "clipboard")
+    await session.receive_message(ALICE_ASKS)
+    await session.receive_action(ev.ControlAnswer(True))  # a click the window never asked
+    await session.receive_message(m.State("controlling", controller_id=7))
+    for message in (KEY_A, m.Pointer(1, 2, 1), m.Wheel(1, 2, 0, 1), m.Clipboard("x")):
+        await session.receive_message(message)
+    await session.receive_action(ev.ClipboardCopied("y"))
+    assert [e for e in sink.events if e[0] != "release_all"] == []
+    assert m.ControlDecision("allow_control") not in connection.sent
+    assert not any(isinstance(e, (ev.AskControl, ev.ClipboardReceived)) for e in shown)
+    assert m.Clipboard("y") not in connection.sent
+
+
+async def test_a_tool_in_the_mandate_is_asked_as_before(bound: Bound) -> None:
+    session, connection, sink, shown, _ = bound
+    await signed_and_sharing(session, "control", "diagnostics")
+    await session.receive_message(ALICE_ASKS)
+    assert shown[-1] == ev.AskControl("Alice Martin", "Entraide Numérique")
+    await session.receive_action(ev.ControlAnswer(True))
+    await session.receive_message(m.State("controlling", controller_id=7))
+    await session.receive_message(KEY_A)
+    assert ("key_down", "KeyA") in sink.events
+    await session.receive_message(m.DiagnosticsRequest())
+    assert shown[-1] == ev.AskDiagnostics("Alice Martin", "Entraide Numérique")
+
+
+async def test_sending_a_file_needs_the_tool(bound: Bound, tmp_path: Path) -> None:
+    session, connection, _, shown, _ = bound
+    session.files = AgentFiles("http://127.0.0.1:1", "s1", connection.send, shown.append)
+    await signed_and_sharing(session)
+    status = [e for e in shown if isinstance(e, ev.SessionStatus)][-1]
+    assert not status.can_send_files
+    (tmp_path / "a.txt").write_text("a")
+    await session.receive_action(ev.SendFile(str(tmp_path / "a.txt")))
+    assert not any(isinstance(sent, m.FileOffer) for sent in connection.sent)
+
+
+async def test_the_warning_comes_five_minutes_before_and_the_agent_ends_it_after(
+    bound: Bound,
+) -> None:
+    session, connection, _, shown, clock = bound
+    await signed_and_sharing(session, "control")
+    shown.clear()
+    clock.now = END_AT - 301
+    session.check_mandate_time()
+    assert shown == []
+    clock.now = END_AT - 300
+    session.check_mandate_time()
+    session.check_mandate_time()
+    assert shown == [ev.MandateTime(True)]
+    # An extension signed: no more warning; the server's own warning is shown at once.
+    await session.receive_message(signed("control", ends_at=END_AT + 1800))
+    await session.receive_message(signed("control", ends_at=END_AT + 1800, warning=True))
+    assert [e for e in shown if isinstance(e, ev.MandateTime)] == [
+        ev.MandateTime(True), ev.MandateTime(False), ev.MandateTime(True)]
+    # The end passes, and the server says nothing: the agent ends the session itself.
+    clock.now = END_AT + 1800 + 9
+    session.check_mandate_time()
+    assert not session.ended
+    clock.now = END_AT + 1800 + 10
+    session.sleep = lambda _seconds: asyncio.sleep(0)
+    await asyncio.wait_for(session._watch_mandate(), 5)
+    assert session.ended and not session.pipeline.active
+    assert shown[-1] == ev.SessionEnded("server", 4005, "Alice Martin")
+    assert connection.sent[-1] == m.End() and connection.closed
+
+
+async def test_an_extension_shows_what_changes_and_not_now_keeps_the_session(
+    bound: Bound,
+) -> None:
+    session, connection, _, shown, _ = bound
+    await signed_and_sharing(session)
+    extension = m.MandateOffer("extension", "15 more minutes", "c" * 64, ["view", "control"],
+                               15, ends_at=END_AT + 900)
+    await session.receive_message(extension)
+    assert shown[-1] == ev.AskMandate("extension", "15 more minutes", "c" * 64, "Alice Martin",
+                                      "Entraide Numérique")
+    await session.receive_action(ev.RefuseMandate("c" * 64))
+    assert connection.sent[-1] == m.MandateRefuse("c" * 64)
+    assert not session.ended and session.pipeline.active
+    await session.receive_message(extension)
+    await session.receive_action(ev.SignMandate("c" * 64, "Marie Dupont", b""))
+    assert connection.sent[-1] == m.MandateSign("c" * 64, "Marie Dupont", "")
+
+
+async def test_a_copy_is_saved_or_the_person_is_told_why(bound: Bound, tmp_path: Path) -> None:
+    session, _, _, shown, _ = bound
+    await signed_and_sharing(session)
+    pdf = b"%PDF-1.4 mandate"
+
+    async def fetch() -> bytes:
+        return pdf
+
+    session.fetch_mandate_copy = fetch
+    target = tmp_path / "mandate.pdf"
+    await session.receive_action(ev.SaveMandateCopy(str(target)))
+    assert session._copy_task is not None
+    await session._copy_task
+    assert target.read_bytes() == pdf
+    assert shown[-1] == ev.MandateCopySaved(str(target))
+
+    await session.receive_action(ev.SaveMandateCopy(str(tmp_path / "nowhere" / "m.pdf")))
+    await session._copy_task
+    assert shown[-1] == ev.MandateCopySaved(str(tmp_path / "nowhere" / "m.pdf"), "write")
+    assert not (tmp_path / "nowhere").exists()
+
+
+async def test_the_clipboard_needs_its_tool_even_under_control(bound: Bound) -> None:
+    session, connection, sink, shown, _ = bound
+    await signed_and_sharing(session, "control")
+    await session.receive_message(ALICE_ASKS)
+    await session.receive_action(ev.ControlAnswer(True))
+    await session.receive_message(m.State("controlling", controller_id=7))
+    assert session.control_allowed
+    await session.receive_message(m.Clipboard("mot de passe"))
+    await session.receive_action(ev.ClipboardCopied("y"))
+    assert not any(isinstance(e, ev.ClipboardReceived) for e in shown)
+    assert not any(isinstance(sent, m.Clipboard) for sent in connection.sent)
+
+
+async def test_an_offer_unanswered_when_the_connection_drops_is_shown_again(
+    bound: Bound,
+) -> None:
+    session, _, _, shown, _ = bound
+    dropping(session, OFFER)
+    back = ScriptedConnection(m.Ended("person", int(CloseReason.MANDATE_REFUSED)))
+    session.reconnect = Resumes(session, back)
+    await run(session)
+    asked = ev.AskMandate("mandate", MANDATE_TEXT, MANDATE_SHA, "Alice Martin",
+                          "Entraide Numérique")
+    assert [e for e in shown if isinstance(e, ev.AskMandate)] == [asked, asked]
+    assert not any(isinstance(e, ev.AskConsent) for e in shown)

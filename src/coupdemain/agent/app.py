@@ -42,6 +42,7 @@ from .connection import (
 )
 from .inject.base import InputSink
 from .known import KnownOrganisations
+from .mandate import fetch_copy
 from .pipeline import FramePipeline
 from .session import AssistedSession
 from .transfer import AgentFiles, http_base
@@ -174,6 +175,8 @@ class AgentWorker:
             lambda message: session.connection.send(message), self.post,
         )
         if welcome.resume:
+            base, secret = http_base(self.options.ws_url), welcome.resume
+            session.fetch_mandate_copy = lambda: asyncio.to_thread(fetch_copy, base, secret)
             hello = m.Hello(protocol=m.PROTOCOL_VERSION, role=Role.AGENT, resume=welcome.resume,
                             **describe_computer(self.options.language))
             session.reconnect = lambda: self._resume(hello)

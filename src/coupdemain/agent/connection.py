@@ -204,6 +204,14 @@ def _as_reason(code: int | None) -> CloseReason | int | None:
         return code
 
 
+def tls_context() -> ssl.SSLContext:
+    """The TLS trust of every connection the agent opens: the system's authorities.
+
+    ``SSL_CERT_FILE`` (and ``SSL_CERT_DIR``) point it elsewhere, as OpenSSL's.
+    """
+    return ssl.create_default_context()
+
+
 class AgentConnection:
     """An open connection to the server, after the server welcomed the agent."""
 
@@ -224,7 +232,7 @@ class AgentConnection:
         """
         options: dict[str, Any] = {}
         if url.startswith("wss:"):
-            options["ssl"] = ssl.create_default_context()
+            options["ssl"] = tls_context()
         # Through the system's proxy first, as the network may require; then,
         # if a proxy is set and that failed, directly: a broken proxy is what
         # the person may need help with, so it must not keep help away.

@@ -17,26 +17,47 @@ The first time this computer meets an organisation (on that server), a
 warning against scams comes before the consent question: *Continue*
 remembers the organisation (``known.py``) and asks; *Report a problem*
 sends ``report``, and the server ends the session at once.
+
+A session bound by a mandate (``Welcome.mandate``) shows the mandate
+first, and asks the consent question only once the person signed it. From
+then on the agent keeps the tools of the last ``MandateState`` and refuses
+by itself every message that needs another one (``agent/mandate.py``):
+the person is never asked about a tool they did not agree to. It warns on
+the banner from ``WARNING_SECONDS`` before the mandate's end, and ends the
+session itself a short grace after it, should the server not have. It
+never signs on anyone's behalf: ``assume_consent`` does not sign a mandate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..protocol import frames
 from ..protocol import messages as m
-from ..protocol.enums import ActionReply, By, ControlAnswer, Role, State, ViewAnswer
+from ..protocol.enums import ActionReply, By, ControlAnswer, Role, State, Tool, ViewAnswer
 from ..protocol.errors import CloseReason
+from ..protocol.mandate import WARNING_SECONDS
 from ..protocol.session import SHARING_STATES
 from .connection import CodeRefused, ConnectionFailed, dropped
 from .diagnostics import read_report
 from .diagnostics.findings import INFO, finding
 from .inject.base import InputSink
 from .known import KnownOrganisations
+from .mandate import (
+    COPY_NETWORK,
+    EXPIRY_GRACE_SECONDS,
+    Binding,
+    CopyFailed,
+    refusal,
+    tool_needed,
+    write_copy,
+)
 from .pipeline import FramePipeline
 from .transfer import AgentFiles
 from .ui import events as ev
@@ -46,6 +67,8 @@ logger = logging.getLogger("coupdemain.agent.session")
 
 # The banner's "reading your settings" line stays at least this long, to be read.
 READING_NOTICE_SECONDS = 4.0
+# How often the mandate's clock is looked at (the warning, the end).
+MANDATE_CHECK_SECONDS = 1.0
 
 
 class Connection(Protocol):
@@ -127,6 +150,18 @@ class AssistedSession:
         self.reconnect: Callable[[], Coroutine[Any, Any, Resumed]] | None = None
         self._reconnecting: asyncio.Task[Resumed] | None = None
         self._ask_consent_again = False
+        # The mandate that binds the session, as this computer holds it: None
+        # where none binds it; nothing at all allowed until the person signs.
+        self.mandate: Binding | None = Binding() if welcome.mandate else None
+        self._offer: m.MandateOffer | None = None  # the offer on the person's screen
+        self._consent_started = False
+        self._server_warning = False   # the last MandateState's warning
+        self.mandate_warning = False   # the banner's warning, as last posted
+        self.clock: Callable[[], float] = time.time   # the tests: a clock of their own
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        # Fetches the PDF copy of the mandate from the server (set by the worker).
+        self.fetch_mandate_copy: Callable[[], Awaitable[bytes]] | None = None
+        self._copy_task: asyncio.Task[None] | None = None
 
     # --- what the server says ------------------------------------------------
 
@@ -147,9 +182,16 @@ class AssistedSession:
         return self.watcher[1]
 
     async def start(self) -> None:
-        """Shows the organisation's branding, then asks for consent (or gives it, for the demo)."""
+        """Shows the organisation's branding, then asks for consent (or gives it, for the
+        demo); under a mandate, once it is signed."""
         if (brand := branded(self.welcome)) is not None:
             self.post(brand)
+        if self.mandate is not None and not self.mandate.signed:
+            return  # the mandate's offer comes first
+        await self._begin_consent()
+
+    async def _begin_consent(self) -> None:
+        self._consent_started = True
         if self.assume_consent:
             self.view_allowed = True
             await self.connection.send(m.Consent(ViewAnswer.ALLOW_VIEW))
@@ -158,6 +200,8 @@ class AssistedSession:
 
     def _ask_consent(self) -> None:
         """Asks whether the technician may view; first warns, if the organisation is new here."""
+        if self.mandate is not None and not self.mandate.signed:
+            return  # asked once the mandate is signed
         _, technician, organisation = self.watcher
         first = self.known is not None and not self.known.knows(self.server, organisation)
         self.post(ev.AskConsent(technician, organisation, first_meeting=first,
@@ -167,7 +211,15 @@ class AssistedSession:
         """Acts on one message from the server."""
         if self.ended:
             return
+        if self.mandate is not None and not self.mandate.allows(message):
+            await self._refuse(message)
+            return
         match message:
+            case m.MandateOffer():
+                self._offer = message
+                self._ask_mandate(message)
+            case m.MandateState():
+                await self._receive_mandate_state(message)
             case m.State(state=state, paused=paused, controller_id=controller_id):
                 self._receive_state(state, paused, controller_id)
             case m.Watching(technicians=[first, *_]):
@@ -291,6 +343,7 @@ class AssistedSession:
                 CloseReason.ENDED_BY_PERSON: By.PERSON,
                 CloseReason.DECLINED: By.PERSON,
                 CloseReason.REPORTED_BY_PERSON: By.PERSON,
+                CloseReason.MANDATE_REFUSED: By.PERSON,
                 CloseReason.ENDED_BY_TECHNICIAN: By.TECHNICIAN,
             }.get(close_code, By.SERVER)  # type: ignore[call-overload]
             self._end(ev.SessionEnded(by, int(close_code), self.technician_name))
@@ -303,7 +356,26 @@ class AssistedSession:
         """Acts on one click of the person."""
         if self.ended:
             return
+        if self.mandate is not None and not self.mandate.allows(action):
+            logger.warning("%s refused: %s is outside the mandate", type(action).__name__,
+                           tool_needed(action))
+            return
         match action:
+            case ev.SignMandate(sha256=sha256, name=name, drawing=drawing) if (
+                self._offer is not None and self._offer.sha256 == sha256 and name.strip()
+            ):
+                self._offer = None
+                await self.connection.send(m.MandateSign(
+                    sha256, name.strip(), base64.b64encode(drawing).decode("ascii")))
+            case ev.RefuseMandate(sha256=sha256) if (
+                self._offer is not None and self._offer.sha256 == sha256
+            ):
+                self._offer = None
+                await self.connection.send(m.MandateRefuse(sha256))
+            case ev.SaveMandateCopy(path=path):
+                if self._copy_task is None or self._copy_task.done():
+                    self._copy_task = asyncio.create_task(self._save_copy(path),
+                                                          name="mandate copy")
             case ev.ConsentAnswer(allow=allow):
                 if allow:
                     self.view_allowed = True
@@ -369,6 +441,86 @@ class AssistedSession:
                 await self.connection.send(m.End())
             case _:
                 logger.debug("action %s ignored", action)
+
+    # --- the mandate ------------------------------------------------------------
+
+    def _ask_mandate(self, offer: m.MandateOffer) -> None:
+        _, technician, organisation = self.watcher
+        self.post(ev.AskMandate(offer.kind, offer.text, offer.sha256, technician, organisation))
+
+    async def _refuse(self, message: m.Message) -> None:
+        """A message needs a tool outside the mandate: the person is not asked; nobody waits."""
+        answer = refusal(message)
+        if answer is None:
+            logger.debug("%s refused: outside the mandate", message.type)
+            return
+        logger.warning("%s refused: %s is outside the mandate", message.type,
+                       tool_needed(message))
+        await self.connection.send(answer)
+
+    async def _receive_mandate_state(self, state: m.MandateState) -> None:
+        """The mandate that binds the session now: its tools, its end; consent once signed."""
+        was_signed = self.mandate is not None and self.mandate.signed
+        self.mandate = Binding.from_state(state)
+        self._server_warning = state.warning
+        if not self.mandate.allows(Tool.CONTROL):
+            self._revoke_control()
+        self._update_sharing()
+        self.check_mandate_time()
+        if self.ended:
+            await self._close_expired()
+            return
+        if self.mandate.signed and not was_signed and not self._consent_started:
+            await self._begin_consent()
+        self._post_status()
+
+    def check_mandate_time(self) -> None:
+        """Warns from ``WARNING_SECONDS`` before the mandate's end; ends the session a grace
+        period after it, if the server has not."""
+        binding = self.mandate
+        if self.ended or binding is None or not binding.signed or not binding.ends_at:
+            return
+        now = self.clock()
+        if now >= binding.ends_at + EXPIRY_GRACE_SECONDS:
+            logger.warning("the mandate's time ran out and the server did not end the session")
+            self._end(ev.SessionEnded(By.SERVER, int(CloseReason.MANDATE_EXPIRED),
+                                      self.technician_name))
+            return
+        warning = self._server_warning or now >= binding.ends_at - WARNING_SECONDS
+        if warning != self.mandate_warning:
+            self.mandate_warning = warning
+            self.post(ev.MandateTime(warning))
+
+    async def _watch_mandate(self) -> None:
+        """Looks at the mandate's clock until the session ends; closes it once the time is out."""
+        while not self.ended:
+            self.check_mandate_time()
+            if self.ended:
+                await self._close_expired()
+                return
+            await self.sleep(MANDATE_CHECK_SECONDS)
+
+    async def _close_expired(self) -> None:
+        """The mandate's time ran out here: the server hears it too, and the connection closes."""
+        try:
+            await self.connection.send(m.End())
+        except Exception:  # noqa: BLE001 - the connection may be gone already
+            logger.debug("the end could not be sent", exc_info=True)
+        await self.connection.close()
+
+    async def _save_copy(self, path: str) -> None:
+        """Fetches the mandate's PDF from the server and writes it where the person chose."""
+        try:
+            if self.fetch_mandate_copy is None:
+                raise CopyFailed(COPY_NETWORK, "no server to fetch the copy from")
+            data = await self.fetch_mandate_copy()
+            await asyncio.to_thread(write_copy, Path(path), data)
+        except CopyFailed as exc:
+            logger.warning("the mandate's copy was not saved: %s", exc)
+            self.post(ev.MandateCopySaved(path, exc.reason))
+            return
+        logger.info("the mandate's copy was saved (%d bytes)", len(data))
+        self.post(ev.MandateCopySaved(path))
 
     # --- diagnostics ----------------------------------------------------------
 
@@ -437,19 +589,23 @@ class AssistedSession:
         """
         pipeline_task = asyncio.create_task(self.pipeline.run(self), name="pipeline")
         actions_task = asyncio.create_task(self._take_actions(actions), name="actions")
+        mandate_task = asyncio.create_task(self._watch_mandate(), name="mandate")
         try:
             await self.start()
             while not self.ended:
                 message = await self.connection.receive()
                 if message is None:
+                    if self.ended:
+                        break  # ended here (the mandate's time), and the connection closed
                     if not await self._resume_after(self.connection.close_code):
                         self.receive_closed(self.connection.close_code)
                     continue
                 await self.receive_message(message)
         finally:
-            for task in (pipeline_task, actions_task):
+            for task in (pipeline_task, actions_task, mandate_task):
                 task.cancel()
-            await asyncio.gather(pipeline_task, actions_task, return_exceptions=True)
+            await asyncio.gather(pipeline_task, actions_task, mandate_task,
+                                 return_exceptions=True)
             self._revoke_control()
             await self.connection.close()
         return self.exit_code
@@ -506,6 +662,8 @@ class AssistedSession:
         await old.close()
         logger.info("session %s resumed", welcome.session_id)
         self.post(ev.Reconnected())
+        if self._offer is not None:
+            self._ask_mandate(self._offer)  # still unanswered: shown again, as it was
         return True
 
     async def _take_actions(self, actions: asyncio.Queue[ev.UserAction]) -> None:
@@ -543,6 +701,7 @@ class AssistedSession:
         self.pipeline.set_active(
             self.view_allowed and self.state in SHARING_STATES and not self.paused
             and not self.person_paused and self.viewer_connected
+            and (self.mandate is None or self.mandate.allows(Tool.VIEW))
         )
 
     def _post_status(self) -> None:
@@ -557,8 +716,10 @@ class AssistedSession:
             viewer_connected=not self.viewer_dropped,
             technician=self.watcher[1], organisation=self.watcher[2],
             consent_assumed=self.assume_consent,
-            can_send_files=self.files is not None and self.welcome.files_to_technician,
+            can_send_files=self.files is not None and self.welcome.files_to_technician
+            and (self.mandate is None or self.mandate.allows(Tool.FILES_TO_TECHNICIAN)),
             took_over_from=self.took_over_from,
+            mandate_signed=self.mandate is not None and self.mandate.signed,
         ))
 
     def _end(self, event: ev.UiEvent, exit_code: int = 0) -> None:

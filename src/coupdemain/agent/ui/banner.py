@@ -40,14 +40,16 @@ BUTTON_GAP = 8
 LINES: tuple[tuple[str, str], ...] = (
     ("who", TEXT_COLOUR),
     ("detail", NOTICE_COLOUR),
+    ("mandate", NOTICE_COLOUR),
     ("demo", TEXT_COLOUR),
     ("note", TEXT_COLOUR),
     ("unread", "#1f5fbf"),
     ("reading", NOTICE_COLOUR),
+    ("mandate_copy", TEXT_COLOUR),
     ("how_to_stop", TEXT_COLOUR),
 )
 # The buttons under the text, in this order, those the session allows.
-ROW_BUTTONS = ("stop_control", "pause", "resume", "chat", "send_file")
+ROW_BUTTONS = ("stop_control", "pause", "resume", "chat", "send_file", "save_mandate")
 
 
 class Banner(AgentWindow):
@@ -65,16 +67,20 @@ class Banner(AgentWindow):
         on_stop_control: Callable[[], None], on_pause: Callable[[], None],
         on_resume: Callable[[], None], on_chat: Callable[[], None], on_end: Callable[[], None],
         on_send_file: Callable[[], None] = lambda: None,
+        on_save_mandate: Callable[[], None] = lambda: None,
     ) -> None:
         self.actions = {
             "stop_control": on_stop_control, "pause": on_pause, "resume": on_resume,
             "chat": on_chat, "send_file": on_send_file, "end_session": on_end,
+            "save_mandate": on_save_mandate,
         }
         self.status: SessionStatus | None = None
         self.unread_from = ""  # who wrote the chat message not read yet, if any
         self.reading = False  # the technician is reading the computer's settings
         self.reconnecting = 0  # the attempt to reach the server again, while the link is down
         self.note = ""  # the technician's latest step or announcement, as a sentence
+        self.mandate_warning = False  # the mandate's time ends soon
+        self.mandate_copy = ""  # where the mandate's copy was saved, or why it was not
         super().__init__(root, t, trace)
 
     def build(self) -> None:
@@ -145,6 +151,18 @@ class Banner(AgentWindow):
         if self.status is not None:
             self.update(self.status)
 
+    def set_mandate_warning(self, warning: bool) -> None:
+        """Says (or stops saying) that the help ends in a few minutes unless the person agrees."""
+        self.mandate_warning = warning
+        if self.status is not None:
+            self.update(self.status)
+
+    def set_mandate_copy(self, sentence: str) -> None:
+        """Says where the mandate's copy was saved, or why it was not."""
+        self.mandate_copy = sentence
+        if self.status is not None:
+            self.update(self.status)
+
     def texts(self, status: SessionStatus) -> dict[str, str]:
         """The text of each line of ``LINES`` for this status; "" hides a line."""
         t = self.t
@@ -161,10 +179,12 @@ class Banner(AgentWindow):
         return {
             "who": t(f"banner.{status.state}", who=who) + took_over,
             "detail": detail,
+            "mandate": t("banner.mandate_warning") if self.mandate_warning else "",
             "demo": t("banner.consent_assumed") if status.consent_assumed else "",
             "note": self.note,
             "unread": t("banner.unread", name=self.unread_from) if self.unread_from else "",
             "reading": t("banner.diagnostics_reading") if self.reading else "",
+            "mandate_copy": self.mandate_copy,
             "how_to_stop": t("banner.how_to_stop"),
         }
 
@@ -177,6 +197,8 @@ class Banner(AgentWindow):
         wanted.append("chat")
         if status.can_send_files:
             wanted.append("send_file")
+        if status.mandate_signed:
+            wanted.append("save_mandate")
         return wanted
 
     def _lay_out_row(self, wanted: list[str]) -> None:

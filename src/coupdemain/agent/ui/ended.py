@@ -30,6 +30,10 @@ def reason_key(event: SessionEnded | ConnectionLost) -> str:
         return "ended.declined"
     if event.reason == CloseReason.REPORTED_BY_PERSON:
         return "ended.reported"
+    if event.reason == CloseReason.MANDATE_REFUSED:
+        return "ended.mandate_refused"
+    if event.reason == CloseReason.MANDATE_EXPIRED:
+        return "ended.mandate_expired"
     if event.by == By.TECHNICIAN:
         return "ended.by_technician"
     if event.by == By.PERSON:

@@ -85,6 +85,7 @@ class SessionStatus:
     consent_assumed: bool = False
     can_send_files: bool = True  # the server's settings let files go to the technician
     took_over_from: str = ""     # the technician this one replaced, if another opened the session
+    mandate_signed: bool = False  # a signed mandate binds the session: its copy can be saved
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +187,32 @@ class FileUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class AskMandate:
+    """The mandate to read and sign (``kind`` "mandate"), or an extension ("extension")."""
+
+    kind: str
+    text: str                    # the exact text to sign; for an extension, what changes
+    sha256: str
+    technician: str
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class MandateTime:
+    """The mandate's time ends soon (``warning``), or no longer does (an extension)."""
+
+    warning: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MandateCopySaved:
+    """The copy of the mandate was saved at ``path``, or not (``problem``: agent.mandate.COPY_*)."""
+
+    path: str
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionEnded:
     """The session is over: who ended it and why (a CloseReason value)."""
 
@@ -223,7 +250,7 @@ UiEvent = (
     AskForCode | Connecting | AskConsent | Branded | AskControl | SessionStatus | ChatReceived
     | ClipboardReceived | SessionEnded | ConnectionLost | Quit | AskDiagnostics
     | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate | Reconnecting
-    | Reconnected | AskAction | BannerNote
+    | Reconnected | AskAction | BannerNote | AskMandate | MandateTime | MandateCopySaved
 )
 
 
@@ -325,6 +352,29 @@ class CancelFile:
 
 
 @dataclass(frozen=True, slots=True)
+class SignMandate:
+    """The person signs the text whose SHA-256 is ``sha256``: their name, and the PNG drawn."""
+
+    sha256: str
+    name: str
+    drawing: bytes = b""         # a PNG, or nothing if they drew no signature
+
+
+@dataclass(frozen=True, slots=True)
+class RefuseMandate:
+    """The person does not sign (the mandate), or not now (an extension)."""
+
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveMandateCopy:
+    """The person chose where to save a PDF copy of the mandate."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class GiveUp:
     """The person closed the code prompt: no session."""
 
@@ -333,5 +383,5 @@ UserAction = (
     SubmitCode | ConsentAnswer | MetOrganisation | ReportProblem | ControlAnswer | StopControl
     | SetPaused | EndSession
     | SendChat | ClipboardCopied | GiveUp | DiagnosticsAnswer | AnswerFile | SendFile | CancelFile
-    | AnswerAction
+    | AnswerAction | SignMandate | RefuseMandate | SaveMandateCopy
 )

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from ...i18n import Translator
 from ...protocol.enums import Author
+from ..mandate import documents_folder
 from . import events as ev
 from .action import ActionQuestion
 from .banner import Banner
@@ -32,6 +33,7 @@ from .consent import ConsentDialog
 from .control import ControlDialog
 from .diagnostics import DiagnosticsDialog
 from .ended import EndedNotice
+from .mandate import MandateWindow
 from .trace import UiTrace
 from .transfer import FileQuestion, FilesWindow, choose_file, describe_chooser
 from .warning import ScamWarning
@@ -103,7 +105,13 @@ class AgentUi:
             self.root, t, on_stop_control=lambda: act(ev.StopControl()),
             on_pause=lambda: act(ev.SetPaused(True)),
             on_resume=lambda: act(ev.SetPaused(False)), on_chat=self._open_chat,
-            on_end=lambda: act(ev.EndSession()), on_send_file=self._send_file, **common,
+            on_end=lambda: act(ev.EndSession()), on_send_file=self._send_file,
+            on_save_mandate=self._save_mandate, **common,
+        )
+        self.mandate = MandateWindow(
+            self.root, t, on_sign=lambda sha256, name, drawing: act(
+                ev.SignMandate(sha256, name, drawing)),
+            on_refuse=lambda sha256: act(ev.RefuseMandate(sha256)), **common,
         )
         self.file_question = FileQuestion(
             self.root, t, on_answer=lambda ident, accept, folder: act(
@@ -123,7 +131,7 @@ class AgentUi:
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
         # The banner stays on top: the questions open under it, not behind it.
         for window in (self.warning, self.consent, self.control, self.file_question,
-                       self.diagnostics, self.action, self.ended):
+                       self.diagnostics, self.action, self.ended, self.mandate):
             window.below = self.banner
         self._ended_exit_code = 0
         # The lock keeps a post from writing to a pipe end that destroy() has
@@ -230,6 +238,15 @@ class AgentUi:
                     self.clipboard.start()
                 else:
                     self.clipboard.stop()
+            case ev.AskMandate():
+                self.code_prompt.hide()
+                self.mandate.ask(event)
+            case ev.MandateTime(warning=warning):
+                self.banner.set_mandate_warning(warning)
+            case ev.MandateCopySaved(path=path, problem=problem):
+                self.banner.set_mandate_copy(
+                    self.t(f"mandate.copy_failed.{problem}") if problem
+                    else self.t("mandate.copy_saved", path=path))
             case ev.AskControl(technician=technician, organisation=organisation):
                 self.control.ask(technician, organisation)
             case ev.AskDiagnostics(technician=technician, organisation=organisation):
@@ -260,6 +277,7 @@ class AgentUi:
             case ev.SessionEnded() | ev.ConnectionLost():
                 self.clipboard.stop()
                 self.action.forget()
+                self.mandate.forget()
                 windows = (self.code_prompt, self.warning, self.consent, self.control, self.banner,
                            self.chat, self.diagnostics, self.file_question, self.files)
                 for window in windows:
@@ -276,6 +294,8 @@ class AgentUi:
                                self.file_question):
                     if window.visible:
                         window.hide()
+                if self.mandate.visible:
+                    self.mandate.hide()  # asked again once resumed, with what was typed and drawn
                 self.action.forget()
                 self.banner.set_reconnecting(attempt)
             case ev.Reconnected():
@@ -303,6 +323,14 @@ class AgentUi:
         path = choose_file(self.root, self.t, self.trace, status.technician if status else "")
         if path:
             self.act(ev.SendFile(path))
+
+    def _save_mandate(self) -> None:
+        status = self.banner.status
+        path = choose_file(self.root, self.t, self.trace, status.technician if status else "",
+                           save_as=self.t("mandate.copy_file_name"),
+                           folder=str(documents_folder()), title=self.t("mandate.copy_title"))
+        if path:
+            self.act(ev.SaveMandateCopy(path))
 
     def _give_up(self) -> None:
         self.act(ev.GiveUp())

@@ -270,8 +270,15 @@ def describe_chooser(root: tk.Tk, t: Translator) -> dict[str, Any] | None:
         return None
 
 
-def choose_file(root: tk.Tk, t: Translator, trace: UiTrace, technician: str) -> str:
-    """Tk's file dialog, traced while open; the path chosen, or ""."""
+def choose_file(root: tk.Tk, t: Translator, trace: UiTrace, technician: str, *,
+                save_as: str = "", folder: str = "", title: str = "") -> str:
+    """Tk's file dialog, traced while open; the path chosen, or "".
+
+    Args:
+        save_as: a file name to save under (the dialog to save), "" to open a file.
+        folder: where the dialog opens; "" for the current folder.
+        title: the dialog's title; "" for the one of a file sent to ``technician``.
+    """
     open_ = [True]
 
     def keep_tracing() -> None:
@@ -280,9 +287,14 @@ def choose_file(root: tk.Tk, t: Translator, trace: UiTrace, technician: str) -> 
             root.after(CHOOSER_TRACE_MS, keep_tracing)
 
     root.after(CHOOSER_TRACE_MS, keep_tracing)
+    title = title or t("files.choose_file_title", technician=technician)
     try:
-        chosen = filedialog.askopenfilename(
-            parent=root, title=t("files.choose_file_title", technician=technician))
+        if save_as:
+            chosen = filedialog.asksaveasfilename(
+                parent=root, title=title, initialfile=save_as, initialdir=folder or None)
+        else:
+            chosen = filedialog.askopenfilename(parent=root, title=title,
+                                                initialdir=folder or None)
     finally:
         open_[0] = False
         trace.schedule(root)

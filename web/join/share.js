@@ -228,7 +228,7 @@ async function main() {
         const name = root.dataset.step;
         const extension = mandateOffer !== null && mandateOffer.kind === "extension";
         if (extension && ui.mandate.parentElement !== ui.panel) {
-            ui.viewOnly.after(ui.mandate);
+            ui.mandateWarning.after(ui.mandate);
         } else if (!extension && ui.mandate.parentElement === ui.panel) {
             mandateHome.before(ui.mandate);
         }
@@ -481,6 +481,9 @@ async function main() {
         }
     });
     ui.mandateClear.addEventListener("click", () => pad.clear());
+    ui.mandateName.addEventListener("input", () => {
+        if (!mandateSigning) ui.mandateError.textContent = "";
+    });
 
     function offer() {
         if (stream === null) return;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { brandOf, codeDigits, describeBrowser, endedSentence } from "../../web/join/share.js";
+import { brandOf, codeDigits, describeBrowser, endedSentence, pngBase64 } from "../../web/join/share.js";
 
 test("a code has 9 digits; spaces and dashes are allowed", () => {
     assert.equal(codeDigits(" 482 913 705 "), "482913705");
@@ -29,6 +29,13 @@ test("the ending in words", () => {
     assert.equal(endedSentence({ by: "server", reason: 4040 }, t, "Alice"), "ended.peer_lost");
     assert.equal(endedSentence({ by: "server", reason: 1006 }, t, "Alice"), "ended.connection_lost");
     assert.equal(endedSentence({ by: "server", reason: 4041 }, t, "Alice"), "ended.server");
+    assert.equal(endedSentence({ by: "person", reason: 4004 }, t, "Alice"), "ended.mandate_refused");
+    assert.equal(endedSentence({ by: "server", reason: 4005 }, t, "Alice"), "ended.mandate_expired");
+});
+
+test("the drawn signature goes as the PNG's base64, without the data URL's prefix", () => {
+    assert.equal(pngBase64("data:image/png;base64,iVBORw0KGgo="), "iVBORw0KGgo=");
+    assert.equal(pngBase64("data:,"), "");
 });
 
 test("brandOf keeps a #rrggbb colour and a base64 logo, and leaves anything else out", () => {

@@ -17,6 +17,13 @@
 // each file is a #share-files li[data-id] with .file-accept, .file-decline, .file-cancel),
 // #share-ended (#share-ended-sentence),
 // #share-unsupported; the section's data-step says which step shows.
+// The mandate (welcome's mandate: true): #share-mandate (#share-mandate-heading,
+// #share-mandate-waiting, #share-mandate-text, #share-mandate-name,
+// #share-mandate-pad, #share-mandate-clear, #share-mandate-sign,
+// #share-mandate-refuse, #share-mandate-error), step "mandate", before the
+// ask step, so before getDisplayMedia; an extension shows the same section
+// inside the panel. #share-mandate-done (ask step) and #share-mandate-status,
+// #share-mandate-warning (panel) say what was signed.
 
 import { createTranslator, loadCatalog } from "../viewer/i18n.js";
 import { describe, formatSize, PageFiles } from "./files.js";
@@ -110,6 +117,14 @@ async function main() {
     let stream = null;
     /** @type {Window | null} */
     let pipWindow = null;
+    // The mandate: the welcome says one binds the session; the offer to sign
+    // (mandate_offer), and what the server last said binds it (mandate_state).
+    let mandateRequired = false;
+    /** @type {{kind: string, text: string, sha256: string, tools: string[]} | null} */
+    let mandateOffer = null;
+    /** @type {{sha256: string, tools: string[], ends_at: number, signed_by: string, warning: boolean} | null} */
+    let mandate = null;
+    let mandateSigning = false;
     const chatIds = new Set();
     const timelineIds = new Set();  // announcements and steps, numbered apart from the chat
 
@@ -141,6 +156,26 @@ async function main() {
         sendFile: element("button", { id: "share-send-file", type: "button" }, [t("files.send")]),
         chatInput: element("input", { id: "share-chat-input", type: "text", autocomplete: "off",
             maxlength: String(MAX_CHAT_CHARACTERS), placeholder: t("chat.placeholder") }),
+        mandate: element("section", { id: "share-mandate", class: "share-step share-mandate", hidden: "",
+            "aria-labelledby": "share-mandate-heading" }),
+        mandateHeading: element("h3", { id: "share-mandate-heading" }),
+        mandateWaiting: element("p", { id: "share-mandate-waiting", role: "status" }, [t("mandate.waiting")]),
+        mandateText: element("div", { id: "share-mandate-text", class: "share-mandate-text", tabindex: "0" }),
+        mandateName: element("input", { id: "share-mandate-name", type: "text", autocomplete: "name",
+            required: "", maxlength: "200" }),
+        mandatePad: element("canvas", { id: "share-mandate-pad", class: "share-mandate-pad", width: "600",
+            height: "180", role: "img", "aria-label": t("mandate.pad_label") }),
+        mandateClear: element("button", { id: "share-mandate-clear", type: "button", class: "link" },
+            [t("mandate.clear")]),
+        mandateSign: element("button", { id: "share-mandate-sign", type: "submit", class: "primary" },
+            [t("mandate.sign")]),
+        mandateRefuse: element("button", { id: "share-mandate-refuse", type: "button" }, [t("mandate.refuse")]),
+        mandateError: element("p", { id: "share-mandate-error", class: "share-error", role: "alert" }),
+        mandateStop: element("p", { id: "share-mandate-stop", class: "hint" }),
+        mandateDone: element("p", { id: "share-mandate-done", class: "share-mandate-done", hidden: "" }),
+        mandateStatus: element("p", { id: "share-mandate-status", class: "share-mandate-done", hidden: "" }),
+        mandateWarning: element("p", { id: "share-mandate-warning", class: "share-mandate-warning", role: "alert",
+            hidden: "" }),
         ended: element("section", { id: "share-ended", class: "share-step share-ended", hidden: "", role: "alert" }),
         endedSentence: element("p", { id: "share-ended-sentence" }),
         unsupported: element("p", { id: "share-unsupported", class: "share-error", hidden: "" }),
@@ -152,7 +187,16 @@ async function main() {
         element("p", { id: "share-code-hint", class: "hint" }, [t("share.code_hint")]),
         ui.error,
     );
-    ui.askStep.append(ui.asker,
+    ui.mandateForm = element("form", { id: "share-mandate-form", novalidate: "" }, [
+        ui.mandateText,
+        element("label", { for: "share-mandate-name" }, [t("mandate.name_label")]), ui.mandateName,
+        element("label", { for: "share-mandate-pad" }, [t("mandate.pad_label")]),
+        ui.mandatePad, element("div", {}, [ui.mandateClear]),
+        element("div", { class: "share-actions" }, [ui.mandateSign, ui.mandateRefuse]),
+        ui.mandateError, ui.mandateStop,
+    ]);
+    ui.mandate.append(ui.mandateHeading, ui.mandateWaiting, ui.mandateForm);
+    ui.askStep.append(ui.mandateDone, ui.asker,
         element("ul", { class: "share-points" }, [
             element("li", {}, [t("ask.view_only")]), element("li", {}, [t("ask.choose")]),
             element("li", {}, [t("ask.stop")])]),
@@ -161,7 +205,7 @@ async function main() {
         [ui.chatInput, element("button", { id: "share-chat-send", type: "submit" }, [t("chat.send")])]);
     ui.panel.append(
         element("p", { class: "share-panel-brand" }, [t("panel.title")]),
-        ui.watching, ui.viewOnly,
+        ui.watching, ui.viewOnly, ui.mandateStatus, ui.mandateWarning,
         element("div", { class: "share-actions" }, [ui.stop, ui.again, ui.end]),
         element("h3", {}, [t("chat.title")]), ui.chatLog, chatForm,
         element("h3", {}, [t("files.title")]), ui.files,
@@ -175,8 +219,11 @@ async function main() {
         ui.brand,
         element("h2", {}, [t("share.title")]),
         element("p", { class: "share-lead" }, [t("share.lead")]),
-        ui.unsupported, ui.codeStep, ui.askStep, ui.pipNote, panelHome, ui.ended,
+        ui.unsupported, ui.codeStep, ui.mandate, ui.askStep, ui.pipNote, panelHome, ui.ended,
     );
+    // Where the mandate's section goes back from the panel (an extension is signed there).
+    const mandateHome = ui.askStep;
+    const pad = signaturePad(/** @type {HTMLCanvasElement} */ (ui.mandatePad));
 
     /** @param {{colour: string, logo: string, organisation: string}} brand */
     function showBrand(brand) {
@@ -192,7 +239,7 @@ async function main() {
         ui.brand.hidden = false;
     }
 
-    /** @param {"code" | "ask" | "sharing" | "stopped" | "ended" | "unsupported"} name */
+    /** @param {"code" | "mandate" | "ask" | "sharing" | "stopped" | "ended" | "unsupported"} name */
     function step(name) {
         root.dataset.step = name;
         ui.codeStep.hidden = name !== "code";
@@ -206,6 +253,48 @@ async function main() {
             !("documentPictureInPicture" in window);
         ui.pipNote.hidden = pipWindow === null || ui.panel.hidden;
         renderWatching();
+        renderMandate();
+    }
+
+    /** The mandate to sign (its own step, or an extension in the panel), and what was signed. */
+    function renderMandate() {
+        const name = root.dataset.step;
+        const extension = mandateOffer !== null && mandateOffer.kind === "extension";
+        if (extension && ui.mandate.parentElement !== ui.panel) {
+            ui.mandateWarning.after(ui.mandate);
+        } else if (!extension && ui.mandate.parentElement === ui.panel) {
+            mandateHome.before(ui.mandate);
+        }
+        ui.mandate.hidden = !(name === "mandate" || (extension && (name === "sharing" || name === "stopped")));
+        ui.mandate.classList.toggle("share-mandate-extension", extension);
+        ui.mandateWaiting.hidden = mandateOffer !== null;
+        ui.mandateForm.hidden = mandateOffer === null;
+        const heading = extension ? t("mandate.extension_heading", { technician: technician.name })
+            : t("mandate.heading", { technician: technician.name, organisation: technician.organisation });
+        if (ui.mandateHeading.textContent !== heading) ui.mandateHeading.textContent = heading;
+        ui.mandateRefuse.textContent = t(extension ? "mandate.not_now" : "mandate.refuse");
+        ui.mandateStop.textContent = t(extension ? "mandate.extension_stop" : "mandate.stop");
+        /** @type {HTMLButtonElement} */ (ui.mandateSign).disabled = mandateSigning;
+        /** @type {HTMLButtonElement} */ (ui.mandateRefuse).disabled = mandateSigning;
+        const signed = mandate !== null && mandate.signed_by !== "";
+        const said = signed ? t("mandate.signed", { name: mandate.signed_by, time: clock(mandate.ends_at) }) : "";
+        ui.mandateDone.textContent = said;
+        ui.mandateDone.hidden = !signed;
+        ui.mandateStatus.textContent = said;
+        ui.mandateStatus.hidden = !signed;
+        ui.mandateWarning.textContent = signed && mandate.warning ? t("mandate.warning") : "";
+        ui.mandateWarning.hidden = !(signed && mandate.warning);
+        // Files from this page only where the mandate allows them.
+        if (mandate !== null && !mandate.tools.includes(ENUMS.Tool.FILES_TO_TECHNICIAN)) ui.sendFile.hidden = true;
+    }
+
+    /**
+     * A time of day in the page's language ("14:35").
+     * @param {number} at  Unix seconds
+     */
+    function clock(at) {
+        return new Date(at * 1000).toLocaleTimeString(document.documentElement.lang || undefined,
+            { hour: "2-digit", minute: "2-digit" });
     }
 
     if (!navigator.mediaDevices?.getDisplayMedia) {
@@ -295,8 +384,20 @@ async function main() {
                 showBrand(brandOf(message));
                 ui.asker.textContent = t("ask.heading", { technician: technician.name,
                     organisation: technician.organisation });
-                step("ask");
-                ui.start.focus();
+                // A mandate binds the session: it is read and signed before anything else.
+                mandateRequired = message.mandate === true;
+                if (mandateRequired && !mandateSigned()) {
+                    step("mandate");
+                } else {
+                    step("ask");
+                    ui.start.focus();
+                }
+                break;
+            case MessageType.MANDATE_OFFER:
+                receiveMandateOffer(message);
+                break;
+            case MessageType.MANDATE_STATE:
+                receiveMandateState(message);
                 break;
             case MessageType.RTC_CONFIG:
                 rtc.configure(message);
@@ -342,6 +443,81 @@ async function main() {
                 break;
         }
     }
+
+    /** @returns {boolean} whether the person (or an earlier signature) signed the mandate */
+    function mandateSigned() {
+        return mandate !== null && mandate.signed_by !== "";
+    }
+
+    /** @param {{[field: string]: any}} message */
+    function receiveMandateOffer(message) {
+        if (typeof message.text !== "string" || typeof message.sha256 !== "string") return;
+        const previous = mandateOffer;
+        mandateOffer = { kind: message.kind === "extension" ? "extension" : "mandate", text: message.text,
+            sha256: message.sha256, tools: Array.isArray(message.tools) ? message.tools.map(String) : [] };
+        mandateSigning = false;
+        if (previous === null || previous.sha256 !== mandateOffer.sha256) {
+            ui.mandateText.textContent = mandateOffer.text;
+            /** @type {HTMLInputElement} */ (ui.mandateName).value = mandate?.signed_by ?? "";
+            ui.mandateError.textContent = "";
+            pad.clear();
+        }
+        if (mandateOffer.kind === "mandate") {
+            step("mandate");
+            ui.mandateText.focus();
+        } else {
+            renderMandate();
+        }
+    }
+
+    /** @param {{[field: string]: any}} message */
+    function receiveMandateState(message) {
+        const before = mandate;
+        mandate = { sha256: String(message.sha256), tools: Array.isArray(message.tools) ? message.tools.map(String) : [],
+            ends_at: Number(message.ends_at), signed_by: String(message.signed_by), warning: message.warning === true };
+        // Signed (a new text), or an extension refused: the offer is answered.
+        if (mandateOffer !== null && (mandate.sha256 === mandateOffer.sha256 || message.extension_refused === true ||
+            (before !== null && before.sha256 !== mandate.sha256))) {
+            mandateOffer = null;
+            mandateSigning = false;
+        }
+        if (root.dataset.step === "mandate" && mandateSigned() && mandateOffer === null) {
+            step("ask");
+            ui.start.focus();
+        } else {
+            renderMandate();
+        }
+    }
+
+    ui.mandateForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        if (mandateOffer === null || mandateSigning) return;
+        const name = /** @type {HTMLInputElement} */ (ui.mandateName).value.trim();
+        if (name === "") {
+            ui.mandateError.textContent = t("mandate.name_missing");
+            ui.mandateName.focus();
+            return;
+        }
+        const drawing = pad.drawn ? pngBase64(/** @type {HTMLCanvasElement} */ (ui.mandatePad).toDataURL("image/png")) : "";
+        if (send({ type: MessageType.MANDATE_SIGN, sha256: mandateOffer.sha256, name, drawing })) {
+            mandateSigning = true;
+            ui.mandateError.textContent = t("mandate.signing");
+            renderMandate();
+        }
+    });
+    ui.mandateRefuse.addEventListener("click", () => {
+        if (mandateOffer === null) return;
+        if (send({ type: MessageType.MANDATE_REFUSE, sha256: mandateOffer.sha256 }) &&
+            mandateOffer.kind === "extension") {
+            // The mandate stays as it was; the server says so with a new state.
+            mandateOffer = null;
+            renderMandate();
+        }
+    });
+    ui.mandateClear.addEventListener("click", () => pad.clear());
+    ui.mandateName.addEventListener("input", () => {
+        if (!mandateSigning) ui.mandateError.textContent = "";
+    });
 
     function offer() {
         if (stream === null) return;
@@ -445,6 +621,8 @@ async function main() {
 
     /** Asks the browser for the screen: its own picker, the person's choice. */
     async function share() {
+        // Nothing is shared before the mandate is signed (the server refuses the consent too).
+        if (mandateRequired && !mandateSigned()) return;
         ui.askError.textContent = "";
         let chosen;
         try {
@@ -587,8 +765,73 @@ export function endedSentence(ended, t, technician) {
         case CloseReason.ENDED_BY_TECHNICIAN: return t("ended.by_technician", { technician });
         case CloseReason.DECLINED: return t("ended.declined");
         case CloseReason.PEER_LOST: return t("ended.peer_lost");
+        case CloseReason.MANDATE_REFUSED: return t("ended.mandate_refused");
+        case CloseReason.MANDATE_EXPIRED: return t("ended.mandate_expired");
     }
     return ended.by === "server" && ended.reason < 4000 ? t("ended.connection_lost") : t("ended.server");
+}
+
+/**
+ * The base64 of a PNG data URL, without its "data:image/png;base64," prefix.
+ * @param {string} dataUrl  canvas.toDataURL("image/png")
+ * @returns {string}
+ */
+export function pngBase64(dataUrl) {
+    const prefix = "data:image/png;base64,";
+    return dataUrl.startsWith(prefix) ? dataUrl.slice(prefix.length) : "";
+}
+
+/**
+ * A signature drawn on a canvas with the mouse, a pen or a finger (pointer events).
+ * @param {HTMLCanvasElement} canvas
+ * @returns {{clear: () => void, readonly drawn: boolean}}
+ */
+function signaturePad(canvas) {
+    const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
+    let drawn = false;
+    /** @type {[number, number] | null} */
+    let last = null;
+    /** @param {PointerEvent} event @returns {[number, number]} */
+    const at = (event) => {
+        const box = canvas.getBoundingClientRect();
+        return [(event.clientX - box.left) * canvas.width / box.width,
+            (event.clientY - box.top) * canvas.height / box.height];
+    };
+    const clear = () => {
+        // White, not transparent: the picture reads the same in the PDF and the history.
+        context.fillStyle = "#fff";
+        context.fillRect(0, 0, canvas.width, canvas.height);
+        context.strokeStyle = "#14213d";
+        context.fillStyle = "#14213d";
+        context.lineWidth = 3;
+        context.lineCap = "round";
+        context.lineJoin = "round";
+        drawn = false;
+        last = null;
+    };
+    canvas.addEventListener("pointerdown", (event) => {
+        event.preventDefault();
+        canvas.setPointerCapture(event.pointerId);
+        last = at(event);
+        context.beginPath();
+        context.arc(last[0], last[1], 1.5, 0, 2 * Math.PI);
+        context.fill();
+        drawn = true;
+    });
+    canvas.addEventListener("pointermove", (event) => {
+        if (last === null) return;
+        const next = at(event);
+        context.beginPath();
+        context.moveTo(last[0], last[1]);
+        context.lineTo(next[0], next[1]);
+        context.stroke();
+        last = next;
+    });
+    const lift = () => { last = null; };
+    canvas.addEventListener("pointerup", lift);
+    canvas.addEventListener("pointercancel", lift);
+    clear();
+    return { clear, get drawn() { return drawn; } };
 }
 
 if (typeof document !== "undefined") {

@@ -433,6 +433,7 @@ export class FilesPanel {
         this.t = t;
         this.lang = lang;
         this.available = false;
+        this.refused = "";
         this.input = /** @type {HTMLInputElement} */ (element("input",
             { id: "files-input", type: "file", multiple: "", class: "viewer-files-input" }));
         this.choose = element("button", { id: "files-choose", type: "button" }, [t("files.choose")]);
@@ -465,9 +466,22 @@ export class FilesPanel {
         this.timer = setInterval(() => this.render(), 1000);
     }
 
+    /**
+     * Sending files to the person is outside the mandate (why, in words), or not ("").
+     * @param {string} why
+     */
+    setRefused(why) {
+        if (why === this.refused) return;
+        this.refused = why;
+        /** @type {HTMLButtonElement} */ (this.choose).disabled = why !== "";
+        if (why) this.choose.setAttribute("title", why);
+        else this.choose.removeAttribute("title");
+        this.drop.classList.toggle("viewer-outside-mandate", why !== "");
+    }
+
     /** @param {File[]} chosen */
     offer(chosen) {
-        if (!this.available) return;
+        if (!this.available || this.refused) return;
         for (const file of chosen) this.files.offer(file);
     }
 

@@ -10,7 +10,13 @@
 // browser share's picture, over WebRTC: rtc.js, instead of #screen), #monitors
 // (one button[data-monitor] per monitor, -1 for all, when there are several), and the
 // diagnostics panel: #diagnose, #diagnostics, #diagnostics-status,
-// #diagnostics-findings (one li[data-code] per finding), #diagnostics-sections.
+// #diagnostics-findings (one li[data-code] per finding), #diagnostics-sections;
+// the mandate: #mandate (#mandate-signed, #mandate-tools, #mandate-time,
+// #mandate-warning, #mandate-answer, #mandate-extend) and its dialog
+// #mandate-extend-dialog (#mandate-extend-minutes, input[name=tool] per tool
+// to add, #mandate-extend-send, #mandate-extend-cancel, #mandate-extend-error).
+// A control outside the mandate stays in its place, disabled, titled
+// "Not in the mandate".
 
 import { CursorOverlay } from "./cursor.js";
 import { supportedEncodings } from "./decoders/index.js";
@@ -24,7 +30,7 @@ import { ViewerSession, webSocketUrl } from "./session.js";
 import { FilesPanel, FileTransfers } from "./files.js";
 import { RtcLink } from "./rtc.js";
 import { ENUMS, MAX_CHAT_CHARACTERS, MAX_STEP_CHARACTERS, SessionState } from "./protocol.js";
-import { formatCode, formatCountdown, monitorChoices, present, secondsLeft } from "./view.js";
+import { formatCode, formatCountdown, monitorChoices, present, presentMandate, secondsLeft } from "./view.js";
 
 const logger = getLogger("main");
 
@@ -109,6 +115,28 @@ function build(root, t, code, joinUrl) {
             placeholder: t("clipboard.to_person_placeholder") }),
         clipboardSend: element("button", { id: "clipboard-send", type: "button" }, [t("clipboard.send")]),
         clipboardNote: element("p", { id: "clipboard-note", class: "viewer-clipboard-note" }),
+        // The mandate that binds the session: who signed, the tools, the time left.
+        mandate: element("section", { id: "mandate", class: "viewer-mandate", hidden: "",
+            "aria-label": t("mandate.title") }),
+        mandateSigned: element("p", { id: "mandate-signed", class: "viewer-mandate-signed" }),
+        mandateTools: element("p", { id: "mandate-tools", class: "viewer-mandate-tools" }),
+        mandateTime: element("p", { id: "mandate-time", class: "viewer-mandate-time" }),
+        mandateWarning: element("p", { id: "mandate-warning", class: "viewer-mandate-warning", role: "alert",
+            hidden: "" }),
+        mandateAnswer: element("p", { id: "mandate-answer", class: "viewer-mandate-answer", role: "status",
+            "aria-live": "polite" }),
+        mandateExtend: element("button", { id: "mandate-extend", type: "button" }, [t("mandate.extend")]),
+        extendDialog: element("dialog", { id: "mandate-extend-dialog", class: "viewer-mandate-dialog",
+            "aria-labelledby": "mandate-extend-title" }),
+        extendMinutes: element("input", { id: "mandate-extend-minutes", type: "number", min: "0",
+            // protocol/mandate.py's MAX_MINUTES: no mandate lasts longer.
+            max: "480", step: "1", value: "15" }),
+        extendTools: element("fieldset", { id: "mandate-extend-tools", class: "viewer-mandate-tools-choice" }),
+        extendError: element("p", { id: "mandate-extend-error", class: "viewer-mandate-error", role: "alert" }),
+        extendSend: element("button", { id: "mandate-extend-send", type: "submit", class: "primary" },
+            [t("mandate.extend_send")]),
+        extendCancel: element("button", { id: "mandate-extend-cancel", type: "button" },
+            [t("mandate.extend_cancel")]),
         ended: element("section", { id: "ended-message", class: "viewer-ended", hidden: "", role: "alert" }),
         endedTitle: element("h2", { id: "ended-title" }),
         endedSentence: element("p", { id: "ended-sentence" }),
@@ -146,6 +174,18 @@ function build(root, t, code, joinUrl) {
         element("header", {}, [element("h2", {}, [t("diagnostics.title")]), ui.diagnosticsClose]),
         ui.diagnosticsStatus, ui.diagnosticsFindings, ui.diagnosticsSections,
     );
+    ui.mandate.append(
+        element("h2", {}, [t("mandate.title")]), ui.mandateSigned, ui.mandateTools, ui.mandateTime,
+        ui.mandateWarning, ui.mandateAnswer, ui.mandateExtend,
+    );
+    ui.extendDialog.append(element("form", { id: "mandate-extend-form", method: "dialog" }, [
+        element("h2", { id: "mandate-extend-title" }, [t("mandate.extend_title")]),
+        element("label", {}, [t("mandate.extend_minutes"), " ", ui.extendMinutes]),
+        ui.extendTools,
+        element("p", { class: "viewer-mandate-hint" }, [t("mandate.extend_hint")]),
+        ui.extendError,
+        element("div", { class: "viewer-mandate-dialog-actions" }, [ui.extendSend, ui.extendCancel]),
+    ]));
     ui.ended.append(ui.endedTitle, ui.endedSentence,
         element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
     const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
@@ -156,7 +196,7 @@ function build(root, t, code, joinUrl) {
     ]);
     const body = element("div", { class: "viewer-body" }, [ui.stage, ui.diagnostics, ui.chat]);
     // Once over, the ending comes first and the transcript under it (viewer.css, .viewer-over).
-    root.replaceChildren(toolbar, ui.codePanel, ui.ended, body);
+    root.replaceChildren(toolbar, ui.mandate, ui.codePanel, ui.ended, body, ui.extendDialog);
     return ui;
 }
 
@@ -166,6 +206,18 @@ function build(root, t, code, joinUrl) {
  */
 function show(node, shown) {
     node.hidden = !shown;
+}
+
+/**
+ * A control the mandate does not allow: its title says why (a disabled button's tooltip).
+ * @param {HTMLElement} node
+ * @param {boolean} refused
+ * @param {string} why
+ */
+function refuse(node, refused, why) {
+    if (refused) node.setAttribute("title", why);
+    else node.removeAttribute("title");
+    node.classList.toggle("viewer-outside-mandate", refused);
 }
 
 /**
@@ -258,6 +310,29 @@ async function main() {
     pointer.attach();
 
     ui.requestControl.addEventListener("click", () => session.requestControl());
+    ui.mandateExtend.addEventListener("click", () => {
+        const shown = presentMandate(session.view, t, Date.now());
+        if (!shown.canExtend) return;
+        ui.extendTools.replaceChildren(
+            element("legend", {}, [t("mandate.extend_tools")]),
+            ...shown.addable.map((tool) => element("label", {}, [
+                element("input", { type: "checkbox", name: "tool", value: tool }), " ", t(`mandate.tool.${tool}`)])));
+        ui.extendTools.hidden = shown.addable.length === 0;
+        setText(ui.extendError, "");
+        /** @type {HTMLDialogElement} */ (ui.extendDialog).showModal();
+    });
+    ui.extendCancel.addEventListener("click", () => /** @type {HTMLDialogElement} */ (ui.extendDialog).close());
+    ui.extendSend.form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const minutes = Number.parseInt(/** @type {HTMLInputElement} */ (ui.extendMinutes).value, 10);
+        const tools = [...ui.extendTools.querySelectorAll("input[name=tool]:checked")]
+            .map((box) => /** @type {HTMLInputElement} */ (box).value);
+        if (session.extendMandate(Number.isInteger(minutes) ? minutes : 0, tools)) {
+            /** @type {HTMLDialogElement} */ (ui.extendDialog).close();
+        } else {
+            setText(ui.extendError, t("mandate.extend_nothing"));
+        }
+    });
     ui.releaseControl.addEventListener("click", () => {
         // The releases must reach the agent while we still hold control.
         keyboard.releaseAll();
@@ -345,7 +420,10 @@ async function main() {
         show(ui.person, shown.person !== "");
         show(ui.requestControl, shown.canRequestControl ||
             (view.state === SessionState.CONTROL_REQUESTED && shown.canEnd));
-        ui.requestControl.disabled = !shown.canRequestControl;
+        const mandate = presentMandate(view, t, Date.now());
+        const outside = t("mandate.not_in_mandate");
+        ui.requestControl.disabled = !shown.canRequestControl || !mandate.allowed.control;
+        refuse(ui.requestControl, !mandate.allowed.control, outside);
         show(ui.releaseControl, shown.canReleaseControl);
         show(ui.endSession, shown.canEnd);
         show(ui.codePanel, shown.showCode);
@@ -374,11 +452,17 @@ async function main() {
         }
         renderTimeline(view.timeline, shown.browserShare);
         show(ui.diagnose, shown.showScreen && !shown.browserShare);
-        ui.diagnose.disabled = view.diagnostics.status === "waiting";
+        ui.diagnose.disabled = view.diagnostics.status === "waiting" || !mandate.allowed.diagnostics;
+        refuse(ui.diagnose, !mandate.allowed.diagnostics, outside);
         show(ui.diagnostics, view.diagnostics.status !== "idle" && !diagnosticsClosed);
         renderDiagnostics(view.diagnostics);
         renderMonitors(shown.showScreen && !shown.browserShare ? monitorChoices(view, t) : []);
         show(ui.clipboard, session.inputAllowed);
+        ui.clipboardSend.disabled = !mandate.allowed.clipboard;
+        ui.clipboardToPerson.disabled = !mandate.allowed.clipboard;
+        refuse(ui.clipboardSend, !mandate.allowed.clipboard, outside);
+        filesPanel.setRefused(mandate.allowed.filesToPerson ? "" : outside);
+        renderMandate();
         // Files go both ways, through the agent or the join page of a browser share.
         filesPanel.setAvailable(shown.showScreen && view.connection === "open");
         if (view.clipboard.count !== clipboardShown) {
@@ -404,6 +488,30 @@ async function main() {
             countdownTimer = null;
         }
         tick();
+    }
+
+    let mandateTimer = null;
+
+    /** The mandate's panel; its time left moves every second while it shows. */
+    function renderMandate() {
+        const mandate = presentMandate(session.view, t, Date.now());
+        show(ui.mandate, mandate.shown);
+        ui.mandate.classList.toggle("viewer-mandate-ending", mandate.warning !== "");
+        setText(ui.mandateSigned, mandate.heading);
+        setText(ui.mandateTools, mandate.tools);
+        setText(ui.mandateTime, mandate.timeLeft);
+        show(ui.mandateTime, mandate.timeLeft !== "");
+        setText(ui.mandateWarning, mandate.warning);
+        show(ui.mandateWarning, mandate.warning !== "");
+        setText(ui.mandateAnswer, mandate.answer);
+        show(ui.mandateExtend, mandate.signed);
+        ui.mandateExtend.disabled = !mandate.canExtend;
+        if (mandate.shown && mandateTimer === null) {
+            mandateTimer = setInterval(renderMandate, 1000);
+        } else if (!mandate.shown && mandateTimer !== null) {
+            clearInterval(mandateTimer);
+            mandateTimer = null;
+        }
     }
 
     let chatShown = 0;

@@ -155,6 +155,12 @@ export const step = (text) => ({ type: MessageType.STEP, text });
  * @returns {Message}
  */
 export const clipboard = (text) => ({ type: MessageType.CLIPBOARD, text });
+/**
+ * @param {number} minutes  more time, 0 for none
+ * @param {string[]} tools  ENUMS.Tool values to add
+ * @returns {Message} the technician asks the person to sign an extension of the mandate
+ */
+export const mandateExtend = (minutes, tools) => ({ type: MessageType.MANDATE_EXTEND, minutes, tools: [...tools] });
 /** @returns {Message} the technician asks to read the computer's settings */
 export const diagnosticsRequest = () => ({ type: MessageType.DIAGNOSTICS_REQUEST });
 /**

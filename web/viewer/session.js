@@ -45,7 +45,17 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   agentConnected: boolean,
  *   watching: string[],
  *   kind: string,
+ *   mandate: Mandate | null,
  * }} SessionView
+ *
+ * `mandate`: what binds the session, as the server last said (a
+ * mandate_state); null when no mandate binds it (or none was said yet).
+ * `tools`: ENUMS.Tool values; `endsAt`: Unix seconds; `signedBy`: "" while
+ * the person has not signed; `warning`: the server's five-minute warning;
+ * `extensionRefused`: the person refused the last extension asked;
+ * `extensionAsked`: an extension was asked and no answer came yet.
+ * @typedef {{sha256: string, tools: string[], endsAt: number, signedBy: string,
+ *   warning: boolean, extensionRefused: boolean, extensionAsked: boolean}} Mandate
  *
  * `kind`: "browser" when the person shares from the join page's browser
  * (view only, the picture over WebRTC: rtc.js), "app" for the agent.
@@ -155,6 +165,7 @@ export class ViewerSession {
             chat: [], timeline: [], clipboard: { text: "", count: 0 },
             diagnostics: { status: "idle", report: null, at: 0 },
             monitors: [], monitor: protocol.ALL_MONITORS, watching: [], kind: ENUMS.AgentKind.APP,
+            mandate: null,
             // False while the person's computer reconnects (server restart, network).
             agentConnected: true,
         };
@@ -199,9 +210,39 @@ export class ViewerSession {
             this.view.connection === "gave_up" || this.view.state === SessionState.ENDED;
     }
 
+    /**
+     * Whether the mandate allows a tool: always when no mandate binds the session.
+     * The server and the agent refuse it anyway; the page does not even ask.
+     * @param {string} tool  an ENUMS.Tool value
+     * @returns {boolean}
+     */
+    mayUse(tool) {
+        const mandate = this.view.mandate;
+        return mandate === null || (mandate.signedBy !== "" && mandate.tools.includes(tool));
+    }
+
     /** The technician asks for control. */
     requestControl() {
-        this.send(protocol.requestControl());
+        if (!this.mayUse(ENUMS.Tool.CONTROL)) return false;
+        return this.send(protocol.requestControl());
+    }
+
+    /**
+     * Asks the person to sign an extension of the mandate: more minutes, tools to add.
+     * @param {number} minutes  0 for no more time
+     * @param {string[]} tools  ENUMS.Tool values not yet in the mandate
+     * @returns {boolean} whether it was sent
+     */
+    extendMandate(minutes, tools) {
+        const mandate = this.view.mandate;
+        if (mandate === null || mandate.signedBy === "") return false;
+        const added = [...new Set(tools)].filter((tool) => Object.values(ENUMS.Tool).includes(tool) &&
+            !mandate.tools.includes(tool));
+        const more = Number.isInteger(minutes) && minutes > 0 ? minutes : 0;
+        if (more === 0 && added.length === 0) return false;
+        if (!this.send(protocol.mandateExtend(more, added))) return false;
+        this.update({ mandate: { ...mandate, extensionAsked: true, extensionRefused: false } });
+        return true;
     }
 
     /** The technician gives control back (release held keys first). */
@@ -249,6 +290,7 @@ export class ViewerSession {
      * @returns {boolean} whether it was sent
      */
     sendClipboard(text) {
+        if (!this.mayUse(ENUMS.Tool.CLIPBOARD)) return false;
         return this.sendInput(protocol.clipboard(text));
     }
 
@@ -269,6 +311,7 @@ export class ViewerSession {
     }
 
     requestDiagnostics() {
+        if (!this.mayUse(ENUMS.Tool.DIAGNOSTICS)) return false;
         if (!this.send(protocol.diagnosticsRequest())) return false;
         this.update({ diagnostics: { ...this.view.diagnostics, status: "waiting" } });
         return true;
@@ -445,6 +488,9 @@ export class ViewerSession {
             case MessageType.DIAGNOSTICS_DECLINED:
                 this.update({ diagnostics: { ...this.view.diagnostics, status: "declined" } });
                 break;
+            case MessageType.MANDATE_STATE:
+                this.receiveMandate(message);
+                break;
             case MessageType.CLIPBOARD:
                 // count tells the page a new copy arrived, even of the same text.
                 this.update({ clipboard: { text: String(message.text),
@@ -477,6 +523,27 @@ export class ViewerSession {
             text: String(message.text), name: String(message.name), asks: !step && Boolean(message.asks),
             answer: "" };
         this.update({ timeline: [...this.view.timeline, entry].sort((a, b) => a.id - b.id) });
+    }
+
+    /**
+     * What binds the session now. A state that answers an extension (signed or
+     * refused) ends the wait for it.
+     * @param {protocol.Message} message
+     */
+    receiveMandate(message) {
+        const tools = Array.isArray(message.tools)
+            ? message.tools.filter((tool) => typeof tool === "string") : [];
+        const before = this.view.mandate;
+        const sha256 = String(message.sha256);
+        const same = before !== null && before.sha256 === sha256;
+        const refused = Boolean(message.extension_refused);
+        this.update({ mandate: {
+            sha256, tools, endsAt: Number(message.ends_at),
+            signedBy: String(message.signed_by), warning: Boolean(message.warning),
+            // Said until the next extension is asked or signed (a later warning keeps it).
+            extensionRefused: refused || (same && before.extensionRefused),
+            extensionAsked: same && before.extensionAsked && !refused,
+        } });
     }
 
     /** @param {protocol.Message} message */

@@ -13,6 +13,7 @@ import { CloseReason, ENUMS, SessionState, SHARING_STATES } from "./protocol.js"
 const ENDED_SENTENCES = new Set([
     CloseReason.ENDED_BY_TECHNICIAN, CloseReason.ENDED_BY_PERSON, CloseReason.DECLINED,
     CloseReason.REPORTED_BY_PERSON, CloseReason.CODE_EXPIRED, CloseReason.PEER_LOST, CloseReason.SERVER_RESTARTED,
+    CloseReason.MANDATE_REFUSED, CloseReason.MANDATE_EXPIRED,
 ]);
 // WebSocket close codes with their own sentence ("close.<number>").
 const CLOSE_SENTENCES = new Set([
@@ -34,6 +35,9 @@ export function statusKey(view) {
     if (view.connection === "reconnecting") return "status.reconnecting";
     if (view.state === null) return "status.connecting";
     if (view.agentConnected === false) return "status.agent_reconnecting";
+    if (view.mandate && view.mandate.signedBy === "" && view.state === SessionState.WAITING_FOR_CONSENT) {
+        return "status.waiting_for_mandate";
+    }
     const browser = view.kind === ENUMS.AgentKind.BROWSER;
     if (view.paused && SHARING_STATES.has(view.state)) return browser ? "status.browser_paused" : "status.paused";
     if (browser && view.state === SessionState.VIEWING) return "status.browser_viewing";
@@ -180,4 +184,59 @@ export function monitorChoices(view, t) {
     }));
     choices.push({ index: -1, label: t("monitor.all"), title: "", pressed: view.monitor === -1 });
     return choices;
+}
+
+// The tools a technician may ask to add to a mandate (viewing is in every one).
+export const EXTENSION_TOOLS = Object.freeze(Object.values(ENUMS.Tool).filter((tool) => tool !== ENUMS.Tool.VIEW));
+// protocol/mandate.py's WARNING_SECONDS: the page warns then even if the server's warning is late.
+export const MANDATE_WARNING_SECONDS = 5 * 60;
+
+/**
+ * The mandate as the technician sees it: who signed, the tools, the time
+ * left in minutes, the warning, the answer to an extension, and which of
+ * the page's tools it allows.
+ * @param {SessionView} view
+ * @param {Translate} t
+ * @param {number} nowMs  Date.now()
+ */
+export function presentMandate(view, t, nowMs) {
+    const mandate = view.mandate;
+    const live = view.ended === null && view.closeCode === null && view.state !== SessionState.ENDED;
+    const allows = (/** @type {string} */ tool) =>
+        mandate === null || (mandate.signedBy !== "" && mandate.tools.includes(tool));
+    const allowed = {
+        control: allows(ENUMS.Tool.CONTROL),
+        filesToPerson: allows(ENUMS.Tool.FILES_TO_PERSON),
+        clipboard: allows(ENUMS.Tool.CLIPBOARD),
+        diagnostics: allows(ENUMS.Tool.DIAGNOSTICS),
+    };
+    if (mandate === null || !live) {
+        return { shown: false, signed: false, heading: "", tools: "", timeLeft: "", warning: "", answer: "",
+            canExtend: false, addable: [], allowed };
+    }
+    const signed = mandate.signedBy !== "";
+    const known = Object.values(ENUMS.Tool);
+    const tools = known.filter((tool) => mandate.tools.includes(tool)).map((tool) => t(`mandate.tool.${tool}`));
+    const left = secondsLeft(mandate.endsAt, nowMs);
+    let timeLeft = "";
+    if (signed && left !== null) {
+        timeLeft = left >= 60 ? t("mandate.time_left", { minutes: Math.ceil(left / 60) })
+            : left > 0 ? t("mandate.time_left_under_minute") : t("mandate.time_up");
+    }
+    let answer = "";
+    if (mandate.extensionRefused) answer = t("mandate.extension_refused");
+    else if (mandate.extensionAsked) answer = t("mandate.extension_asked");
+    return {
+        shown: true,
+        signed,
+        heading: signed ? t("mandate.signed_by", { name: mandate.signedBy }) : t("mandate.not_signed"),
+        tools: t("mandate.tools", { tools: tools.join(", ") }),
+        timeLeft,
+        warning: signed && (mandate.warning || (left !== null && left <= MANDATE_WARNING_SECONDS))
+            ? t("mandate.warning") : "",
+        answer,
+        canExtend: signed && view.connection === "open" && !mandate.extensionAsked,
+        addable: EXTENSION_TOOLS.filter((tool) => !mandate.tools.includes(tool)),
+        allowed,
+    };
 }

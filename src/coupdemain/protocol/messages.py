@@ -727,6 +727,8 @@ class MandateState(Message):
     side that (re)joins. ``signed_by`` is "" while the person has not signed.
     ``warning`` is true from ``protocol.mandate.WARNING_SECONDS`` before
     ``ends_at``; at ``ends_at`` the session ends with ``MANDATE_EXPIRED``.
+    ``extension_refused`` is true in the state sent when the person refused
+    an extension: the mandate is unchanged, and the viewer says so.
     """
 
     type: ClassVar[str] = "mandate_state"
@@ -735,6 +737,7 @@ class MandateState(Message):
     ends_at: float
     signed_by: str = ""
     warning: bool = False
+    extension_refused: bool = False
 
 
 MANDATE_MESSAGES = (MandateOffer, MandateSign, MandateRefuse, MandateExtend, MandateState)
@@ -749,7 +752,7 @@ SERVER_SENDS |= {MandateOffer, MandateState}
 TO_VIEWER: frozenset[type[Message]] = frozenset(
     {State, Watching, Peer, Ended, Screen, Clipboard, ChatMessage, DiagnosticsReport,
      DiagnosticsDeclined, FileOffer, FileStatus, FileProgress, RtcConfig, RtcOffer, RtcCandidate,
-     Announcement, StepMessage, ActionAnswer}
+     Announcement, StepMessage, ActionAnswer, MandateState}
 )
 
 

@@ -39,6 +39,7 @@ The tree (``tests/protocol/test_errors.py`` walks the package to check it):
     - InjectError (agent/inject/x11.py)
     - VideoEncodeError (agent/encode/base.py)
     - TransferFailed, TransferCancelled (agent/transfer.py)
+    - CopyFailed (agent/mandate.py): the mandate's PDF copy not saved
     - XvfbError (demo/xvfb.py)
 
 Those that also mean a built-in error (``AccountError`` a ``ValueError``,

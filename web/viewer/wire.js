@@ -472,6 +472,10 @@ export const FIELDS = Object.freeze({
         "warning": {
             "type": "boolean",
             "default": false
+        },
+        "extension_refused": {
+            "type": "boolean",
+            "default": false
         }
     },
     "pause": {
@@ -730,6 +734,7 @@ export const VIEWER_RECEIVES = Object.freeze(new Set([
     "file_offer",
     "file_progress",
     "file_status",
+    "mandate_state",
     "peer",
     "rtc_candidate",
     "rtc_config",

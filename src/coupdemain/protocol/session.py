@@ -808,7 +808,7 @@ class SupportSession:
             mandate.ends_at = offer.ends_at
             mandate.tools = frozenset(Tool(tool) for tool in offer.tools)
         mandate.sha256, mandate.signed_by = offer.sha256, name
-        mandate.warned = now >= mandate.ends_at - self._warning_seconds
+        mandate.warned = False  # the next tick warns, if the new end is that close
         language = normalize(self.language)
         self._signatures.append(
             Signature(offer.kind, offer.text, offer.sha256, language, name, drawing, now))

@@ -26,7 +26,14 @@ from coupdemain.protocol.errors import CloseReason
 from coupdemain.protocol.mandate import Terms, digest
 from coupdemain.server.mandates import bind_mandate
 from coupdemain.server.store.database import create_engine, session_factory
-from coupdemain.server.store.models import Mandate, MandateSignature, User, utcnow
+from coupdemain.server.store.models import (
+    Mandate,
+    MandateSignature,
+    SupportSession,
+    User,
+    utcnow,
+)
+from tests.server.test_restart import kill_and_restart
 from tests.support.server import ServerProcess, issue_code, serving, signed_in_client
 
 TERMS = Terms(purpose="Installer l'imprimante", tools=frozenset({Tool.VIEW}), minutes=30,
@@ -209,3 +216,36 @@ async def test_the_warning_and_the_end_with_a_short_minute(tmp_path: Path) -> No
             assert await close_code_of(agent) == CloseReason.MANDATE_EXPIRED
             ended = await receive(viewer, "ended")
             assert (ended["by"], ended["reason"]) == ("server", CloseReason.MANDATE_EXPIRED)
+
+
+async def test_a_killed_server_keeps_the_mandates_end(tmp_path: Path) -> None:
+    # Five one-second minutes: the server is killed after the signature and started
+    # again; the session ends as the mandate said, whether the agent is back by then or not.
+    with serving(tmp_path / "server", {"COUPDEMAIN_MANDATE_MINUTE_SECONDS": "1",
+                                       "COUPDEMAIN_AGENT_GRACE_SECONDS": "60"}) as quick:
+        issued, _ = await bound_code(quick, Terms(
+            purpose="Vérifier la messagerie", tools=frozenset({Tool.VIEW}), minutes=5,
+            role=PersonRole.WATCH))
+        agent = await websockets.connect(quick.ws_url + "/ws/agent")
+        await agent.send(agent_hello(issued["code"]))
+        secret = (await receive(agent, "welcome"))["resume"]
+        offer = await receive(agent, "mandate_offer")
+        await agent.send(json.dumps({"type": "mandate_sign", "sha256": offer["sha256"],
+                                     "name": "Marie Curie"}))
+        ends_at = (await receive(agent, "mandate_state"))["ends_at"]
+        await asyncio.to_thread(kill_and_restart, quick)
+        with pytest.raises(websockets.ConnectionClosedError):
+            await asyncio.wait_for(agent.recv(), 10)
+        async with websockets.connect(quick.ws_url + "/ws/agent") as back:
+            await back.send(json.dumps({"type": "hello", "protocol": 1, "role": "agent",
+                                        "resume": secret}))
+            try:
+                await receive(back, "welcome")
+                state = await receive(back, "mandate_state")
+                assert (state["signed_by"], state["ends_at"]) == ("Marie Curie", ends_at)
+            except websockets.ConnectionClosed:
+                pass  # the restart took longer than the mandate: refused as expired below
+            assert await close_code_of(back) == CloseReason.MANDATE_EXPIRED
+        async with store(quick) as db, db() as s:
+            row = await s.get(SupportSession, issued["session_id"])
+        assert row is not None and (row.ended_by, row.end_reason) == ("server", "mandate_expired")

@@ -736,6 +736,11 @@ class SupportSession:
         # A mandate minute may be made shorter (tests, demos): the warning keeps its share.
         return WARNING_SECONDS * self.mandate_minute / 60
 
+    def _end_after(self, start: float, minutes: int) -> float:
+        # To the millisecond: the database keeps microseconds, and the end read
+        # back after a restart is the one both sides were told.
+        return round(start + minutes * self.mandate_minute, 3)
+
     def _allows(self, tool: Tool) -> bool:
         return self.mandate is None or tool in self.mandate.tools
 
@@ -778,7 +783,7 @@ class SupportSession:
         """A standing mandate signed before binds this session: its time starts now."""
         mandate = self.mandate
         assert mandate is not None
-        mandate.ends_at = self._clock() + mandate.terms.minutes * self.mandate_minute
+        mandate.ends_at = self._end_after(self._clock(), mandate.terms.minutes)
         self._record(By.SERVER, "mandate_standing", sha256=mandate.sha256,
                      signer=mandate.signed_by, ends_at=mandate.ends_at)
         self._send_mandate_state()
@@ -802,7 +807,7 @@ class SupportSession:
         now = self._clock()
         self._offer = None
         if offer.kind == "mandate":
-            mandate.ends_at = now + mandate.terms.minutes * self.mandate_minute
+            mandate.ends_at = self._end_after(now, mandate.terms.minutes)
             mandate.tools = mandate.terms.tools
         else:
             mandate.ends_at = offer.ends_at
@@ -863,7 +868,7 @@ class SupportSession:
                                 language=normalize(self.language))
         offer = m.MandateOffer("extension", text, digest(text), _tool_values(mandate.tools | added),
                                message.minutes,
-                               mandate.ends_at + message.minutes * self.mandate_minute)
+                               self._end_after(mandate.ends_at, message.minutes))
         self._offer = PendingOffer(offer, message.minutes, added)
         self._record(By.TECHNICIAN, "mandate_extension_offered", sha256=offer.sha256,
                      minutes=message.minutes, tools=_tool_values(added))

@@ -37,7 +37,6 @@ from ..protocol.errors import (
     SupportCodeUsed,
     TooManyAttempts,
 )
-from ..protocol.mandate import Terms
 from ..protocol.session import (
     AuditRecord,
     Person,
@@ -52,7 +51,7 @@ from .audit import AuditLog
 from .mandates import binding_of
 from .ratelimit import FailureLimiter, GuessBudget
 from .relay import Relay
-from .store.models import AuditEvent, Mandate, MandateSignature, SupportSession, User, utcnow
+from .store.models import AuditEvent, MandateSignature, SupportSession, User, utcnow
 from .turn import IceServers
 
 logger = logging.getLogger("coupdemain.rendezvous")
@@ -702,40 +701,40 @@ class Rendezvous:
     async def _restore_mandate(
         self, machine: SessionMachine, mandate_id: int, events: list[AuditEvent], ends_at: float,
     ) -> None:
-        """The mandate of a session live when the server stopped, from its records.
+        """The mandate of a session live when the server stopped, from the database.
 
-        Signed (or a standing one signed before): its signer, hash, tools as
-        extensions left them, and its end, which the sweeper keeps. Not yet
-        signed: the agent that resumes is offered it again, in the language
-        it was offered in. An extension offered and not answered is forgotten.
+        Signed: its signer and hash from the last signature stored in this
+        session (stored before anyone was told of it), or a standing mandate's
+        earlier one; its tools as the extensions recorded left them; its end,
+        which the sweeper keeps. Not yet signed: the agent that resumes is
+        offered it again, in the language it was offered in. An extension
+        offered and not answered is forgotten.
         """
-        async with self._db() as db:
-            mandate = await db.get(Mandate, mandate_id)
-        if mandate is None:
-            return
         try:
-            terms = Terms.from_json(mandate.terms)
+            binding = await binding_of(self._db, machine.session_id)
         except MalformedMessage:
             logger.exception("the mandate %d of session %s cannot be read", mandate_id,
                              machine.session_id)
             return
-        signed_by = sha256 = ""
-        tools = set(terms.tools)
+        if binding is None or binding.mandate_id != mandate_id:
+            return
+        async with self._db() as db:
+            last = await db.scalar(
+                select(MandateSignature).where(MandateSignature.session_id == machine.session_id)
+                .order_by(MandateSignature.signed_at.desc(), MandateSignature.id.desc()).limit(1))
+        signed_by, sha256 = binding.signed_by, binding.sha256
+        if last is not None:
+            signed_by, sha256 = last.signer_name, last.sha256
+        tools = set(binding.terms.tools)
         for event in events:
-            detail = event.detail
-            if event.action in ("mandate_signed", "mandate_extended", "mandate_standing"):
-                signed_by, sha256 = str(detail.get("signer", "")), str(detail.get("sha256", ""))
-            added = detail.get("tools")
+            added = event.detail.get("tools")
             if event.action == "mandate_extended" and isinstance(added, list):
                 tools.update(Tool(tool) for tool in added if tool in set(Tool))
             if event.action == "mandate_offered":
-                machine.language = str(detail.get("language", ""))
-        author = mandate.technician
+                machine.language = str(event.detail.get("language", ""))
         machine.bind_mandate(
-            terms, technician=Technician(author.id, author.display_name,
-                                         author.organisation.name),
-            signed_by=signed_by, sha256=sha256, tools=frozenset(tools),
-            ends_at=ends_at if signed_by else 0.0)
+            binding.terms, technician=binding.author, signed_by=signed_by, sha256=sha256,
+            tools=frozenset(tools), ends_at=ends_at if signed_by else 0.0)
 
 
 __all__ = [

@@ -10,7 +10,7 @@ from PIL import Image
 
 from coupdemain.protocol import messages as m
 from coupdemain.protocol.enums import PersonRole, Tool, ViewAnswer
-from coupdemain.protocol.errors import CloseReason, NotAllowed
+from coupdemain.protocol.errors import CloseReason, MessageTooLarge, NotAllowed
 from coupdemain.protocol.mandate import Terms, digest, render
 from coupdemain.protocol.session import Person, Role, State, SupportSession
 
@@ -322,3 +322,13 @@ def test_a_session_without_a_mandate_is_unchanged() -> None:
     session.receive_from_viewer(m.RequestControl())
     session.tick(10**12)
     assert session.state is State.CONTROL_REQUESTED
+
+
+def test_only_a_signature_may_be_larger_than_other_messages() -> None:
+    drawing = base64.b64encode(bytes(100_000)).decode()
+    sign = m.serialize(m.MandateSign("a" * 64, "Marie", drawing))
+    assert m.parse(sign, m.AGENT_SENDS) == m.MandateSign("a" * 64, "Marie", drawing)
+    for text in (m.serialize(m.Chat("x" * 70_000)), "x" * 70_000,
+                 sign.replace("a" * 64, "a" * 300_000)):
+        with pytest.raises(MessageTooLarge):
+            m.parse(text, m.AGENT_SENDS)

@@ -88,6 +88,11 @@ class Settings:
         60, "How long a session waits for the person's computer to reconnect after its "
         "connection dropped or the server restarted, before it ends.", metavar="S",
     )
+    mandate_minute_seconds: float = _setting(
+        60.0, "How many seconds a minute of a mandate lasts: its time, its warning five "
+        "minutes before the end, and its extensions. For tests and demos only (e.g. 1: a "
+        "30-minute mandate ends after 30 seconds); keep 60 in service.", metavar="S",
+    )
     login_session_hours: int = _setting(12, "How long a console sign-in lasts.", metavar="H")
     file_transfer_max_bytes: int = _setting(
         4 * 1024**3, "The largest file that may be sent either way in a session, in bytes "

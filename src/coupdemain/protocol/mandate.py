@@ -16,7 +16,10 @@ without it there is no session to bind.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,12 +27,15 @@ from typing import Any
 from ..i18n import Translator
 from .enums import PersonRole as PersonRole
 from .enums import Tool as Tool
-from .errors import MalformedMessage
+from .errors import MalformedMessage, NotAllowed
 
 MAX_PURPOSE_CHARS = 2000
 MAX_MINUTES = 8 * 60
 # Both sides are warned this long before the mandate's time runs out.
 WARNING_SECONDS = 5 * 60
+# A signature drawn with the mouse, as a PNG: at most this many bytes once decoded.
+MAX_DRAWING_BYTES = 256 * 1024
+MAX_SIGNER_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,57 @@ def render(terms: Terms, *, technician: str, organisation: str, language: str) -
         t("withdraw"),
     ]
     return "\n".join(lines)
+
+
+def render_extension(
+    *, added_minutes: int, added_tools: frozenset[Tool], technician: str, organisation: str,
+    language: str,
+) -> str:
+    """The text of an extension, in the person's language: what changes, and nothing else."""
+    t = Translator("mandate", language)
+    lines = [
+        t("extension.title"),
+        "",
+        t("field.organisation", value=organisation),
+        t("field.technician", value=technician),
+    ]
+    if added_minutes:
+        lines.append(t("extension.minutes", minutes=added_minutes))
+    if added_tools:
+        tools = ", ".join(t(f"tool.{tool}") for tool in sorted(added_tools, key=list(Tool).index))
+        lines.append(t("extension.tools", value=tools))
+    lines += ["", t("extension.unchanged"), "", t("withdraw")]
+    return "\n".join(lines)
+
+
+def signature_drawing(data: str) -> bytes | None:
+    """The PNG a ``mandate_sign`` carries in base64; None for none.
+
+    Raises:
+        NotAllowed: not base64, larger than ``MAX_DRAWING_BYTES``, or not a PNG
+            image (Pillow reads it), with a sentence saying which.
+    """
+    if not data:
+        return None
+    if len(data) > (MAX_DRAWING_BYTES + 2) // 3 * 4:
+        raise NotAllowed(
+            f"a drawn signature is at most {MAX_DRAWING_BYTES // 1024} KiB")
+    try:
+        png = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise NotAllowed("the drawn signature is not base64") from None
+    if len(png) > MAX_DRAWING_BYTES:
+        raise NotAllowed(f"a drawn signature is at most {MAX_DRAWING_BYTES // 1024} KiB")
+    from PIL import Image, UnidentifiedImageError  # only the server reads drawings
+
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG":
+                raise NotAllowed("the drawn signature is not a PNG image")
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise NotAllowed("the drawn signature is not a PNG image") from None
+    return png
 
 
 def digest(text: str) -> str:

@@ -46,6 +46,9 @@ from .errors import (
 
 PROTOCOL_VERSION = 1
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
+# A mandate_sign carries the drawn signature (a PNG of at most 256 KiB, in base64):
+# that message alone may be this large.
+MAX_SIGN_MESSAGE_BYTES = 384 * 1024
 MAX_CHAT_CHARACTERS = 2000
 MAX_STEP_CHARACTERS = 300   # an announcement's or a step's text: a short sentence
 # JSON nested deeper is refused; the deepest message, diagnostics, nests a few levels.
@@ -737,6 +740,7 @@ class MandateState(Message):
     ends_at: float
     signed_by: str = ""
     warning: bool = False
+    # The person did not sign the extension just offered: the mandate is unchanged.
     extension_refused: bool = False
 
 
@@ -857,25 +861,31 @@ def parse(text: str | bytes, allowed: frozenset[type[Message]]) -> Message:
         allowed: the message classes the sender may send.
 
     Raises:
-        MessageTooLarge: over ``MAX_CONTROL_MESSAGE_BYTES``.
+        MessageTooLarge: over ``MAX_CONTROL_MESSAGE_BYTES`` (``MAX_SIGN_MESSAGE_BYTES``
+            for a ``mandate_sign``, which carries a drawing).
         MalformedMessage: not a JSON object, nested too deep, a lone surrogate,
             or a field is missing or mistyped.
         UnknownMessage: the ``type`` is not a message of this protocol.
         NotAllowed: the sender may not send this type.
     """
-    if len(text) > MAX_CONTROL_MESSAGE_BYTES:
-        raise MessageTooLarge(
-            f"control message of {len(text)} bytes exceeds {MAX_CONTROL_MESSAGE_BYTES}"
-        )
+    too_large = MessageTooLarge(
+        f"control message of {len(text)} bytes exceeds {MAX_CONTROL_MESSAGE_BYTES}")
+    oversized = len(text) > MAX_CONTROL_MESSAGE_BYTES
+    if len(text) > MAX_SIGN_MESSAGE_BYTES:
+        raise too_large
     try:
         obj = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
+        if oversized:
+            raise too_large from None
         raise MalformedMessage("control message is not valid JSON") from exc
     except RecursionError:
         # json gives up at the interpreter's recursion limit; that is not
         # our bug, but the sender's nesting.
         raise MalformedMessage(
             f"control message is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if oversized and not (isinstance(obj, dict) and obj.get("type") == MandateSign.type):
+        raise too_large
     if not isinstance(obj, dict):
         raise MalformedMessage("control message must be a JSON object")
     _check_tree(obj)

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..i18n import normalize
 from . import messages as m
 from .enums import (
     DISRUPTIVE_ACTIONS,
@@ -38,12 +39,24 @@ from .enums import (
     By,
     ControlAnswer,
     IcePolicy,
+    Tool,
+    TransferState,
     ViewAnswer,
 )
 from .enums import Role as Role
 from .enums import State as State
 from .errors import CloseReason, InvalidTransition, LocalProtocolError, NotAllowed
-from .transfer import TO_TECHNICIAN, FileTransfers
+from .mandate import (
+    MAX_MINUTES,
+    MAX_SIGNER_CHARS,
+    WARNING_SECONDS,
+    Terms,
+    digest,
+    render,
+    render_extension,
+    signature_drawing,
+)
+from .transfer import REASON_DIRECTION, TO_TECHNICIAN, FileTransfers
 
 # State and Role are the machine's own vocabulary, re-exported from here where
 # readers look for them; they are defined in enums.py, below messages.py,
@@ -64,7 +77,17 @@ SHARING_STATES = frozenset({State.VIEWING, State.CONTROL_REQUESTED, State.CONTRO
 # Files go both ways through the page, as with the agent (protocol/transfer.py).
 # Announcements and steps are shown on its panel; none asks (the page has no question).
 VIEWER_TO_BROWSER = (m.RtcAnswer, m.RtcCandidate, m.Chat, m.End, m.FileOffer, m.FileCancel,
-                     m.Announce, m.Step)
+                     m.Announce, m.Step, m.MandateExtend)
+
+# What a refusal names, for the tools a mandate may leave out.
+TOOL_WORDS = {
+    Tool.CONTROL: "control of the person's computer",
+    Tool.FILES_TO_PERSON: "sending files to the person",
+    Tool.FILES_TO_TECHNICIAN: "receiving files from the person",
+    Tool.CLIPBOARD: "sharing the clipboard",
+    Tool.DIAGNOSTICS: "reading the computer's diagnostics",
+    Tool.RECORDING: "recording the session",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +127,51 @@ class Person:
     hostname: str = ""
     os: str = ""
     user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A signature the I/O layer stores (``MandateSignature``): the exact text, its hash, who."""
+
+    kind: Literal["mandate", "extension"]
+    text: str
+    sha256: str
+    language: str
+    signer_name: str
+    drawing_png: bytes | None
+    signed_at: float
+
+
+@dataclass(slots=True)
+class BoundMandate:
+    """The mandate that binds a session, as the machine keeps it.
+
+    ``tools`` and ``ends_at`` are the terms' once signed, as extensions moved
+    them; ``sha256`` is the text signed last's (the offer's until signed),
+    ``signed_by`` "" until the person signs.
+    """
+
+    terms: Terms
+    tools: frozenset[Tool]
+    technician: str = ""      # who wrote it, and their organisation: named in its text
+    organisation: str = ""
+    sha256: str = ""
+    signed_by: str = ""
+    ends_at: float = 0.0
+    warned: bool = False
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.signed_by)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOffer:
+    """A text offered to the person and not yet answered."""
+
+    offer: m.MandateOffer
+    added_minutes: int = 0
+    added_tools: frozenset[Tool] = frozenset()
 
 
 class SupportSession:
@@ -160,6 +228,14 @@ class SupportSession:
         )
         self.ended_by: By | Literal[""] = ""
         self.end_reason: CloseReason | None = None
+        # The mandate (None: a session without one), the text offered and not
+        # yet answered, the person's language to render it in, and how many
+        # seconds a mandate minute lasts (shorter in tests and demos).
+        self.mandate: BoundMandate | None = None
+        self._offer: PendingOffer | None = None
+        self.language = ""
+        self.mandate_minute = 60.0
+        self._signatures: list[Signature] = []
         self._outbox: list[Outgoing] = []
         self._audit: list[AuditRecord] = []
 
@@ -213,6 +289,11 @@ class SupportSession:
         out, self._audit = self._audit, []
         return out
 
+    def signatures(self) -> list[Signature]:
+        """The signatures given since the last call, for the I/O layer to store."""
+        out, self._signatures = self._signatures, []
+        return out
+
     # --- inputs ----------------------------------------------------------
 
     def issue_code(self, masked_code: str) -> None:
@@ -259,21 +340,32 @@ class SupportSession:
         return session
 
     def agent_joined(
-        self, person: Person, resume: str = "", kind: AgentKind = AgentKind.APP
+        self, person: Person, resume: str = "", kind: AgentKind = AgentKind.APP,
+        language: str = "",
     ) -> None:
         """The person typed the right code: show them who asks.
+
+        With a mandate (``bind_mandate``), it is offered first, in the person's
+        language; a standing mandate signed before starts its time now.
 
         Args:
             resume: the secret the agent presents to resume after a drop.
             kind: the agent, or the join page's browser share.
+            language: the person's (``Hello.language``), for the mandate's text.
         """
         self._move(State.WAITING_FOR_CONSENT)
         self.person = person
         self.kind = kind
+        self.language = language
         self.agent_connected = True
         self._record(By.PERSON, "code_used", hostname=person.hostname, user=person.user,
                      **({"kind": kind.value} if self.browser_share else {}))
         self._welcome(resume)
+        if self.mandate is not None:
+            if self.mandate.signed:
+                self._start_standing()
+            else:
+                self._offer_mandate()
         if self.browser_share:
             self._send(Role.AGENT, self.rtc_config(Role.AGENT))
             if self.viewer_connected:
@@ -295,6 +387,15 @@ class SupportSession:
         self.agent_connected = True
         self._record(By.PERSON, "agent_reconnected")
         self._welcome("")
+        if self.mandate is not None:
+            # The drop closed the mandate's window: the text waiting is offered
+            # again (a new one after a restart), the mandate signed is repeated.
+            if self.mandate.signed:
+                self._send(Role.AGENT, self._mandate_state())
+            if self._offer is None and not self.mandate.signed:
+                self._offer_mandate()
+            elif self._offer is not None:
+                self._send(Role.AGENT, self._offer.offer)
         self._broadcast_state()
         self._send(Role.VIEWER, m.Peer(Role.AGENT, True))
         if self.state in SHARING_STATES:
@@ -327,6 +428,8 @@ class SupportSession:
             self._broadcast_state()
         else:
             self._send(Role.VIEWER, self.state_message())
+        if self.mandate is not None and self.state is not State.WAITING_FOR_PERSON:
+            self._send(Role.VIEWER, self._mandate_state())
         if self.state is not State.WAITING_FOR_PERSON and self._agent_knows != technician:
             self._agent_knows = technician
             self._send(Role.AGENT, m.Watching([technician.as_wire()]))
@@ -411,6 +514,16 @@ class SupportSession:
         match message:
             case m.Consent(decision=ViewAnswer.ALLOW_VIEW) if (
                 self.state is State.WAITING_FOR_CONSENT
+                and self.mandate is not None and not self.mandate.signed
+            ):
+                raise NotAllowed(
+                    "the person is asked to share their screen once they have signed the mandate")
+            case m.MandateSign() if self.state is not State.ENDED:
+                self._sign(message)
+            case m.MandateRefuse(sha256=sha256) if self.state is not State.ENDED:
+                self._refuse_offer(sha256)
+            case m.Consent(decision=ViewAnswer.ALLOW_VIEW) if (
+                self.state is State.WAITING_FOR_CONSENT
             ):
                 self._move(State.VIEWING)
                 self._record(By.PERSON, "consent_given", scope="view")
@@ -456,6 +569,8 @@ class SupportSession:
             case m.Chat(text=text) if self.state in SHARING_STATES:
                 person = self.person.user or self.person.hostname
                 self._chat(Author.PERSON, person, text)
+            case m.Clipboard() if not self._allows(Tool.CLIPBOARD):
+                pass  # the agent keeps it to itself; one that sends it anyway is not heard
             case m.Clipboard(text=text):
                 # Only under control; a copy made as control ends is dropped.
                 if self.input_flows:
@@ -474,6 +589,13 @@ class SupportSession:
                                  answer=answer.value)
                     self.timeline.append(message)
                     self._send(Role.VIEWER, message)
+            case m.FileOffer() if (
+                self.state in SHARING_STATES and not self._allows(Tool.FILES_TO_TECHNICIAN)
+            ):
+                # Refused as a way the server does not allow: the session goes on.
+                self._record(By.PERSON, "tool_refused", tool=Tool.FILES_TO_TECHNICIAN.value)
+                self._send(Role.AGENT, m.FileStatus(message.id[:64], TransferState.REFUSED,
+                                                    By.SERVER, REASON_DIRECTION))
             case m.FileOffer() if self.state in SHARING_STATES:
                 self.files.offer_from_person(message, self.person.user or self.person.hostname)
             case m.FileAnswer() if self.state in SHARING_STATES:
@@ -517,6 +639,22 @@ class SupportSession:
             case m.FrameAck() | m.KeyframeRequest() | m.Encodings():
                 if self.state in SHARING_STATES:
                     self._send(Role.AGENT, message)
+            case m.RequestControl() if (
+                self.state in SHARING_STATES and not self._allows(Tool.CONTROL)
+            ):
+                self._refuse_tool(Tool.CONTROL)
+            case m.Clipboard() if self.input_flows and not self._allows(Tool.CLIPBOARD):
+                self._refuse_tool(Tool.CLIPBOARD)
+            case m.DiagnosticsRequest() if (
+                self.state in SHARING_STATES and not self._allows(Tool.DIAGNOSTICS)
+            ):
+                self._refuse_tool(Tool.DIAGNOSTICS)
+            case m.FileOffer() if (
+                self.state in SHARING_STATES and not self._allows(Tool.FILES_TO_PERSON)
+            ):
+                self._refuse_tool(Tool.FILES_TO_PERSON)
+            case m.MandateExtend() if self.state is not State.ENDED:
+                self._offer_extension(message)
             case m.RequestControl() if self.state is State.VIEWING and not self.agent_connected:
                 pass  # nobody to ask while the person's computer reconnects
             case m.RequestControl() if self.state is State.VIEWING:
@@ -559,6 +697,186 @@ class SupportSession:
             case _:
                 raise NotAllowed(f"{message.type!r} is not expected in state {self.state.value}")
 
+    # --- the mandate ---------------------------------------------------------
+
+    def bind_mandate(
+        self, terms: Terms, *, technician: Technician | None = None, signed_by: str = "",
+        sha256: str = "", tools: frozenset[Tool] | None = None, ends_at: float = 0.0,
+    ) -> None:
+        """The session is bound by these terms: call before the person's side arrives.
+
+        Args:
+            technician: who wrote the mandate (named in its text); the code's owner if not given.
+            signed_by, sha256: a standing mandate the person signed before
+                (no offer: its time starts when they join), or, after a restart,
+                the mandate signed in this session.
+            tools, ends_at: after a restart, the mandate as extensions left it.
+        """
+        author = technician or self.owner
+        self.mandate = BoundMandate(
+            terms, terms.tools if tools is None else tools, author.name, author.organisation,
+            sha256=sha256, signed_by=signed_by, ends_at=ends_at)
+
+    def tick(self, now: float) -> None:
+        """The mandate's time: the warning from ``WARNING_SECONDS`` before its end, then the end.
+
+        The I/O layer calls it every second or so; ``now`` is Unix time.
+        """
+        mandate = self.mandate
+        if (mandate is None or not mandate.signed or not mandate.ends_at
+                or self.state in (State.ENDED, State.WAITING_FOR_PERSON)):
+            return
+        if now >= mandate.ends_at:
+            self._record(By.SERVER, "mandate_expired", sha256=mandate.sha256)
+            self._end(By.SERVER, CloseReason.MANDATE_EXPIRED)
+        elif not mandate.warned and now >= mandate.ends_at - self._warning_seconds:
+            mandate.warned = True
+            self._record(By.SERVER, "mandate_warning", ends_at=mandate.ends_at)
+            self._send_mandate_state()
+
+    @property
+    def _warning_seconds(self) -> float:
+        # A mandate minute may be made shorter (tests, demos): the warning keeps its share.
+        return WARNING_SECONDS * self.mandate_minute / 60
+
+    def _end_after(self, start: float, minutes: int) -> float:
+        # To the millisecond: the database keeps microseconds, and the end read
+        # back after a restart is the one both sides were told.
+        return round(start + minutes * self.mandate_minute, 3)
+
+    def _allows(self, tool: Tool) -> bool:
+        return self.mandate is None or tool in self.mandate.tools
+
+    def _refuse_tool(self, tool: Tool) -> None:
+        """A technician asked for a tool outside the mandate: recorded, then refused."""
+        self._record(By.TECHNICIAN, "tool_refused", tool=tool.value)
+        raise NotAllowed(f"the mandate the person signed does not allow {TOOL_WORDS[tool]}: "
+                         "ask them to sign an extension first")
+
+    def _mandate_state(self, *, extension_refused: bool = False) -> m.MandateState:
+        mandate = self.mandate
+        assert mandate is not None
+        return m.MandateState(
+            sha256=mandate.sha256, tools=_tool_values(mandate.tools), ends_at=mandate.ends_at,
+            signed_by=mandate.signed_by, warning=mandate.warned,
+            extension_refused=extension_refused)
+
+    def _send_mandate_state(self, *, extension_refused: bool = False) -> None:
+        message = self._mandate_state(extension_refused=extension_refused)
+        self._send(Role.VIEWER, message)
+        self._send(Role.AGENT, message)
+
+    def _offer_mandate(self) -> None:
+        """The terms, rendered in the person's language, offered to sign; the viewer waits."""
+        mandate = self.mandate
+        assert mandate is not None
+        language = normalize(self.language)
+        text = render(mandate.terms, technician=mandate.technician,
+                      organisation=mandate.organisation, language=language)
+        offer = m.MandateOffer("mandate", text, digest(text), _tool_values(mandate.terms.tools),
+                               mandate.terms.minutes)
+        self._offer = PendingOffer(offer)
+        mandate.sha256 = offer.sha256
+        self._record(By.SERVER, "mandate_offered", sha256=offer.sha256, language=language,
+                     minutes=offer.minutes, tools=offer.tools)
+        self._send(Role.AGENT, offer)
+        self._send(Role.VIEWER, self._mandate_state())
+
+    def _start_standing(self) -> None:
+        """A standing mandate signed before binds this session: its time starts now."""
+        mandate = self.mandate
+        assert mandate is not None
+        mandate.ends_at = self._end_after(self._clock(), mandate.terms.minutes)
+        self._record(By.SERVER, "mandate_standing", sha256=mandate.sha256,
+                     signer=mandate.signed_by, ends_at=mandate.ends_at)
+        self._send_mandate_state()
+
+    def _sign(self, message: m.MandateSign) -> None:
+        """The person signs the text offered: stored, then the new mandate to both sides."""
+        pending, mandate = self._offer, self.mandate
+        if pending is None or mandate is None:
+            if mandate is not None and mandate.signed and message.sha256 == mandate.sha256:
+                return  # a second click on Sign
+            raise NotAllowed("no mandate waits for the person's signature")
+        offer = pending.offer
+        if message.sha256 != offer.sha256:
+            raise NotAllowed("the signature is for another text than the one offered")
+        name = " ".join(message.name.split())
+        if not name:
+            raise NotAllowed("a mandate is signed with the person's name, and it is empty")
+        if len(name) > MAX_SIGNER_CHARS:
+            raise NotAllowed(f"a signer's name has at most {MAX_SIGNER_CHARS} characters")
+        drawing = signature_drawing(message.drawing)
+        now = self._clock()
+        self._offer = None
+        if offer.kind == "mandate":
+            mandate.ends_at = self._end_after(now, mandate.terms.minutes)
+            mandate.tools = mandate.terms.tools
+        else:
+            mandate.ends_at = offer.ends_at
+            mandate.tools = frozenset(Tool(tool) for tool in offer.tools)
+        mandate.sha256, mandate.signed_by = offer.sha256, name
+        mandate.warned = False  # the next tick warns, if the new end is that close
+        language = normalize(self.language)
+        self._signatures.append(
+            Signature(offer.kind, offer.text, offer.sha256, language, name, drawing, now))
+        detail: dict[str, Any] = {"sha256": offer.sha256, "signer": name,
+                                  "drawing": drawing is not None, "ends_at": mandate.ends_at}
+        if offer.kind == "mandate":
+            self._record(By.PERSON, "mandate_signed", **detail)
+        else:
+            self._record(By.PERSON, "mandate_extended", **detail, minutes=pending.added_minutes,
+                         tools=_tool_values(pending.added_tools))
+        self._send_mandate_state()
+
+    def _refuse_offer(self, sha256: str) -> None:
+        """The person does not sign: the mandate ends the session, an extension does not."""
+        pending = self._offer
+        if pending is None or sha256 != pending.offer.sha256:
+            raise NotAllowed("no text with this SHA-256 waits for the person's answer")
+        self._offer = None
+        if pending.offer.kind == "mandate":
+            self._record(By.PERSON, "mandate_refused", sha256=sha256)
+            self._end(By.PERSON, CloseReason.MANDATE_REFUSED)
+        else:
+            self._record(By.PERSON, "mandate_extension_refused", sha256=sha256,
+                         minutes=pending.added_minutes, tools=_tool_values(pending.added_tools))
+            self._send_mandate_state(extension_refused=True)
+
+    def _offer_extension(self, message: m.MandateExtend) -> None:
+        """The technician asks for more time or another tool: the person is offered what changes."""
+        mandate = self.mandate
+        if mandate is None:
+            raise NotAllowed("this session has no mandate to extend")
+        if not mandate.signed:
+            raise NotAllowed("the person has not signed the mandate yet: nothing to extend")
+        if self._offer is not None:
+            raise NotAllowed("an extension already waits for the person's answer")
+        if not self.agent_connected:
+            raise NotAllowed("the person's computer is reconnecting: ask again once it is back")
+        if not 0 <= message.minutes <= MAX_MINUTES:
+            raise NotAllowed(
+                f"an extension adds from 0 to {MAX_MINUTES} minutes, not {message.minutes}")
+        known = {tool.value for tool in Tool}
+        for tool in message.tools:
+            if not isinstance(tool, str) or tool not in known:
+                raise NotAllowed(f"an extension adds tools among {', '.join(sorted(known))}, "
+                                 f"not {str(tool)[:40]!r}")
+        added = frozenset(Tool(tool) for tool in message.tools) - mandate.tools
+        if not message.minutes and not added:
+            raise NotAllowed("an extension adds time or a tool the mandate does not allow yet")
+        technician = self.technician
+        text = render_extension(added_minutes=message.minutes, added_tools=added,
+                                technician=technician.name, organisation=technician.organisation,
+                                language=normalize(self.language))
+        offer = m.MandateOffer("extension", text, digest(text), _tool_values(mandate.tools | added),
+                               message.minutes,
+                               self._end_after(mandate.ends_at, message.minutes))
+        self._offer = PendingOffer(offer, message.minutes, added)
+        self._record(By.TECHNICIAN, "mandate_extension_offered", sha256=offer.sha256,
+                     minutes=message.minutes, tools=_tool_values(added))
+        self._send(Role.AGENT, offer)
+
     # --- internals -------------------------------------------------------
 
     def _move(self, new: State) -> None:
@@ -574,8 +892,8 @@ class SupportSession:
             Role.AGENT,
             m.Welcome(self.session_id, asker.name, asker.organisation,
                       files_to_technician=TO_TECHNICIAN in self.files.limits.directions,
-                      technician_id=asker.id, resume=resume,
-                      brand_colour=self.brand[0], brand_logo=self.brand[1]),
+                      technician_id=asker.id, mandate=self.mandate is not None,
+                      resume=resume, brand_colour=self.brand[0], brand_logo=self.brand[1]),
         )
 
     def _withdraw_control(self, was: State, why: str) -> None:
@@ -679,3 +997,8 @@ class SupportSession:
         self._send(Role.VIEWER, ended)
         if notify_agent and not was_waiting:
             self._send(Role.AGENT, ended)
+
+
+def _tool_values(tools: frozenset[Tool]) -> list[str]:
+    """The tools in their declared order, as the wire carries them."""
+    return [tool.value for tool in Tool if tool in tools]

@@ -77,7 +77,7 @@ async def serve_agent(ws: WebSocket, rendezvous: Rendezvous) -> None:
             await rendezvous.resume_agent(live, ws)
         else:
             live = await rendezvous.redeem_code(hello.code, address, person)
-            await rendezvous.attach_agent(live, ws, person, hello.kind)
+            await rendezvous.attach_agent(live, ws, person, hello.kind, hello.language)
     except (SupportCodeError, ResumeRefused) as exc:
         logger.info("agent from %s refused: %s", address, type(exc).__name__)
         await _close(ws, exc.close_reason)

@@ -7,8 +7,10 @@ of the organisation's templates; or picks a standing mandate still running.
 comes back with everything typed in it; ``Draft.terms()`` checks it with
 ``protocol.mandate.Terms``, whose sentence the form then shows.
 
-What the person signed (``MandateSignature``) is written by the rendezvous;
-``signatures_for`` reads it back for the history page and the PDF.
+The rendezvous reads the session's mandate back when the person's side
+arrives, and after a restart (``binding_of``). What the person signed
+(``MandateSignature``) is written by the rendezvous; ``signatures_for``
+reads it back for the history page and the PDF.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..protocol.enums import PersonRole, Tool
 from ..protocol.errors import MalformedMessage
 from ..protocol.mandate import Terms
+from ..protocol.session import Technician
 from .store.models import (
     Mandate,
     MandateSignature,
@@ -126,6 +129,47 @@ async def bind_mandate(db: Db, session_id: str, mandate_id: int) -> None:
     async with db.begin() as s:
         await s.execute(update(SupportSession).where(SupportSession.id == session_id)
                         .values(mandate_id=mandate_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A session's mandate: its terms, who wrote it, and a standing one's earlier signature."""
+
+    mandate_id: int
+    terms: Terms
+    author: Technician
+    signed_by: str = ""   # a standing mandate signed before: no offer
+    sha256: str = ""
+
+
+async def binding_of(
+    db: async_sessionmaker[AsyncSession], session_id: str, *, today: date | None = None
+) -> Binding | None:
+    """The mandate that binds the session, or None for a session without one.
+
+    A standing mandate still valid ``today`` and signed before (in any
+    session) is bound as signed; any other is offered to sign.
+    """
+    async with db() as s:
+        row = await s.get(SupportSession, session_id)
+        if row is None or row.mandate_id is None:
+            return None
+        mandate = await s.get(Mandate, row.mandate_id)
+        if mandate is None:
+            return None
+        author = Technician(mandate.technician.id, mandate.technician.display_name,
+                            mandate.technician.organisation.name)
+        binding = Binding(mandate.id, Terms.from_json(mandate.terms), author)
+        today = today or date.today()
+        if mandate.standing_until is None or mandate.standing_until < today:
+            return binding
+        earlier = await s.scalar(
+            select(MandateSignature)
+            .where(MandateSignature.mandate_id == mandate.id, MandateSignature.kind == "mandate")
+            .order_by(MandateSignature.signed_at.desc()).limit(1))
+    if earlier is None:
+        return binding
+    return Binding(binding.mandate_id, binding.terms, author, earlier.signer_name, earlier.sha256)
 
 
 async def mandate_required(db: Db, organisation_id: int) -> bool:

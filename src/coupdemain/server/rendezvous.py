@@ -26,10 +26,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..protocol import messages as m
-from ..protocol.enums import AgentKind, Author, By
+from ..protocol.enums import AgentKind, Author, By, Tool
 from ..protocol.errors import (
     CloseReason,
     CodeChecksPaused,
+    MalformedMessage,
     ResumeRefused,
     SupportCodeExpired,
     SupportCodeInvalid,
@@ -48,9 +49,10 @@ from ..protocol.support_code import CODE_SPACE, SupportCode
 from ..protocol.transfer import FileLimits
 from .audit import AuditLog
 from .branding import brand_of
+from .mandates import binding_of
 from .ratelimit import FailureLimiter, GuessBudget
 from .relay import Relay
-from .store.models import SupportSession, User, utcnow
+from .store.models import AuditEvent, MandateSignature, SupportSession, User, utcnow
 from .turn import IceServers
 
 logger = logging.getLogger("coupdemain.rendezvous")
@@ -93,6 +95,8 @@ class LiveSession:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     persisted_state: str = ""
     persisted_paused: bool = False
+    mandate_id: int | None = None        # the mandate that binds the session, once known
+    persisted_ends_at: float = 0.0       # its end as the database has it
 
     @property
     def session_id(self) -> str:
@@ -130,6 +134,8 @@ class Rendezvous:
         viewer_grace_seconds: float,
         guess_budget: GuessBudget | None = None,
         agent_grace_seconds: float = 60.0,
+        mandate_minute_seconds: float = 60.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = sessions
         self._audit = audit
@@ -142,6 +148,10 @@ class Rendezvous:
         self._paused_logged = False
         self._viewer_grace = viewer_grace_seconds
         self._agent_grace = agent_grace_seconds
+        # A mandate's time: how long its minute lasts (--mandate-minute-seconds),
+        # and the wall clock (Unix time) the machines and the sweeper read.
+        self._mandate_minute = mandate_minute_seconds
+        self._clock = clock
         self._live: dict[str, LiveSession] = {}
         self._load_lock = asyncio.Lock()
         # File transfer: the settings each session applies, and where ended
@@ -150,6 +160,13 @@ class Rendezvous:
         self.discard_files: Callable[[str, list[str], bool], None] = lambda *_: None
         # A browser share's TURN server and credentials (server/turn.py; services.py sets it).
         self.ice_servers = IceServers()
+
+    def _machine(self, session_id: str, technician: str, organisation: str,
+                 code_expires_at: float, *, technician_id: int) -> SessionMachine:
+        machine = SessionMachine(session_id, technician, organisation, code_expires_at,
+                                 technician_id=technician_id, clock=self._clock)
+        machine.mandate_minute = self._mandate_minute
+        return machine
 
     # --- codes -------------------------------------------------------------
 
@@ -180,7 +197,7 @@ class Rendezvous:
             )
             db.add(row)
         live = LiveSession(
-            machine=SessionMachine(
+            machine=self._machine(
                 row.id, technician.display_name, technician.organisation.name, _to_unix(expires),
                 technician_id=technician.id,
             ),
@@ -308,6 +325,9 @@ class Rendezvous:
         Call with ``live.lock`` held, so that messages leave in order.
         """
         machine = live.machine
+        # A signature is stored before the state that announces it leaves: the
+        # side that reads it may ask for its PDF at once.
+        await self._store_mandate(live)
         self.relay.set_gate(live.session_id, machine.frames_flow)
         for out in machine.data_to_send():
             sock = live.agent if out.to is Role.AGENT else live.viewer
@@ -352,6 +372,31 @@ class Rendezvous:
         if machine.state is State.ENDED:
             await self._close_sockets(live)
 
+    async def _store_mandate(self, live: LiveSession) -> None:
+        """The signatures the machine took, and the mandate's end as it moved."""
+        machine = live.machine
+        signatures = machine.signatures()
+        ends_at = machine.mandate.ends_at if machine.mandate is not None else 0.0
+        if not signatures and ends_at == live.persisted_ends_at:
+            return
+        async with self._db.begin() as db:
+            if live.mandate_id is not None:
+                db.add_all(
+                    MandateSignature(
+                        mandate_id=live.mandate_id, session_id=live.session_id, kind=sig.kind,
+                        text=sig.text, sha256=sig.sha256, language=sig.language,
+                        signer_name=sig.signer_name, drawing_png=sig.drawing_png,
+                        signed_at=datetime.fromtimestamp(sig.signed_at, UTC),
+                    )
+                    for sig in signatures
+                )
+            if ends_at != live.persisted_ends_at:
+                await db.execute(
+                    update(SupportSession).where(SupportSession.id == live.session_id)
+                    .values(mandate_ends_at=datetime.fromtimestamp(ends_at, UTC)
+                            if ends_at else None))
+        live.persisted_ends_at = ends_at
+
     def _actor_name(self, live: LiveSession, record: AuditRecord) -> str:
         if record.technician is not None:
             return record.technician.name
@@ -380,8 +425,11 @@ class Rendezvous:
             change: what happened, e.g. ``lambda s: s.receive_from_agent(message)``.
         """
         async with live.lock:
-            change(live.machine)
-            await self._commit(live)
+            try:
+                change(live.machine)
+            finally:
+                # A refusal raised after a record (``tool_refused``) keeps it.
+                await self._commit(live)
 
     # --- sides joining and leaving ----------------------------------------
 
@@ -391,13 +439,19 @@ class Rendezvous:
         live.machine.rtc_config = lambda role: ice.config(session_id, role)
 
     async def attach_agent(
-        self, live: LiveSession, sock: Socket, person: Person, kind: AgentKind = AgentKind.APP
+        self, live: LiveSession, sock: Socket, person: Person, kind: AgentKind = AgentKind.APP,
+        language: str = "",
     ) -> None:
         """The person's agent joined with the code: it gets a resume secret in its welcome.
 
+        A session bound by a mandate (``mandates.bind_mandate``) offers it
+        first, in the person's language.
+
         Args:
             kind: the agent, or the join page's browser share (which cannot resume).
+            language: the person's (``Hello.language``).
         """
+        binding = await binding_of(self._db, live.session_id)
         secret = secrets.token_urlsafe(32)
         async with self._db.begin() as db:
             await db.execute(
@@ -410,7 +464,11 @@ class Rendezvous:
             live.machine.files.limits = self.file_limits
             live.machine.brand = (brand.colour, brand.logo_base64)
             self._give_ice_servers(live)
-            live.machine.agent_joined(person, resume=secret, kind=kind)
+            if binding is not None:
+                live.mandate_id = binding.mandate_id
+                live.machine.bind_mandate(binding.terms, technician=binding.author,
+                                          signed_by=binding.signed_by, sha256=binding.sha256)
+            live.machine.agent_joined(person, resume=secret, kind=kind, language=language)
             await self._commit(live)
 
     async def find_resumable(self, secret: str) -> LiveSession:
@@ -497,8 +555,10 @@ class Rendezvous:
         async with live.lock:
             if live.viewer is not sock:
                 return
-            live.machine.receive_from_viewer(message)
-            await self._commit(live)
+            try:
+                live.machine.receive_from_viewer(message)
+            finally:
+                await self._commit(live)
 
     async def detach_viewer(self, live: LiveSession, sock: Socket) -> None:
         async with live.lock:
@@ -516,8 +576,14 @@ class Rendezvous:
         """Ends sessions whose code expired, or whose agent or technician did not come back."""
         now_unix = datetime.now(UTC).timestamp()
         now = time.monotonic()
+        wall = self._clock()
         for live in list(self._live.values()):
             machine = live.machine
+            if machine.mandate is not None and machine.mandate.signed:
+                # The mandate's warning, then its end (the machine decides which is due).
+                await self.act(live, methodcaller("tick", wall))
+                if machine.state is State.ENDED:
+                    continue
             if machine.state is State.WAITING_FOR_PERSON and now_unix >= machine.code_expires_at:
                 await self.act(live, lambda s: s.expire(now_unix))
             elif (
@@ -580,7 +646,7 @@ class Rendezvous:
 
     def _waiting_from_row(self, row: SupportSession) -> LiveSession:
         return LiveSession(
-            machine=SessionMachine(
+            machine=self._machine(
                 row.id, row.technician.display_name,
                 row.technician.organisation.name, _to_unix(row.code_expires_at),
                 technician_id=row.technician_id,
@@ -615,8 +681,12 @@ class Rendezvous:
         machine = SessionMachine.recovered(
             row.id, technician, row.technician.organisation.name,
             state=state, paused=row.paused, person=person, chat=chat,
-            technician_id=row.technician_id, timeline_ids=timeline_ids,
+            technician_id=row.technician_id, timeline_ids=timeline_ids, clock=self._clock,
         )
+        machine.mandate_minute = self._mandate_minute
+        ends_at = _to_unix(row.mandate_ends_at) if row.mandate_ends_at is not None else 0.0
+        if row.mandate_id is not None:
+            await self._restore_mandate(machine, row.mandate_id, events, ends_at)
         now = time.monotonic()
         return LiveSession(
             machine=machine,
@@ -627,7 +697,47 @@ class Rendezvous:
             agent_lost_at=now,
             agent_lost_reason=CloseReason.SERVER_RESTARTED,
             viewer_lost_at=now,
+            mandate_id=row.mandate_id,
+            persisted_ends_at=ends_at,
         )
+
+    async def _restore_mandate(
+        self, machine: SessionMachine, mandate_id: int, events: list[AuditEvent], ends_at: float,
+    ) -> None:
+        """The mandate of a session live when the server stopped, from the database.
+
+        Signed: its signer and hash from the last signature stored in this
+        session (stored before anyone was told of it), or a standing mandate's
+        earlier one; its tools as the extensions recorded left them; its end,
+        which the sweeper keeps. Not yet signed: the agent that resumes is
+        offered it again, in the language it was offered in. An extension
+        offered and not answered is forgotten.
+        """
+        try:
+            binding = await binding_of(self._db, machine.session_id)
+        except MalformedMessage:
+            logger.exception("the mandate %d of session %s cannot be read", mandate_id,
+                             machine.session_id)
+            return
+        if binding is None or binding.mandate_id != mandate_id:
+            return
+        async with self._db() as db:
+            last = await db.scalar(
+                select(MandateSignature).where(MandateSignature.session_id == machine.session_id)
+                .order_by(MandateSignature.signed_at.desc(), MandateSignature.id.desc()).limit(1))
+        signed_by, sha256 = binding.signed_by, binding.sha256
+        if last is not None:
+            signed_by, sha256 = last.signer_name, last.sha256
+        tools = set(binding.terms.tools)
+        for event in events:
+            added = event.detail.get("tools")
+            if event.action == "mandate_extended" and isinstance(added, list):
+                tools.update(Tool(tool) for tool in added if tool in set(Tool))
+            if event.action == "mandate_offered":
+                machine.language = str(event.detail.get("language", ""))
+        machine.bind_mandate(
+            binding.terms, technician=binding.author, signed_by=signed_by, sha256=sha256,
+            tools=frozenset(tools), ends_at=ends_at if signed_by else 0.0)
 
 
 __all__ = [

@@ -81,6 +81,7 @@ class Services:
             guess_budget=GuessBudget(
                 settings.code_guess_odds, CODE_SPACE, settings.code_ttl_seconds),
             agent_grace_seconds=settings.agent_grace_seconds,
+            mandate_minute_seconds=settings.mandate_minute_seconds,
         )
         spool = FileSpool(data_dir / "spool")
         rendezvous.file_limits = FileLimits.from_settings(

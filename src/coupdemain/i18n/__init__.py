@@ -4,7 +4,9 @@ Catalogs live in ``locales/<language>/<domain>.json``, one domain per side:
 ``agent`` (the assisted computer's windows), ``console`` (the server's
 pages), ``viewer`` (the technician's in-browser viewer, served to it as
 JSON) and ``diagnostics`` (the findings of a remote diagnosis, read both in
-the viewer and in the console's session history). Placeholders use
+the viewer and in the console's session history), and ``documents`` (the
+PDFs and the session's report, read by the person and the technician).
+Placeholders use
 ``{name}``, the same on the Python and JS sides.
 """
 
@@ -17,7 +19,7 @@ from importlib import resources
 
 SUPPORTED_LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
-DOMAINS = ("agent", "console", "viewer", "diagnostics", "join")
+DOMAINS = ("agent", "console", "viewer", "diagnostics", "join", "documents")
 # The domains a browser may fetch as JSON.
 BROWSER_DOMAINS = ("viewer", "diagnostics", "join")
 

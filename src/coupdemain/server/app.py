@@ -4,6 +4,8 @@
 runs it on uvicorn. Each router has its own module:
 
 - ``console/pages.py``: the console's pages (sign-in, sessions, history, join);
+- ``console/report.py``: a session's report (the recap) and its PDF; ``report_api.py``:
+  the same report as the person's agent reads it after the end;
 - ``api.py``: the REST API under /api; ``transfers.py``: the bytes of files;
 - ``sockets.py``: the agent's and the viewer's WebSockets (``connections.py`` serves them);
 - ``access.py``: the dependencies that say who is signed in and which sessions they may see;
@@ -20,9 +22,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
-from . import api, sockets
+from . import api, report_api, sockets
 from .access import console_may_move_files
-from .console import pages
+from .console import pages, report
 from .headers import SecurityHeaders
 from .lifespan import lifespan
 from .services import Services
@@ -54,6 +56,8 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(file_router(services.rendezvous, services.spool, console_may_move_files))
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(pages.router)
+    app.include_router(report.router)
+    app.include_router(report_api.router)
     app.include_router(api.router)
     app.include_router(sockets.router)
     return app

@@ -19,7 +19,7 @@ from ..transfer import default_folder
 from .look import BOLD_FONT, MUTED_COLOUR, PROBLEM_COLOUR, TEXT_FONT
 from .trace import INCOMPLETE, UiTrace
 from .transfer import CHOOSER_TRACE_MS
-from .window import PAD, AgentWindow, technician_name
+from .window import PAD, AgentWindow, geometry_of, technician_name
 
 WIDE = 560          # this window's text width, in pixels
 TEXT_LINES = 7      # the summary's box; longer summaries scroll
@@ -162,6 +162,7 @@ class ReportWindow(AgentWindow):
             return description
         description["summary"] = self.summary.get("1.0", "end").strip()
         description["note"] = self.note.get("1.0", "end").strip()
+        description["note_box"] = geometry_of(self.note)  # where to click to type in it
         return description
 
 

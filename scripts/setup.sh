@@ -18,7 +18,8 @@ want_test=0
 # the viewer's linter; coturn is the TURN server the browser-share tests
 # relay through (Debian's package starts no service: the tests run their own);
 # binutils gives PyInstaller objdump, objcopy and strip for the single-file
-# agent (scripts/build-agent.sh).
+# agent (scripts/build-agent.sh); fonts-dejavu-core is the font the PDFs
+# embed (server/documents/pdf.py).
 packages=(xvfb xauth x11-utils xdotool python3-tk tk fonts-dejavu-core libyuv0)
 if [ "$want_test" = 1 ]; then
   packages+=(chromium nodejs npm xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils

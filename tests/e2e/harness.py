@@ -63,6 +63,8 @@ class Agent:
             self.trace_file.with_name(self.trace_file.stem + "-config"), *self.met))
         env["LANG"] = "fr_FR.UTF-8" if self.language == "fr" else "en_US.UTF-8"
         env.pop("LC_ALL", None)
+        # The agent waits for no report after the end, unless a test asks (agent/report.py).
+        env["COUPDEMAIN_REPORT_WAIT_SECONDS"] = "0"
         env.update(self.env)
         if self.code:
             args += ["--code", self.code]

@@ -412,8 +412,13 @@ def test_ending_says_who_ended_and_why(page: Any, site: str) -> None:
     say(page, {"type": "ended", "by": "technician", "reason": 4000})
     page.evaluate("window.server.drop(1000)")
     page.locator("#ended-message", has_text="You ended the session.").wait_for(timeout=WAIT_MS)
-    assert page.locator("#ended-message a").get_attribute("href") == "/"
-    assert page.locator("#ended-message a").inner_text() == "Back to the console"
+    assert page.locator("#back-to-console").get_attribute("href") == "/"
+    assert page.locator("#back-to-console").inner_text() == "Back to the console"
+    # Once over, the technician writes the report for the person.
+    report = page.locator("#write-report")
+    assert report.inner_text() == "Write the report for the person"
+    assert report.get_attribute("href").startswith("/sessions/")
+    assert report.get_attribute("href").endswith("/report")
     assert status(page) == "The session has ended."
     for button in ("#request-control", "#release-control", "#end-session"):
         assert not page.locator(button).is_visible()

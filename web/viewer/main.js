@@ -54,8 +54,9 @@ function element(tag, attributes = {}, children = []) {
  * @param {(key: string, params?: Record<string, string | number>) => string} t
  * @param {string} code  the formatted support code, or ""
  * @param {string} joinUrl  the join page's address to read out, or ""
+ * @param {string} sessionId  the session's id, for the link to its report
  */
-function build(root, t, code, joinUrl) {
+function build(root, t, code, joinUrl, sessionId) {
     const ui = {
         status: element("p", { id: "status", class: "viewer-status", role: "status", "aria-live": "polite" }),
         person: element("span", { id: "person", class: "viewer-person" }),
@@ -186,7 +187,12 @@ function build(root, t, code, joinUrl) {
         ui.extendError,
         element("div", { class: "viewer-mandate-dialog-actions" }, [ui.extendSend, ui.extendCancel]),
     ]));
-    ui.ended.append(ui.endedTitle, ui.endedSentence,
+    // Once over, the technician writes the report (the recap) for the person.
+    const writeReport = sessionId
+        ? [element("p", {}, [element("a", { href: `/sessions/${encodeURIComponent(sessionId)}/report`,
+            id: "write-report", class: "button primary" }, [t("ended.write_report")])])]
+        : [];
+    ui.ended.append(ui.endedTitle, ui.endedSentence, ...writeReport,
         element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
     const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
         element("div", { class: "viewer-status-group" }, [ui.status, ui.person]),
@@ -253,7 +259,7 @@ async function main() {
         logger.error("showing finding codes:", error.message);
     }
     const code = formatCode(data.code ?? "");
-    const ui = build(root, t, code, data.joinUrl ?? "");
+    const ui = build(root, t, code, data.joinUrl ?? "", data.sessionId ?? "");
     const canvas = /** @type {HTMLCanvasElement} */ (ui.screen);
 
     const display = new Display(canvas);

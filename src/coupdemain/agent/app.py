@@ -44,6 +44,7 @@ from .inject.base import InputSink
 from .known import KnownOrganisations
 from .mandate import fetch_copy
 from .pipeline import FramePipeline
+from .report import ReportClient, ReportFollower, wait_seconds
 from .session import AssistedSession
 from .transfer import AgentFiles, http_base
 from .ui import events as ev
@@ -73,6 +74,8 @@ class AgentOptions:
     language: str
     assume_consent: bool
     backoff: Backoff = field(default_factory=Backoff)  # how to resume after a drop
+    # How long to wait for the technician's report after the end (agent/report.py); 0: never.
+    report_wait: float = 0.0
 
 
 class ComputerDescription(TypedDict):
@@ -181,13 +184,20 @@ class AgentWorker:
                             **describe_computer(self.options.language))
             session.reconnect = lambda: self._resume(hello)
         try:
-            return await session.run(self.actions)
+            exit_code = await session.run(self.actions)
         finally:
             pipeline.close()
             try:
                 sink.close()
             except Exception:  # noqa: BLE001 - the display may be gone already
                 logger.debug("closing the input sink failed", exc_info=True)
+        if exit_code == 0 and welcome.resume and self.options.report_wait > 0:
+            # The session ended: the technician's summary comes over HTTP, if they write one.
+            client = ReportClient(http_base(self.options.ws_url), welcome.resume,
+                                  self.options.language)
+            await ReportFollower(client, self.post, welcome.technician_name,
+                                 self.options.report_wait, sleep=self.sleep).follow(self.actions)
+        return exit_code
 
     async def _resume(self, hello: m.Hello) -> tuple[AgentConnection, m.Welcome]:
         """Tries to resume the session after a drop, telling the person each attempt."""
@@ -341,7 +351,8 @@ def run_get_help(
         print(t("error.no_window", detail=exc), file=sys.stderr)
         return 2
     options = AgentOptions(ws_url, code, lang, assume_consent,
-                           Backoff(total=max(0.0, reconnect_seconds)))
+                           Backoff(total=max(0.0, reconnect_seconds)),
+                           report_wait=0.0 if assume_consent else wait_seconds())
     worker = AgentWorker(options, ui.post, _x11_pipeline, _x11_sink)
     thread = threading.Thread(target=worker.run_in_thread, name="coupdemain-agent", daemon=True)
     thread.start()

@@ -4,9 +4,10 @@ Catalogs live in ``locales/<language>/<domain>.json``, one domain per side:
 ``agent`` (the assisted computer's windows), ``console`` (the server's
 pages), ``viewer`` (the technician's in-browser viewer, served to it as
 JSON) and ``diagnostics`` (the findings of a remote diagnosis, read both in
-the viewer and in the console's session history) and ``mandate`` (the
+the viewer and in the console's session history), ``mandate`` (the
 text of a mandate the person signs, rendered by the server in their
-language: ``protocol/mandate.py``). Placeholders use
+language: ``protocol/mandate.py``) and ``documents`` (the PDFs and the
+session's report, read by the person and the technician). Placeholders use
 ``{name}``, the same on the Python and JS sides.
 """
 
@@ -19,7 +20,7 @@ from importlib import resources
 
 SUPPORTED_LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
-DOMAINS = ("agent", "console", "viewer", "diagnostics", "join", "mandate")
+DOMAINS = ("agent", "console", "viewer", "diagnostics", "join", "mandate", "documents")
 # The domains a browser may fetch as JSON.
 BROWSER_DOMAINS = ("viewer", "diagnostics", "join")
 

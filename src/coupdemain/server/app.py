@@ -6,6 +6,8 @@ runs it on uvicorn. Each router has its own module:
 - ``console/pages.py``: the console's pages (sign-in, sessions, history, join);
   ``console/branding.py``: the organisation's logo and colour;
   ``console/mandates.py``: the mandate templates (admins) and the mandate's PDF;
+  ``console/report.py``: a session's report (the recap) and its PDF; ``report_api.py``:
+  the same report as the person's agent reads it after the end;
 - ``api.py``: the REST API under /api; ``transfers.py``: the bytes of files;
 - ``sockets.py``: the agent's and the viewer's WebSockets (``connections.py`` serves them);
 - ``access.py``: the dependencies that say who is signed in and which sessions they may see;
@@ -22,9 +24,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
-from . import api, sockets
+from . import api, report_api, sockets
 from .access import console_may_move_files
-from .console import branding, pages
+from .console import branding, pages, report
 from .console import mandates as console_mandates
 from .headers import SecurityHeaders
 from .lifespan import lifespan
@@ -59,6 +61,8 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(branding.router)
     app.include_router(console_mandates.router)
+    app.include_router(report.router)
+    app.include_router(report_api.router)
     app.include_router(api.router)
     app.include_router(sockets.router)
     return app

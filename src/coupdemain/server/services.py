@@ -26,6 +26,7 @@ from . import auth
 from .agent_download import AgentBinary
 from .audit import AuditLog
 from .ratelimit import Backoff, FailureLimiter, GuessBudget
+from .recap import Reports
 from .relay import Relay
 from .rendezvous import Rendezvous
 from .store.database import create_engine, session_factory
@@ -57,6 +58,7 @@ class Services:
     spool: FileSpool
     sign_in_guard: auth.SignInGuard
     agent_binary: AgentBinary
+    reports: Reports
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -89,7 +91,7 @@ class Services:
         rendezvous.discard_files = spool.discard
         rendezvous.ice_servers = IceServers.from_settings(settings)
         return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard,
-                   AgentBinary(settings))
+                   AgentBinary(settings), Reports(db, audit))
 
 
 def services(connection: HTTPConnection) -> Services:

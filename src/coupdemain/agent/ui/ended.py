@@ -1,5 +1,6 @@
 """The last window: the session is over, who ended it, that control is off and nothing is
-shared any more, and that the person can close it."""
+shared any more, and that the person can close it; and, while the technician writes it,
+that a summary will show here (``report.py`` shows it)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,9 @@ class EndedNotice(AgentWindow):
         # Said in words, so that the technician does not have to.
         self.label(frame, t("ended.control_off")).pack(fill="x", pady=(8, 0))
         self.label(frame, t("ended.nobody")).pack(fill="x", pady=(8, 0))
-        self.label(frame, t("ended.closing")).pack(fill="x", pady=(8, 16))
+        # Replaced, while the technician writes a summary, by where it will show (report.py).
+        self.closing = self.label(frame, t("ended.closing"))
+        self.closing.pack(fill="x", pady=(8, 16))
         self.button(frame, "close", t("ended.close"), self.close, kind="primary").pack(
             side="right")
 
@@ -75,6 +78,15 @@ class EndedNotice(AgentWindow):
         technician = event.technician if isinstance(event, SessionEnded) else ""
         self.why.configure(text=self.t(reason_key(event), technician=technician))
         self.show()
+
+    def await_report(self, technician: str) -> None:
+        """The technician writes a summary: it will show here; the window stays open."""
+        self.closing.configure(text=self.t("ended.report_writing", technician=technician))
+        self.changed()
+
+    def report_timed_out(self) -> None:
+        self.closing.configure(text=self.t("ended.report_timed_out"))
+        self.changed()
 
     def close(self) -> None:
         self.on_done()

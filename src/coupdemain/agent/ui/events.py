@@ -8,6 +8,7 @@ person's language.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # Why a code attempt failed, as the code prompt explains it.
 PROBLEM_FORMAT = "format"            # not 9 digits; checked before connecting
@@ -246,11 +247,50 @@ class Quit:
     problem: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ReportAwaited:
+    """The session is over and its technician is writing the report (agent/report.py)."""
+
+    technician: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReady:
+    """The technician sent the report: show it (``server/recap.py``'s document)."""
+
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTimedOut:
+    """The report did not come while the agent waited."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSaved:
+    """The report's PDF is saved at ``path``."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportNoteSent:
+    """The person's note reached the technician."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFailed:
+    """Saving the report's PDF or sending the note failed: ``key`` is the sentence."""
+
+    key: str
+
+
 UiEvent = (
     AskForCode | Connecting | AskConsent | Branded | AskControl | SessionStatus | ChatReceived
     | ClipboardReceived | SessionEnded | ConnectionLost | Quit | AskDiagnostics
     | DiagnosticsReading | AskFile | FileStarted | FileProgress | FileUpdate | Reconnecting
     | Reconnected | AskAction | BannerNote | AskMandate | MandateTime | MandateCopySaved
+    | ReportAwaited | ReportReady | ReportTimedOut | ReportSaved | ReportNoteSent | ReportFailed
 )
 
 
@@ -379,9 +419,24 @@ class GiveUp:
     """The person closed the code prompt: no session."""
 
 
+@dataclass(frozen=True, slots=True)
+class SaveReportPdf:
+    """Save the report's PDF (from the server) at ``path``, which the person chose."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendReportNote:
+    """The person's answer to "Is there anything else you need?"."""
+
+    text: str
+
+
 UserAction = (
     SubmitCode | ConsentAnswer | MetOrganisation | ReportProblem | ControlAnswer | StopControl
     | SetPaused | EndSession
     | SendChat | ClipboardCopied | GiveUp | DiagnosticsAnswer | AnswerFile | SendFile | CancelFile
-    | AnswerAction | SignMandate | RefuseMandate | SaveMandateCopy
+    | AnswerAction | SignMandate | RefuseMandate | SaveMandateCopy | SaveReportPdf
+    | SendReportNote
 )

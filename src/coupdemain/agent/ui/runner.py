@@ -34,6 +34,7 @@ from .control import ControlDialog
 from .diagnostics import DiagnosticsDialog
 from .ended import EndedNotice
 from .mandate import MandateWindow
+from .report import ReportWindow
 from .trace import UiTrace
 from .transfer import FileQuestion, FilesWindow, choose_file, describe_chooser
 from .warning import ScamWarning
@@ -129,6 +130,11 @@ class AgentUi:
             self.root, t, on_answer=lambda ident, ok: act(ev.AnswerAction(ident, ok)), **common
         )
         self.ended = EndedNotice(self.root, t, on_done=self._finish, **common)
+        self.report = ReportWindow(
+            self.root, t, on_save=lambda path: act(ev.SaveReportPdf(path)),
+            on_send=lambda text: act(ev.SendReportNote(text)), on_done=self._finish, **common,
+        )
+        self._ended_timer: str | None = None
         # The banner stays on top: the questions open under it, not behind it.
         for window in (self.warning, self.consent, self.control, self.file_question,
                        self.diagnostics, self.action, self.ended, self.mandate):
@@ -285,7 +291,28 @@ class AgentUi:
                         window.hide()
                 self._ended_exit_code = 1 if isinstance(event, ev.ConnectionLost) else 0
                 self.ended.tell(event)
-                self.root.after(self.ended_notice_ms, self._finish)
+                self._ended_timer = self.root.after(self.ended_notice_ms, self._finish)
+            case ev.ReportAwaited(technician=technician):
+                # The summary will show here: the window stays until the person closes it.
+                if self._ended_timer is not None:
+                    self.root.after_cancel(self._ended_timer)
+                    self._ended_timer = None
+                self.ended.await_report(technician)
+            case ev.ReportTimedOut():
+                self.ended.report_timed_out()
+                self._ended_timer = self.root.after(self.ended_notice_ms, self._finish)
+            case ev.ReportReady(report=report):
+                if self._ended_timer is not None:
+                    self.root.after_cancel(self._ended_timer)
+                    self._ended_timer = None
+                self.ended.hide()
+                self.report.show_report(report)
+            case ev.ReportSaved(path=path):
+                self.report.saved_at(path)
+            case ev.ReportFailed(key=key):
+                self.report.problem(key)
+            case ev.ReportNoteSent():
+                self.report.note_sent()
             case ev.Reconnecting(attempt=attempt):
                 # Nothing can be answered while the server is out of reach:
                 # the questions come back, if still asked, once it is back.

@@ -274,8 +274,10 @@ async def session_page(request: Request, seen: ConsoleSession, shared: Shared) -
 @router.get("/sessions/{session_id}/history", response_class=HTMLResponse)
 async def session_history(request: Request, seen: ConsoleSession, shared: Shared) -> Response:
     events = await shared.audit.events_of(seen.row.id)
+    report = await shared.reports.document(seen.row) if seen.row.ended_at else None
     return render(request, "history.html", user=seen.user, csrf=seen.login.csrf_token,
-                  row=seen.row, events=events, REPORTED=REPORTED,
+                  row=seen.row, events=events, REPORTED=REPORTED, report=report,
+                  dt=i18n.Translator("documents", language_of(request)),
                   mandate=await mandates.mandate_of(shared.db, seen.row),
                   signatures=await mandates.signatures_for(shared.db, seen.row))
 

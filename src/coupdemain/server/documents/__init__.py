@@ -1,1 +1,2 @@
-"""Documents the server makes for people to keep: PDFs (``pdf.py`` is their common base)."""
+"""The documents the server makes as PDF for people to keep: the session's report and the
+signed mandate (``pdf.py`` is their common base)."""

@@ -32,28 +32,27 @@ def mandate_pdf(signatures: Sequence[MandateSignature], *, organisation: str,
     language = signatures[0].language
     t = Translator("mandate", language)
     doc = Document(t("pdf.heading"))
-    doc.heading(t("pdf.heading"))
     doc.paragraph(t("field.organisation", value=organisation))
     doc.paragraph(t("field.technician", value=technician))
     doc.space()
     for number, signed in enumerate(signatures):
         if number:
             doc.rule()
-            doc.heading(t("pdf.extension", number=number), size=13)
-        doc.paragraph(t("pdf.signed_text"), size=10)
+            doc.section(t("pdf.extension", number=number))
+        doc.paragraph(t("pdf.signed_text"), small=True)
         doc.quote(signed.text)
-        doc.paragraph(t("pdf.sha256"), size=10)
+        doc.paragraph(t("pdf.sha256"), small=True)
         doc.code(signed.sha256)
         doc.paragraph(t("pdf.signer", name=signed.signer_name))
         doc.paragraph(t("pdf.signed_at", local=_time(signed.signed_at.astimezone(zone), language),
                         utc=_time(signed.signed_at.astimezone(UTC), language)))
         if signed.drawing_png:
-            doc.paragraph(t("pdf.drawing"), size=10)
+            doc.paragraph(t("pdf.drawing"), small=True)
             doc.picture(signed.drawing_png)
         else:
-            doc.paragraph(t("pdf.no_drawing"), size=10)
+            doc.paragraph(t("pdf.no_drawing"), small=True)
         doc.space()
-    return doc.to_bytes()
+    return doc.output()
 
 
 def _time(moment: datetime, language: str) -> str:

@@ -212,3 +212,42 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SessionReport(Base):
+    """The report of a session (the recap): what the technician says was done, and its fate.
+
+    The timeline it shows is read from the session's audit events while it
+    is a draft (``server/recap.py``); sending it keeps that timeline here,
+    as the person received it.
+    """
+
+    __tablename__ = "session_reports"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("support_sessions.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default="draft")   # "draft" or "sent"
+    done: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(20), default="")   # solved, partly, not_solved
+    # [{"text": "...", "new_mandate": true}, ...]
+    follow_ups: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    timeline: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    sent_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # The language the person's agent asked for the report in, once it did.
+    person_language: Mapped[str] = mapped_column(String(8), default="")
+
+
+class ReportNote(Base):
+    """What the person answered to "Is there anything else you need?", for the technician."""
+
+    __tablename__ = "report_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("support_sessions.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    text: Mapped[str] = mapped_column(Text)

@@ -1,12 +1,8 @@
 """An organisation's branding: its colour and logo.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02
-
-Numbered 0008 because 0005 to 0007 are written in parallel: once all are in
-one tree, this one revises the last of them, so that the history stays one
-line.
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -53,6 +53,8 @@ function build(root, t, code, joinUrl) {
     const ui = {
         status: element("p", { id: "status", class: "viewer-status", role: "status", "aria-live": "polite" }),
         person: element("span", { id: "person", class: "viewer-person" }),
+        recording: element("span", { id: "recording-mark", class: "recording-mark", hidden: "" },
+            [t("status.recording")]),
         requestControl: element("button", { id: "request-control", type: "button", class: "primary", hidden: "" },
             [t("button.request_control")]),
         releaseControl: element("button", { id: "release-control", type: "button", hidden: "" },
@@ -149,7 +151,7 @@ function build(root, t, code, joinUrl) {
     ui.ended.append(ui.endedTitle, ui.endedSentence,
         element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
     const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
-        element("div", { class: "viewer-status-group" }, [ui.status, ui.person]),
+        element("div", { class: "viewer-status-group" }, [ui.recording, ui.status, ui.person]),
         ui.monitors,
         element("div", { class: "viewer-actions" },
             [ui.requestControl, ui.releaseControl, ui.diagnose, ui.endSession]),
@@ -343,6 +345,7 @@ async function main() {
         setText(ui.status, shown.status);
         setText(ui.person, shown.person);
         show(ui.person, shown.person !== "");
+        show(ui.recording, shown.recording);
         show(ui.requestControl, shown.canRequestControl ||
             (view.state === SessionState.CONTROL_REQUESTED && shown.canEnd));
         ui.requestControl.disabled = !shown.canRequestControl;

@@ -45,6 +45,7 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   agentConnected: boolean,
  *   watching: string[],
  *   kind: string,
+ *   recording: boolean,
  * }} SessionView
  *
  * `kind`: "browser" when the person shares from the join page's browser
@@ -155,6 +156,7 @@ export class ViewerSession {
             chat: [], timeline: [], clipboard: { text: "", count: 0 },
             diagnostics: { status: "idle", report: null, at: 0 },
             monitors: [], monitor: protocol.ALL_MONITORS, watching: [], kind: ENUMS.AgentKind.APP,
+            recording: false,
             // False while the person's computer reconnects (server restart, network).
             agentConnected: true,
         };
@@ -492,6 +494,7 @@ export class ViewerSession {
             personHostname: String(message.person_hostname),
             personUser: String(message.person_user),
             kind: String(message.kind),
+            recording: Boolean(message.recording),
         };
         if (Number(message.code_expires_at) > 0) {
             changes.codeExpiresAt = Number(message.code_expires_at);

@@ -161,6 +161,10 @@ export const FIELDS = Object.freeze({
             "type": "string",
             "enum": "ViewAnswer",
             "required": true
+        },
+        "record": {
+            "type": "boolean",
+            "default": false
         }
     },
     "control_decision": {
@@ -528,6 +532,10 @@ export const FIELDS = Object.freeze({
             "type": "string",
             "enum": "AgentKind",
             "default": "app"
+        },
+        "recording": {
+            "type": "boolean",
+            "default": false
         }
     },
     "step": {
@@ -584,6 +592,15 @@ export const FIELDS = Object.freeze({
         "resume": {
             "type": "string",
             "default": ""
+        },
+        "recording": {
+            "type": "string",
+            "enum": "RecordingPolicy",
+            "default": "never"
+        },
+        "recording_days": {
+            "type": "integer",
+            "default": 0
         }
     },
     "wheel": {
@@ -720,6 +737,11 @@ export const ENUMS = Object.freeze({
     "ActionReply": {
         "OK": "ok",
         "NOT_NOW": "not_now"
+    },
+    "RecordingPolicy": {
+        "NEVER": "never",
+        "ASK": "ask",
+        "ALWAYS": "always"
     }
 });
 

@@ -40,6 +40,7 @@ The tree (``tests/protocol/test_errors.py`` walks the package to check it):
     - VideoEncodeError (agent/encode/base.py)
     - TransferFailed, TransferCancelled (agent/transfer.py)
     - XvfbError (demo/xvfb.py)
+    - RecordingError, RecordingWriteFailed (server/recording/sealed.py)
 
 Those that also mean a built-in error (``AccountError`` a ``ValueError``,
 ``CaptureError`` a ``RuntimeError``...) derive from both, so that callers

@@ -25,6 +25,7 @@ from .access import console_may_move_files
 from .console import pages
 from .headers import SecurityHeaders
 from .lifespan import lifespan
+from .recording import routes as recording_routes
 from .services import Services
 from .transfers import file_router
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(file_router(services.rendezvous, services.spool, console_may_move_files))
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(pages.router)
+    app.include_router(recording_routes.router)
     app.include_router(api.router)
     app.include_router(sockets.router)
     return app

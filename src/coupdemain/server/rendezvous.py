@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..protocol import messages as m
-from ..protocol.enums import AgentKind, Author, By
+from ..protocol.enums import AgentKind, Author, By, RecordingPolicy
 from ..protocol.errors import (
     CloseReason,
     CodeChecksPaused,
@@ -48,6 +48,8 @@ from ..protocol.support_code import CODE_SPACE, SupportCode
 from ..protocol.transfer import FileLimits
 from .audit import AuditLog
 from .ratelimit import FailureLimiter, GuessBudget
+from .recording.recordings import Recordings, recording_allowed
+from .recording.sealed import RecordingWriteFailed
 from .relay import Relay
 from .store.models import SupportSession, User, utcnow
 from .turn import IceServers
@@ -149,6 +151,18 @@ class Rendezvous:
         self.discard_files: Callable[[str, list[str], bool], None] = lambda *_: None
         # A browser share's TURN server and credentials (server/turn.py; services.py sets it).
         self.ice_servers = IceServers()
+        # Session recordings (server/recording/); none: nothing is ever recorded.
+        self.recordings: Recordings | None = None
+
+    def use_recordings(self, recordings: Recordings) -> None:
+        """Records the sessions whose policy and person allow it, into ``recordings``."""
+        self.recordings = recordings
+        recordings.on_failed = self._recording_failed
+
+    async def _recording_failed(self, session_id: str, reason: str) -> None:
+        live = self._live.get(session_id)
+        if live is not None:
+            await self.act(live, methodcaller("recording_stopped", reason))
 
     # --- codes -------------------------------------------------------------
 
@@ -307,6 +321,7 @@ class Rendezvous:
         Call with ``live.lock`` held, so that messages leave in order.
         """
         machine = live.machine
+        await self._follow_recording(live)
         self.relay.set_gate(live.session_id, machine.frames_flow)
         for out in machine.data_to_send():
             sock = live.agent if out.to is Role.AGENT else live.viewer
@@ -350,6 +365,26 @@ class Rendezvous:
                 )
         if machine.state is State.ENDED:
             await self._close_sockets(live)
+
+    async def _follow_recording(self, live: LiveSession) -> None:
+        """Starts the recording the machine wants, or closes it at the end (with its SHA-256)."""
+        recordings, machine = self.recordings, live.machine
+        if recordings is None:
+            return
+        if machine.wants_recording:
+            try:
+                recordings.start(live.session_id)
+            except RecordingWriteFailed as exc:
+                machine.recording_stopped(exc.reason)
+            else:
+                self.relay.attach_tap(live.session_id, recordings.tap(live.session_id))
+                machine.recording_started()
+                if machine.viewer_connected:
+                    # The recording begins with the whole screen.
+                    machine.request_keyframe()
+        if machine.state is State.ENDED and recordings.is_open(live.session_id):
+            self.relay.detach_tap(live.session_id)
+            await recordings.finish(live.session_id)
 
     def _actor_name(self, live: LiveSession, record: AuditRecord) -> str:
         if record.technician is not None:
@@ -403,9 +438,13 @@ class Rendezvous:
                 update(SupportSession).where(SupportSession.id == live.session_id)
                 .values(resume_digest=resume_digest(secret))
             )
+        policy, days = RecordingPolicy.NEVER, 0
+        if self.recordings is not None and recording_allowed(live):
+            policy, days = await self.recordings.policy_of(live.organisation_id)
         async with live.lock:
             live.agent = sock
             live.machine.files.limits = self.file_limits
+            live.machine.recording_policy, live.machine.recording_days = policy, days
             self._give_ice_servers(live)
             live.machine.agent_joined(person, resume=secret, kind=kind)
             await self._commit(live)

@@ -26,6 +26,8 @@ from . import auth
 from .agent_download import AgentBinary
 from .audit import AuditLog
 from .ratelimit import Backoff, FailureLimiter, GuessBudget
+from .recording.recordings import Recordings
+from .recording.sealed import derive_key
 from .relay import Relay
 from .rendezvous import Rendezvous
 from .store.database import create_engine, session_factory
@@ -57,6 +59,7 @@ class Services:
     spool: FileSpool
     sign_in_guard: auth.SignInGuard
     agent_binary: AgentBinary
+    recordings: Recordings
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -87,8 +90,14 @@ class Services:
             settings.file_transfer_max_bytes, settings.file_transfer_directions)
         rendezvous.discard_files = spool.discard
         rendezvous.ice_servers = IceServers.from_settings(settings)
+        recordings = Recordings(
+            data_dir / "recordings",
+            derive_key(settings.recording_key.encode() if settings.recording_key else secret),
+            db, audit,
+        )
+        rendezvous.use_recordings(recordings)
         return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard,
-                   AgentBinary(settings))
+                   AgentBinary(settings), recordings)
 
 
 def services(connection: HTTPConnection) -> Services:

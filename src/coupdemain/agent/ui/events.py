@@ -50,6 +50,8 @@ class AskConsent:
     first_meeting: bool = False
     server: str = ""             # the server's host name
     verified: bool = False       # its identity verified by TLS
+    recording: str = "never"     # the welcome's recording policy: never, ask, always
+    recording_days: int = 0      # how long the organisation keeps a recording
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class SessionStatus:
     consent_assumed: bool = False
     can_send_files: bool = True  # the server's settings let files go to the technician
     took_over_from: str = ""     # the technician this one replaced, if another opened the session
+    recording: bool = False      # the server records the session now: the banner marks it
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +230,7 @@ class SubmitCode:
 @dataclass(frozen=True, slots=True)
 class ConsentAnswer:
     allow: bool
+    record: bool = False  # the person accepts the recording (announced, or chosen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ TEXT_COLOUR = "#1f2328"
 MUTED_COLOUR = "#444444"
 PROBLEM_COLOUR = "#a4262c"
 NOTICE_COLOUR = "#8a4b00"
+RECORDING_COLOUR = "#b42318"  # the red of End session: "● Recording" on the banner
 BORDER_COLOUR = "#8c8c8c"
 DISABLED_TEXT = "#8c959f"
 

@@ -50,6 +50,12 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Whether its sessions are recorded: "never", "ask" (the person chooses) or
+    # "always" (the person is told); recordings are deleted after this many days.
+    recording_policy: Mapped[str] = mapped_column(
+        String(10), default="never", server_default="never")
+    recording_retention_days: Mapped[int] = mapped_column(
+        Integer, default=30, server_default="30")
 
 
 class User(Base):

@@ -86,6 +86,9 @@ def apply_look(root: tk.Tk) -> None:
     style.configure("TFrame", background=BACKGROUND)
     style.configure("TLabel", background=BACKGROUND, foreground=TEXT_COLOUR, font=TEXT_FONT)
     style.configure("Heading.TLabel", font=BOLD_FONT)
+    # A tick box big enough to see and hit (the consent window's "Yes, record this session").
+    style.configure("TCheckbutton", background=BACKGROUND, foreground=TEXT_COLOUR,
+                    font=TEXT_FONT, indicatorsize=22, indicatormargin=(0, 0, 10, 0), padding=4)
     style.configure("TEntry", fieldbackground="#ffffff", bordercolor=BORDER_COLOUR,
                     lightcolor="#ffffff", padding=4)
     plain_face = BUTTON_COLOURS["plain"][0]

@@ -22,6 +22,7 @@ import { PointerInput } from "./input/pointer.js";
 import { getLogger, setDebug } from "./log.js";
 import { ViewerSession, webSocketUrl } from "./session.js";
 import { FilesPanel, FileTransfers } from "./files.js";
+import { TrackRecorder } from "./recorder.js";
 import { RtcLink } from "./rtc.js";
 import { ENUMS, MAX_CHAT_CHARACTERS, MAX_STEP_CHARACTERS, SessionState } from "./protocol.js";
 import { formatCode, formatCountdown, monitorChoices, present, secondsLeft } from "./view.js";
@@ -206,6 +207,9 @@ async function main() {
     const ui = build(root, t, code, data.joinUrl ?? "");
     const canvas = /** @type {HTMLCanvasElement} */ (ui.screen);
 
+    // A browser share the person accepted to record: this console records what it receives.
+    const recorder = new TrackRecorder(data.sessionId ?? "", data.csrf ?? "");
+    window.coupdemainRecorder = recorder;
     const display = new Display(canvas);
     const cursor = new CursorOverlay(canvas, /** @type {HTMLImageElement} */ (ui.remoteCursor));
     cursor.attach();
@@ -226,11 +230,22 @@ async function main() {
         send: (message) => session.send(message),
         onTrack: (stream) => {
             video.srcObject = stream;
+            followRecording(session.view);
             video.play().catch((error) => logger.debug("the video waits to play:", error.message));
         },
     });
     // For tests and support: which path the picture takes (host, srflx, relay).
     window.coupdemainRtc = rtc;
+    /** @param {import("./session.js").SessionView} view */
+    function followRecording(view) {
+        const shown = present(view, t, { hasCode: code !== "" });
+        if (shown.browserShare && shown.recording && shown.showScreen && !shown.paused &&
+            video.srcObject instanceof MediaStream) {
+            recorder.start(video.srcObject);
+        } else if (!shown.recording) {
+            recorder.stop();
+        }
+    }
     /** @param {import("./protocol.js").Message} message */
     function receiveRtc(message) {
         const done = message.type === "rtc_config" ? Promise.resolve(rtc.configure(message))
@@ -355,8 +370,10 @@ async function main() {
         show(ui.stage, shown.showScreen);
         show(ui.screen, !shown.browserShare);
         show(ui.video, shown.browserShare);
+        followRecording(view);
         if (!shown.showScreen || shown.paused) {
             // Sharing stopped, or the session is over: the next offer brings a new picture.
+            recorder.stop();
             rtc.close();
             video.srcObject = null;
         }

@@ -212,7 +212,8 @@ class SupportSession:
 
     @property
     def browser_recording_allowed(self) -> bool:
-        """Whether the console may record a browser share's picture (the person accepted)."""
+        """Whether the console may record a browser share's picture (the person accepted on
+        the join page); the recording is then on (``recording``) until it stops or ends."""
         return (
             self.browser_share
             and self.recording_policy is not RecordingPolicy.NEVER

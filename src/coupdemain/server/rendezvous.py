@@ -382,6 +382,10 @@ class Rendezvous:
                 if machine.viewer_connected:
                     # The recording begins with the whole screen.
                     machine.request_keyframe()
+        elif machine.browser_recording_allowed and not machine.recording:
+            # A browser share: the technician's console records what it receives, and
+            # uploads it (recording/routes.py); the state tells it to.
+            machine.recording_started()
         if machine.state is State.ENDED and recordings.is_open(live.session_id):
             self.relay.detach_tap(live.session_id)
             await recordings.finish(live.session_id)

@@ -183,6 +183,7 @@ class Recordings:
     async def finish(self, session_id: str) -> Sealed | None:
         """Closes the session's recording, if one is open, and audits its SHA-256."""
         writer = self._open.pop(session_id, None)
+        self.pieces.pop(session_id, None)
         if writer is None:
             return None
         try:

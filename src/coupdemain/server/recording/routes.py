@@ -191,7 +191,6 @@ async def upload_webm(request: Request, seen: ApiSession, shared: Shared, seq: i
     try:
         if not recordings.is_open(seen.row.id):
             recordings.start(seen.row.id, KIND_WEBM)
-            await shared.rendezvous.act(live, lambda s: s.recording_started())
         recordings.append(seen.row.id, body)
     except RecordingWriteFailed as exc:
         reason = exc.reason

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import stat
 import time
 from collections.abc import Callable
@@ -52,6 +53,7 @@ follow()
 root.mainloop()
 """
 SPOT = (640, 510)  # the middle of the window, on the person's screen
+SHOTS = os.environ.get("COUPDEMAIN_SHOTS", "")  # where to save the console's pictures, if set
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 60), "blue": (40, 60, 230)}
 
 
@@ -141,6 +143,8 @@ def test_a_recorded_session_plays_back_as_the_viewer_saw_it_and_exports_to_mp4(
              and page.evaluate("window.cdmPlayer.position") >= page.evaluate(
                  "window.cdmPlayer.duration"), "the player to reach the end", timeout=60)
     assert close_to(player_pixel(page, *SPOT), COLOURS["blue"])
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "console-history-player.png"), full_page=True)
 
     # The MP4 export decodes to the same picture.
     mp4 = page.request.get(f"{server.url}/sessions/{session_id}/recording.mp4")

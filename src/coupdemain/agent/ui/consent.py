@@ -44,7 +44,7 @@ class ConsentDialog(QuestionDialog):
             widget.pack_forget()  # a widget packed in a hidden frame would never show
         if policy in ("ask", "always"):
             self.recording_text.configure(
-                text=self.t(f"consent.recording_{policy}", organisation=organisation, days=days))
+                text=self.t(f"consent.recording_{policy}", name=organisation, days=days))
             self.recording_box.pack(fill="x", before=self.answer_row, pady=(0, 16))
             self.recording_text.pack(fill="x")
             if policy == "ask":

@@ -76,9 +76,10 @@ class Composer:
             decoder = self._streams.get(stream_id)
             if decoder is None:
                 decoder = self._streams[stream_id] = VideoCodecContext.create("h264", "r")
-            for packet in decoder.parse(payload[_H264_HEADER.size:]):
-                for picture in decoder.decode(packet):
-                    target[...] = picture.to_ndarray(format="rgb24")[:h, :w]
+            # One access unit a rect: decoded as a packet of its own (a baseline stream
+            # has no B-frames, so its picture comes out at once, as in the viewer).
+            for picture in decoder.decode(av.Packet(payload[_H264_HEADER.size:])):
+                target[...] = picture.to_ndarray(format="rgb24")[:h, :w]
 
 
 def export_mp4(plaintext: bytes) -> bytes:

@@ -21,14 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from coupdemain.demo.xvfb import VirtualScreen
 from coupdemain.protocol.frames import binary_kind, parse_frame
 from coupdemain.server.recording.sealed import derive_key, open_sealed, records
 from tests.e2e.conftest import Technician, start_agent
 from tests.e2e.harness import Agent, canvas_pixel, close_to, wait_for, wait_for_status
-from tests.support.server import ServerProcess, csrf_of, signed_in_client
+from tests.support.server import ServerProcess, csrf_of, issue_code, signed_in_client
 
 # A plain window whose colour the test sets through a file.
 COLOUR_WINDOW = r"""
@@ -200,3 +200,32 @@ def test_ask_answered_no_records_nothing(
     assert page.locator("#player").count() == 0
     recordings = server.data_dir / "recordings"
     assert not recordings.exists() or list(recordings.iterdir()) == []
+
+
+def test_the_join_page_asks_before_sharing_in_both_languages(
+    browser: Browser, server: ServerProcess, tmp_path: Path,
+) -> None:
+    """The person sharing from a browser is asked on the join page, before anything is shared."""
+    set_policy(server, "ask")
+    folder = Path(SHOTS) if SHOTS else tmp_path
+    with signed_in_client(server, "alice") as alice:
+        for language, sentence, choice in (
+            ("en", "Entraide Numérique asks to record this session. The recording is kept for "
+                   "30 days, then deleted. You still get help if you say no.",
+             "Yes, record this session"),
+            ("fr", "Entraide Numérique demande à enregistrer cette session. L'enregistrement est "
+                   "gardé 30 jours, puis effacé. Vous êtes aidé même si vous refusez.",
+             "Oui, enregistrer cette session"),
+        ):
+            code = issue_code(alice)["code"]
+            context = browser.new_context(viewport={"width": 1024, "height": 768},
+                                          locale="fr-FR" if language == "fr" else "en-US")
+            page = context.new_page()
+            page.goto(server.url + "/join")
+            page.fill("#share-code", code)
+            page.click("#share-continue")
+            page.locator("#share-recording-note", has_text=sentence).wait_for()
+            assert page.locator("#share-record-choice").inner_text().strip() == choice
+            assert not page.locator("#share-record").is_checked()
+            page.screenshot(path=str(folder / f"join-recording-ask-{language}.png"))
+            context.close()

@@ -129,6 +129,16 @@ class Settings:
         "in the data folder, if it is there; none: the page offers only the browser).",
         metavar="FILE",
     )
+    recording_key: str = _setting(
+        "", "The key that seals session recordings at rest (AES-GCM; any long random text). "
+        "Default: derived from the server's secret key in the data folder. Recordings made "
+        "under one key cannot be played under another. Prefer the environment variable to "
+        "the flag.", metavar="KEY",
+    )
+    recording_sweep_seconds: int = _setting(
+        3600, "How often expired recordings (older than their organisation's retention) are "
+        "looked for and deleted.", metavar="S",
+    )
     log_level: str = _setting(
         "info", "Logging level: debug (also every HTTP request), info (one line per "
         "session event), warning, error.", metavar="LEVEL"

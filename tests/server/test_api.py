@@ -46,4 +46,5 @@ def test_the_openapi_document_lists_the_api_alone(app: InProcessServer) -> None:
         "/api/sessions/{session_id}/events",
         "/api/sessions/{session_id}/files/{transfer_id}",
         "/api/sessions/{session_id}/files/{transfer_id}/upload",
+        "/api/sessions/{session_id}/recording/webm",
     ]

@@ -84,7 +84,7 @@ test("serialize refuses a message the viewer may not send", () => {
 test("parse reads the server's messages, with defaults, ignoring unknown keys", () => {
     assert.deepEqual(protocol.parse('{"type":"state","state":"viewing","later":1}'), {
         type: "state", state: "viewing", paused: false, person_hostname: "", person_user: "",
-        code_expires_at: 0, controller_id: 0, kind: "app",
+        code_expires_at: 0, controller_id: 0, kind: "app", recording: false,
     });
     assert.deepEqual(protocol.parse('{"type":"watching","technicians":[{"id":9,"name":"Bob"}]}'),
         { type: "watching", technicians: [{ id: 9, name: "Bob" }] });

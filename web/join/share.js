@@ -108,6 +108,7 @@ async function main() {
     /** @type {WebSocket | null} */
     let socket = null;
     let welcomed = false;
+    let recordingPolicy = "never";
     let technician = { name: "", organisation: "" };
     let state = "";
     let viewerConnected = false;
@@ -140,6 +141,12 @@ async function main() {
         start: element("button", { id: "share-start", type: "button", class: "primary" }, [t("ask.share")]),
         cancel: element("button", { id: "share-cancel", type: "button" }, [t("ask.cancel")]),
         askError: element("p", { id: "share-ask-error", class: "share-error", role: "alert" }),
+        // The organisation's recording policy, said before anything is shared (welcome.recording).
+        recordingNote: element("p", { id: "share-recording-note", class: "share-recording-note", hidden: "" }),
+        recordChoice: element("label", { id: "share-record-choice", class: "share-record-choice", hidden: "" }),
+        record: element("input", { id: "share-record", type: "checkbox" }),
+        recordingMark: element("p", { id: "share-recording-mark", class: "share-recording-mark", hidden: "",
+            role: "status" }, [t("panel.recording")]),
         panel: element("section", { id: "share-panel", class: "share-panel", hidden: "",
             "aria-label": t("panel.title") }),
         watching: element("p", { id: "share-watching", class: "share-watching", role: "status", "aria-live": "polite" }),
@@ -200,12 +207,14 @@ async function main() {
         element("ul", { class: "share-points" }, [
             element("li", {}, [t("ask.view_only")]), element("li", {}, [t("ask.choose")]),
             element("li", {}, [t("ask.stop")])]),
+        ui.recordingNote, ui.recordChoice,
         element("div", { class: "share-actions" }, [ui.start, ui.cancel]), ui.askError);
+    ui.recordChoice.append(ui.record, " ", t("ask.record"));
     const chatForm = element("form", { id: "share-chat-form", class: "share-chat-form" },
         [ui.chatInput, element("button", { id: "share-chat-send", type: "submit" }, [t("chat.send")])]);
     ui.panel.append(
         element("p", { class: "share-panel-brand" }, [t("panel.title")]),
-        ui.watching, ui.viewOnly, ui.mandateStatus, ui.mandateWarning,
+        ui.recordingMark, ui.watching, ui.viewOnly, ui.mandateStatus, ui.mandateWarning,
         element("div", { class: "share-actions" }, [ui.stop, ui.again, ui.end]),
         element("h3", {}, [t("chat.title")]), ui.chatLog, chatForm,
         element("h3", {}, [t("files.title")]), ui.files,
@@ -384,6 +393,14 @@ async function main() {
                 showBrand(brandOf(message));
                 ui.asker.textContent = t("ask.heading", { technician: technician.name,
                     organisation: technician.organisation });
+                recordingPolicy = String(message.recording ?? "never");
+                ui.recordingNote.hidden = recordingPolicy === "never";
+                ui.recordChoice.hidden = recordingPolicy !== "ask";
+                /** @type {HTMLInputElement} */ (ui.record).checked = false;
+                if (recordingPolicy !== "never") {
+                    ui.recordingNote.textContent = t(`ask.recording_${recordingPolicy}`, {
+                        organisation: technician.organisation, days: Number(message.recording_days ?? 0) });
+                }
                 // A mandate binds the session: it is read and signed before anything else.
                 mandateRequired = message.mandate === true;
                 if (mandateRequired && !mandateSigned()) {
@@ -404,6 +421,7 @@ async function main() {
                 break;
             case MessageType.STATE:
                 state = String(message.state);
+                ui.recordingMark.hidden = message.recording !== true;
                 break;
             case MessageType.WATCHING:
                 if (Array.isArray(message.technicians) && message.technicians.length > 0) {
@@ -649,7 +667,10 @@ async function main() {
         step("sharing");
         if (first) {
             // The click and the choice are the consent; the server then says whether a viewer is there.
-            send({ type: MessageType.CONSENT, decision: ENUMS.ViewAnswer.ALLOW_VIEW });
+            // The person's word on recording, as this page told them the policy.
+            const record = recordingPolicy === "always" ||
+                (recordingPolicy === "ask" && /** @type {HTMLInputElement} */ (ui.record).checked);
+            send({ type: MessageType.CONSENT, decision: ENUMS.ViewAnswer.ALLOW_VIEW, record });
         } else {
             send({ type: MessageType.PAUSE, paused: false });
             if (viewerConnected) offer();

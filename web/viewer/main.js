@@ -28,6 +28,7 @@ import { PointerInput } from "./input/pointer.js";
 import { getLogger, setDebug } from "./log.js";
 import { ViewerSession, webSocketUrl } from "./session.js";
 import { FilesPanel, FileTransfers } from "./files.js";
+import { TrackRecorder } from "./recorder.js";
 import { RtcLink } from "./rtc.js";
 import { ENUMS, MAX_CHAT_CHARACTERS, MAX_STEP_CHARACTERS, SessionState } from "./protocol.js";
 import { formatCode, formatCountdown, monitorChoices, present, presentMandate, secondsLeft } from "./view.js";
@@ -60,6 +61,8 @@ function build(root, t, code, joinUrl, sessionId) {
     const ui = {
         status: element("p", { id: "status", class: "viewer-status", role: "status", "aria-live": "polite" }),
         person: element("span", { id: "person", class: "viewer-person" }),
+        recording: element("span", { id: "recording-mark", class: "recording-mark", hidden: "" },
+            [t("status.recording")]),
         requestControl: element("button", { id: "request-control", type: "button", class: "primary", hidden: "" },
             [t("button.request_control")]),
         releaseControl: element("button", { id: "release-control", type: "button", hidden: "" },
@@ -195,7 +198,7 @@ function build(root, t, code, joinUrl, sessionId) {
     ui.ended.append(ui.endedTitle, ui.endedSentence, ...writeReport,
         element("p", {}, [element("a", { href: "/", id: "back-to-console" }, [t("nav.back")])]));
     const toolbar = element("div", { class: "viewer-toolbar", role: "toolbar" }, [
-        element("div", { class: "viewer-status-group" }, [ui.status, ui.person]),
+        element("div", { class: "viewer-status-group" }, [ui.recording, ui.status, ui.person]),
         ui.monitors,
         element("div", { class: "viewer-actions" },
             [ui.requestControl, ui.releaseControl, ui.diagnose, ui.endSession]),
@@ -262,6 +265,9 @@ async function main() {
     const ui = build(root, t, code, data.joinUrl ?? "", data.sessionId ?? "");
     const canvas = /** @type {HTMLCanvasElement} */ (ui.screen);
 
+    // A browser share the person accepted to record: this console records what it receives.
+    const recorder = new TrackRecorder(data.sessionId ?? "", data.csrf ?? "");
+    window.coupdemainRecorder = recorder;
     const display = new Display(canvas);
     const cursor = new CursorOverlay(canvas, /** @type {HTMLImageElement} */ (ui.remoteCursor));
     cursor.attach();
@@ -282,11 +288,22 @@ async function main() {
         send: (message) => session.send(message),
         onTrack: (stream) => {
             video.srcObject = stream;
+            followRecording(session.view);
             video.play().catch((error) => logger.debug("the video waits to play:", error.message));
         },
     });
     // For tests and support: which path the picture takes (host, srflx, relay).
     window.coupdemainRtc = rtc;
+    /** @param {import("./session.js").SessionView} view */
+    function followRecording(view) {
+        const shown = present(view, t, { hasCode: code !== "" });
+        if (shown.browserShare && shown.recording && shown.showScreen && !shown.paused &&
+            video.srcObject instanceof MediaStream) {
+            recorder.start(video.srcObject);
+        } else if (!shown.recording) {
+            recorder.stop();
+        }
+    }
     /** @param {import("./protocol.js").Message} message */
     function receiveRtc(message) {
         const done = message.type === "rtc_config" ? Promise.resolve(rtc.configure(message))
@@ -424,6 +441,7 @@ async function main() {
         setText(ui.status, shown.status);
         setText(ui.person, shown.person);
         show(ui.person, shown.person !== "");
+        show(ui.recording, shown.recording);
         show(ui.requestControl, shown.canRequestControl ||
             (view.state === SessionState.CONTROL_REQUESTED && shown.canEnd));
         const mandate = presentMandate(view, t, Date.now());
@@ -436,8 +454,10 @@ async function main() {
         show(ui.stage, shown.showScreen);
         show(ui.screen, !shown.browserShare);
         show(ui.video, shown.browserShare);
+        followRecording(view);
         if (!shown.showScreen || shown.paused) {
             // Sharing stopped, or the session is over: the next offer brings a new picture.
+            recorder.stop();
             rtc.close();
             video.srcObject = null;
         }

@@ -46,6 +46,7 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
  *   watching: string[],
  *   kind: string,
  *   mandate: Mandate | null,
+ *   recording: boolean,
  * }} SessionView
  *
  * `mandate`: what binds the session, as the server last said (a
@@ -166,6 +167,7 @@ export class ViewerSession {
             diagnostics: { status: "idle", report: null, at: 0 },
             monitors: [], monitor: protocol.ALL_MONITORS, watching: [], kind: ENUMS.AgentKind.APP,
             mandate: null,
+            recording: false,
             // False while the person's computer reconnects (server restart, network).
             agentConnected: true,
         };
@@ -559,6 +561,7 @@ export class ViewerSession {
             personHostname: String(message.person_hostname),
             personUser: String(message.person_user),
             kind: String(message.kind),
+            recording: Boolean(message.recording),
         };
         if (Number(message.code_expires_at) > 0) {
             changes.codeExpiresAt = Number(message.code_expires_at);

@@ -108,6 +108,8 @@ export function present(view, t, page) {
         canEnd: live && open && view.state !== null,
         showScreen: live && SHARING_STATES.has(view.state ?? ""),
         paused: live && view.paused,
+        // The server records the session: the mark the person's banner shows too.
+        recording: live && Boolean(view.recording),
         finalTitle,
         finalSentence,
     };

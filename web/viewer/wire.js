@@ -166,6 +166,10 @@ export const FIELDS = Object.freeze({
             "type": "string",
             "enum": "ViewAnswer",
             "required": true
+        },
+        "record": {
+            "type": "boolean",
+            "default": false
         }
     },
     "control_decision": {
@@ -615,6 +619,10 @@ export const FIELDS = Object.freeze({
             "type": "string",
             "enum": "AgentKind",
             "default": "app"
+        },
+        "recording": {
+            "type": "boolean",
+            "default": false
         }
     },
     "step": {
@@ -683,6 +691,15 @@ export const FIELDS = Object.freeze({
         "resume": {
             "type": "string",
             "default": ""
+        },
+        "recording": {
+            "type": "string",
+            "enum": "RecordingPolicy",
+            "default": "never"
+        },
+        "recording_days": {
+            "type": "integer",
+            "default": 0
         }
     },
     "wheel": {
@@ -836,6 +853,11 @@ export const ENUMS = Object.freeze({
         "FOLLOW_ALONG": "follow_along",
         "DO_STEPS": "do_steps",
         "LET_TECHNICIAN_WORK": "let_technician_work"
+    },
+    "RecordingPolicy": {
+        "NEVER": "never",
+        "ASK": "ask",
+        "ALWAYS": "always"
     }
 });
 

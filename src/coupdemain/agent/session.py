@@ -40,7 +40,16 @@ from typing import Any, Protocol
 
 from ..protocol import frames
 from ..protocol import messages as m
-from ..protocol.enums import ActionReply, By, ControlAnswer, Role, State, Tool, ViewAnswer
+from ..protocol.enums import (
+    ActionReply,
+    By,
+    ControlAnswer,
+    RecordingPolicy,
+    Role,
+    State,
+    Tool,
+    ViewAnswer,
+)
 from ..protocol.errors import CloseReason
 from ..protocol.mandate import WARNING_SECONDS
 from ..protocol.session import SHARING_STATES
@@ -129,6 +138,8 @@ class AssistedSession:
         self.viewer_dropped = False
         # What the person allowed on this computer, whatever the server says.
         self.view_allowed = False
+        self.record_allowed = False  # the person accepted that the session is recorded
+        self.recording = False       # the server says it records now (State.recording)
         self.control_grant: int | None = None   # the technician (id) the person let control
         self._control_asked_by: int | None = None  # the technician whose request is on screen
         self.controller_id = 0       # who the server says holds control
@@ -194,7 +205,10 @@ class AssistedSession:
         self._consent_started = True
         if self.assume_consent:
             self.view_allowed = True
-            await self.connection.send(m.Consent(ViewAnswer.ALLOW_VIEW))
+            # Nobody sits here to choose: only a recording announced as always is accepted.
+            self.record_allowed = self.welcome.recording is RecordingPolicy.ALWAYS
+            await self.connection.send(m.Consent(ViewAnswer.ALLOW_VIEW,
+                                                 record=self.record_allowed))
         else:
             self._ask_consent()
 
@@ -205,7 +219,9 @@ class AssistedSession:
         _, technician, organisation = self.watcher
         first = self.known is not None and not self.known.knows(self.server, organisation)
         self.post(ev.AskConsent(technician, organisation, first_meeting=first,
-                                server=self.server, verified=self.verified))
+                                server=self.server, verified=self.verified,
+                                recording=self.welcome.recording.value,
+                                recording_days=self.welcome.recording_days))
 
     async def receive_message(self, message: m.Message) -> None:
         """Acts on one message from the server."""
@@ -221,6 +237,8 @@ class AssistedSession:
             case m.MandateState():
                 await self._receive_mandate_state(message)
             case m.State(state=state, paused=paused, controller_id=controller_id):
+                # Shown as the server says it: the banner never hides a recording.
+                self.recording = message.recording
                 self._receive_state(state, paused, controller_id)
             case m.Watching(technicians=[first, *_]):
                 self._receive_watching(first["id"], first["name"], first["organisation"])
@@ -376,13 +394,17 @@ class AssistedSession:
                 if self._copy_task is None or self._copy_task.done():
                     self._copy_task = asyncio.create_task(self._save_copy(path),
                                                           name="mandate copy")
-            case ev.ConsentAnswer(allow=allow):
+            case ev.ConsentAnswer(allow=allow, record=record):
+                # The person's word on recording, as they were told it: with
+                # "never" announced, a yes from anywhere else does not count.
+                self.record_allowed = (allow and record
+                                       and self.welcome.recording is not RecordingPolicy.NEVER)
                 if allow:
                     self.view_allowed = True
                     self._update_sharing()
                     self._post_status()
                 answer = ViewAnswer.ALLOW_VIEW if allow else ViewAnswer.DECLINE
-                await self.connection.send(m.Consent(answer))
+                await self.connection.send(m.Consent(answer, record=self.record_allowed))
             case ev.MetOrganisation():
                 # The person read the warning and continues: not shown again for them.
                 if self.known is not None:
@@ -720,6 +742,7 @@ class AssistedSession:
             and (self.mandate is None or self.mandate.allows(Tool.FILES_TO_TECHNICIAN)),
             took_over_from=self.took_over_from,
             mandate_signed=self.mandate is not None and self.mandate.signed,
+            recording=self.recording,
         ))
 
     def _end(self, event: ev.UiEvent, exit_code: int = 0) -> None:

@@ -46,6 +46,20 @@ class AgentKind(enum.StrEnum):
     BROWSER = "browser"  # the join page, sharing with getDisplayMedia
 
 
+class RecordingPolicy(enum.StrEnum):
+    """Whether a session is recorded (``Welcome.recording``): its organisation's policy.
+
+    The person is told before viewing starts. With ``ask`` they choose in
+    the consent window; with ``always`` the window says the session will be
+    recorded. Either way the agent says what the person accepted
+    (``Consent.record``), and the server records only then.
+    """
+
+    NEVER = "never"
+    ASK = "ask"
+    ALWAYS = "always"
+
+
 class IcePolicy(enum.StrEnum):
     """Which ICE candidates a browser share may use (``RtcConfig.ice_transport_policy``).
 

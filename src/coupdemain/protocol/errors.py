@@ -41,6 +41,7 @@ The tree (``tests/protocol/test_errors.py`` walks the package to check it):
     - TransferFailed, TransferCancelled (agent/transfer.py)
     - CopyFailed (agent/mandate.py): the mandate's PDF copy not saved
     - XvfbError (demo/xvfb.py)
+    - RecordingError, RecordingWriteFailed (server/recording/sealed.py)
 
 Those that also mean a built-in error (``AccountError`` a ``ValueError``,
 ``CaptureError`` a ``RuntimeError``...) derive from both, so that callers

@@ -32,6 +32,7 @@ from .enums import (
     ControlAnswer,
     Direction,
     IcePolicy,
+    RecordingPolicy,
     Role,
     TransferState,
     ViewAnswer,
@@ -131,6 +132,10 @@ class Consent(Message):
 
     type: ClassVar[str] = "consent"
     decision: ViewAnswer
+    # Whether the person accepts that the session is recorded: true only when
+    # the welcome announced a recording ("always") or the person chose it
+    # ("ask"). False, the server records nothing, whatever its policy.
+    record: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +367,10 @@ class Welcome(Message):
     # drops (the network, a restarting server). Empty in the welcome that
     # answers a resume: the agent keeps the one it has. Never in a repr or a log.
     resume: str = dataclasses.field(default="", repr=False)
+    # The organisation's recording policy for this session (a mandate that
+    # does not allow recording makes it "never"): the consent window says it.
+    recording: RecordingPolicy = RecordingPolicy.NEVER
+    recording_days: int = 0  # how long a recording is kept, in days (the window says it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,6 +402,8 @@ class State(Message):
     # What the person shares from: a browser (view only, the picture over
     # WebRTC) once they joined from the join page; the agent otherwise.
     kind: AgentKind = AgentKind.APP
+    # A recording of the session runs now: the banner and the viewer show it.
+    recording: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ _KINDS: dict[Any, str] = {
 WIRE_ENUMS: tuple[type[enum.StrEnum], ...] = (
     enums.State, enums.Role, enums.By, enums.Author, enums.ViewAnswer, enums.ControlAnswer,
     enums.Direction, enums.TransferState, enums.Severity, enums.AgentKind, enums.IcePolicy,
-    enums.ActionKind, enums.ActionReply, enums.Tool, enums.PersonRole,
+    enums.ActionKind, enums.ActionReply, enums.Tool, enums.PersonRole, enums.RecordingPolicy,
 )
 
 

@@ -39,6 +39,7 @@ from .enums import (
     By,
     ControlAnswer,
     IcePolicy,
+    RecordingPolicy,
     Tool,
     TransferState,
     ViewAnswer,
@@ -226,6 +227,15 @@ class SupportSession:
             self._send,
             lambda actor, action, **detail: self._record(actor, action, **detail),
         )
+        # Recording (server/recording/): the policy the welcome announces (the
+        # rendezvous sets it from the organisation's, and the mandate), whether
+        # the person accepted it (``Consent.record``), whether one runs now,
+        # and why it stopped early, if it did (it does not start again).
+        self.recording_policy = RecordingPolicy.NEVER
+        self.recording_days = 0
+        self.record_consented = False
+        self.recording = False
+        self.recording_stopped_for = ""
         self.ended_by: By | Literal[""] = ""
         self.end_reason: CloseReason | None = None
         # The mandate (None: a session without one), the text offered and not
@@ -261,6 +271,36 @@ class SupportSession:
         """Whether the technician's keyboard and mouse may reach the agent."""
         return self.state is State.CONTROLLING and not self.paused
 
+    @property
+    def wants_recording(self) -> bool:
+        """Whether a recording of the agent's frames should start now.
+
+        Only with a policy other than ``never``, the person's yes on this
+        computer (``Consent.record``), while sharing, once: a recording that
+        stopped (a full disk) does not start again. A browser share is
+        recorded by the technician's console instead (it has no frames here).
+        """
+        return (
+            self.recording_policy is not RecordingPolicy.NEVER
+            and self.record_consented
+            and not self.recording
+            and not self.recording_stopped_for
+            and not self.browser_share
+            and self.state in SHARING_STATES
+        )
+
+    @property
+    def browser_recording_allowed(self) -> bool:
+        """Whether the console may record a browser share's picture (the person accepted on
+        the join page); the recording is then on (``recording``) until it stops or ends."""
+        return (
+            self.browser_share
+            and self.recording_policy is not RecordingPolicy.NEVER
+            and self.record_consented
+            and not self.recording_stopped_for
+            and self.state in SHARING_STATES
+        )
+
     def state_message(self) -> m.State:
         return m.State(
             state=self.state,
@@ -272,6 +312,7 @@ class SupportSession:
             else 0.0,
             controller_id=self.controller.id if self.controller is not None else 0,
             kind=self.kind,
+            recording=self.recording,
         )
 
     @property
@@ -522,11 +563,17 @@ class SupportSession:
                 self._sign(message)
             case m.MandateRefuse(sha256=sha256) if self.state is not State.ENDED:
                 self._refuse_offer(sha256)
-            case m.Consent(decision=ViewAnswer.ALLOW_VIEW) if (
+            case m.Consent(decision=ViewAnswer.ALLOW_VIEW, record=record) if (
                 self.state is State.WAITING_FOR_CONSENT
             ):
                 self._move(State.VIEWING)
                 self._record(By.PERSON, "consent_given", scope="view")
+                if self.recording_policy is not RecordingPolicy.NEVER:
+                    # What the person answered about the recording, as they were told it.
+                    self.record_consented = record
+                    self._record(By.PERSON,
+                                 "recording_accepted" if record else "recording_declined",
+                                 policy=self.recording_policy.value)
                 self._broadcast_state()
                 if self.viewer_connected:
                     self._send(Role.AGENT, m.Peer(Role.VIEWER, True))
@@ -877,6 +924,32 @@ class SupportSession:
                      minutes=message.minutes, tools=_tool_values(added))
         self._send(Role.AGENT, offer)
 
+    # --- the recording -------------------------------------------------------
+
+    def recording_started(self) -> None:
+        """The server began to record the frames: both sides are told (``State.recording``)."""
+        if self.state is State.ENDED or self.recording:
+            return
+        self.recording = True
+        self._record(By.SERVER, "recording_started")
+        self._broadcast_state()
+
+    def request_keyframe(self) -> None:
+        """Asks the agent for the whole screen (a recording begins)."""
+        if self.state in SHARING_STATES and self.agent_connected:
+            self._send(Role.AGENT, m.KeyframeRequest())
+
+    def recording_stopped(self, reason: str) -> None:
+        """The recording stopped before the end (``reason``: e.g. ``disk_full``); the
+        session goes on, unrecorded."""
+        if not self.recording and self.recording_stopped_for:
+            return
+        self.recording = False
+        self.recording_stopped_for = reason
+        self._record(By.SERVER, "recording_stopped", reason=reason)
+        if self.state is not State.ENDED:
+            self._broadcast_state()
+
     # --- internals -------------------------------------------------------
 
     def _move(self, new: State) -> None:
@@ -893,7 +966,8 @@ class SupportSession:
             m.Welcome(self.session_id, asker.name, asker.organisation,
                       files_to_technician=TO_TECHNICIAN in self.files.limits.directions,
                       technician_id=asker.id, mandate=self.mandate is not None,
-                      resume=resume, brand_colour=self.brand[0], brand_logo=self.brand[1]),
+                      resume=resume, brand_colour=self.brand[0], brand_logo=self.brand[1],
+                      recording=self.recording_policy, recording_days=self.recording_days),
         )
 
     def _withdraw_control(self, was: State, why: str) -> None:

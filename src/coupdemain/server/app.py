@@ -30,6 +30,7 @@ from .console import branding, pages, report
 from .console import mandates as console_mandates
 from .headers import SecurityHeaders
 from .lifespan import lifespan
+from .recording import routes as recording_routes
 from .services import Services
 from .transfers import file_router
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(console_mandates.router)
     app.include_router(report.router)
     app.include_router(report_api.router)
+    app.include_router(recording_routes.router)
     app.include_router(api.router)
     app.include_router(sockets.router)
     return app

@@ -1,4 +1,4 @@
-"""The server's start and stop: migrations, sessions taken back, the first admin, the sweeper."""
+"""The server's start and stop: migrations, sessions taken back, the first admin, the sweepers."""
 
 from __future__ import annotations
 
@@ -38,11 +38,16 @@ def lifespan(
             print(f"  Sign in at {settings.resolved_public_url}/ with your account "
                   "(new accounts: coupdemain admin create-user).", flush=True)
         sweeper = asyncio.create_task(rendezvous.run_sweeper())
+        # Recordings older than their organisation's retention are deleted, and audited.
+        await asyncio.to_thread(services.recordings.prepare)
+        recordings_sweeper = asyncio.create_task(
+            services.recordings.run_sweeper(settings.recording_sweep_seconds))
         logger.info("console at %s", settings.resolved_public_url)
         try:
             yield
         finally:
             sweeper.cancel()
+            recordings_sweeper.cancel()
             await rendezvous.shut_down()
             await services.engine.dispose()
 

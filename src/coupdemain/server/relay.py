@@ -9,6 +9,7 @@ touching it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,6 +35,7 @@ class Relay:
         self._viewers: dict[str, ByteSink] = {}
         self._open: set[str] = set()
         self.counters: dict[str, RelayCounters] = {}
+        self._taps: dict[str, Callable[[bytes], None]] = {}
 
     def attach_viewer(self, session_id: str, sink: ByteSink) -> None:
         self._viewers[session_id] = sink
@@ -50,7 +52,16 @@ class Relay:
         else:
             self._open.discard(session_id)
 
+    def attach_tap(self, session_id: str, tap: Callable[[bytes], None]) -> None:
+        """Gives ``tap`` a copy of every message let through to the viewer (a recording);
+        the tap never raises."""
+        self._taps[session_id] = tap
+
+    def detach_tap(self, session_id: str) -> None:
+        self._taps.pop(session_id, None)
+
     def forget(self, session_id: str) -> None:
+        self._taps.pop(session_id, None)
         self._viewers.pop(session_id, None)
         self._open.discard(session_id)
         self.counters.pop(session_id, None)
@@ -65,6 +76,9 @@ class Relay:
         if viewer is None or session_id not in self._open:
             counters.dropped += 1
             return
+        tap = self._taps.get(session_id)
+        if tap is not None:
+            tap(data)
         try:
             await viewer.send_bytes(data)
         except Exception:  # noqa: BLE001 - a viewer that went away; its own handler reports it

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..protocol import messages as m
-from ..protocol.enums import AgentKind, Author, By, Tool
+from ..protocol.enums import AgentKind, Author, By, RecordingPolicy, Tool
 from ..protocol.errors import (
     CloseReason,
     CodeChecksPaused,
@@ -51,6 +51,8 @@ from .audit import AuditLog
 from .branding import brand_of
 from .mandates import binding_of
 from .ratelimit import FailureLimiter, GuessBudget
+from .recording.recordings import Recordings, recording_allowed
+from .recording.sealed import RecordingWriteFailed
 from .relay import Relay
 from .store.models import AuditEvent, MandateSignature, SupportSession, User, utcnow
 from .turn import IceServers
@@ -160,6 +162,18 @@ class Rendezvous:
         self.discard_files: Callable[[str, list[str], bool], None] = lambda *_: None
         # A browser share's TURN server and credentials (server/turn.py; services.py sets it).
         self.ice_servers = IceServers()
+        # Session recordings (server/recording/); none: nothing is ever recorded.
+        self.recordings: Recordings | None = None
+
+    def use_recordings(self, recordings: Recordings) -> None:
+        """Records the sessions whose policy and person allow it, into ``recordings``."""
+        self.recordings = recordings
+        recordings.on_failed = self._recording_failed
+
+    async def _recording_failed(self, session_id: str, reason: str) -> None:
+        live = self._live.get(session_id)
+        if live is not None:
+            await self.act(live, methodcaller("recording_stopped", reason))
 
     def _machine(self, session_id: str, technician: str, organisation: str,
                  code_expires_at: float, *, technician_id: int) -> SessionMachine:
@@ -328,6 +342,7 @@ class Rendezvous:
         # A signature is stored before the state that announces it leaves: the
         # side that reads it may ask for its PDF at once.
         await self._store_mandate(live)
+        await self._follow_recording(live)
         self.relay.set_gate(live.session_id, machine.frames_flow)
         for out in machine.data_to_send():
             sock = live.agent if out.to is Role.AGENT else live.viewer
@@ -397,6 +412,30 @@ class Rendezvous:
                             if ends_at else None))
         live.persisted_ends_at = ends_at
 
+    async def _follow_recording(self, live: LiveSession) -> None:
+        """Starts the recording the machine wants, or closes it at the end (with its SHA-256)."""
+        recordings, machine = self.recordings, live.machine
+        if recordings is None:
+            return
+        if machine.wants_recording:
+            try:
+                recordings.start(live.session_id)
+            except RecordingWriteFailed as exc:
+                machine.recording_stopped(exc.reason)
+            else:
+                self.relay.attach_tap(live.session_id, recordings.tap(live.session_id))
+                machine.recording_started()
+                if machine.viewer_connected:
+                    # The recording begins with the whole screen.
+                    machine.request_keyframe()
+        elif machine.browser_recording_allowed and not machine.recording:
+            # A browser share: the technician's console records what it receives, and
+            # uploads it (recording/routes.py); the state tells it to.
+            machine.recording_started()
+        if machine.state is State.ENDED and recordings.is_open(live.session_id):
+            self.relay.detach_tap(live.session_id)
+            await recordings.finish(live.session_id)
+
     def _actor_name(self, live: LiveSession, record: AuditRecord) -> str:
         if record.technician is not None:
             return record.technician.name
@@ -459,10 +498,15 @@ class Rendezvous:
                 .values(resume_digest=resume_digest(secret))
             )
         brand = await brand_of(self._db, live.organisation_id)
+        policy, days = RecordingPolicy.NEVER, 0
+        if self.recordings is not None and recording_allowed(
+                binding.terms if binding is not None else None):
+            policy, days = await self.recordings.policy_of(live.organisation_id)
         async with live.lock:
             live.agent = sock
             live.machine.files.limits = self.file_limits
             live.machine.brand = (brand.colour, brand.logo_base64)
+            live.machine.recording_policy, live.machine.recording_days = policy, days
             self._give_ice_servers(live)
             if binding is not None:
                 live.mandate_id = binding.mandate_id

@@ -27,6 +27,8 @@ from .agent_download import AgentBinary
 from .audit import AuditLog
 from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .recap import Reports
+from .recording.recordings import Recordings
+from .recording.sealed import derive_key
 from .relay import Relay
 from .rendezvous import Rendezvous
 from .store.database import create_engine, session_factory
@@ -59,6 +61,7 @@ class Services:
     sign_in_guard: auth.SignInGuard
     agent_binary: AgentBinary
     reports: Reports
+    recordings: Recordings
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -90,8 +93,14 @@ class Services:
             settings.file_transfer_max_bytes, settings.file_transfer_directions)
         rendezvous.discard_files = spool.discard
         rendezvous.ice_servers = IceServers.from_settings(settings)
+        recordings = Recordings(
+            data_dir / "recordings",
+            derive_key(settings.recording_key.encode() if settings.recording_key else secret),
+            db, audit,
+        )
+        rendezvous.use_recordings(recordings)
         return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard,
-                   AgentBinary(settings), Reports(db, audit))
+                   AgentBinary(settings), Reports(db, audit), recordings)
 
 
 def services(connection: HTTPConnection) -> Services:

@@ -19,7 +19,7 @@ from tkinter import ttk
 
 from ...i18n import Translator
 from .events import Branded, SessionStatus
-from .look import NOTICE_COLOUR
+from .look import NOTICE_COLOUR, RECORDING_COLOUR
 from .trace import UiTrace
 from .window import PAD, TEXT_COLOUR, AgentWindow, technician_name
 
@@ -38,6 +38,7 @@ BUTTON_GAP = 8
 # shown only while it has text (see ``texts``): adding a line is one entry
 # here and one in ``texts``.
 LINES: tuple[tuple[str, str], ...] = (
+    ("recording", RECORDING_COLOUR),
     ("who", TEXT_COLOUR),
     ("detail", NOTICE_COLOUR),
     ("mandate", NOTICE_COLOUR),
@@ -100,7 +101,8 @@ class Banner(AgentWindow):
         texts = ttk.Frame(frame)
         texts.grid(row=0, column=0, sticky="nw")
         self.lines: dict[str, ttk.Label] = {
-            name: self.label(texts, "", bold=name == "who", wrap=wrap, colour=colour)
+            name: self.label(texts, "", bold=name in ("who", "recording"), wrap=wrap,
+                             colour=colour)
             for name, colour in LINES
         }
         # Under the text and End session both: the whole banner's width.
@@ -177,6 +179,7 @@ class Banner(AgentWindow):
         else:
             detail = ""
         return {
+            "recording": t("banner.recording") if status.recording else "",
             "who": t(f"banner.{status.state}", who=who) + took_over,
             "detail": detail,
             "mandate": t("banner.mandate_warning") if self.mandate_warning else "",

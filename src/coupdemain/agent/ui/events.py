@@ -51,6 +51,8 @@ class AskConsent:
     first_meeting: bool = False
     server: str = ""             # the server's host name
     verified: bool = False       # its identity verified by TLS
+    recording: str = "never"     # the welcome's recording policy: never, ask, always
+    recording_days: int = 0      # how long the organisation keeps a recording
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class SessionStatus:
     can_send_files: bool = True  # the server's settings let files go to the technician
     took_over_from: str = ""     # the technician this one replaced, if another opened the session
     mandate_signed: bool = False  # a signed mandate binds the session: its copy can be saved
+    recording: bool = False      # the server records the session now: the banner marks it
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +310,7 @@ class SubmitCode:
 @dataclass(frozen=True, slots=True)
 class ConsentAnswer:
     allow: bool
+    record: bool = False  # the person accepts the recording (announced, or chosen)
 
 
 @dataclass(frozen=True, slots=True)

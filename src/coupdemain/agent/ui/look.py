@@ -19,6 +19,7 @@ TEXT_COLOUR = "#1f2328"
 MUTED_COLOUR = "#444444"
 PROBLEM_COLOUR = "#a4262c"
 NOTICE_COLOUR = "#8a4b00"
+RECORDING_COLOUR = "#b42318"  # the red of End session: "● Recording" on the banner
 BORDER_COLOUR = "#8c8c8c"
 DISABLED_TEXT = "#8c959f"
 
@@ -85,6 +86,9 @@ def apply_look(root: tk.Tk) -> None:
     style.configure("TFrame", background=BACKGROUND)
     style.configure("TLabel", background=BACKGROUND, foreground=TEXT_COLOUR, font=TEXT_FONT)
     style.configure("Heading.TLabel", font=BOLD_FONT)
+    # A tick box big enough to see and hit (the consent window's "Yes, record this session").
+    style.configure("TCheckbutton", background=BACKGROUND, foreground=TEXT_COLOUR,
+                    font=TEXT_FONT, indicatorsize=22, indicatormargin=(0, 0, 10, 0), padding=4)
     style.configure("TEntry", fieldbackground="#ffffff", bordercolor=BORDER_COLOUR,
                     lightcolor="#ffffff", padding=4)
     plain_face = BUTTON_COLOURS["plain"][0]

@@ -43,7 +43,7 @@ class QuestionDialog(AgentWindow):
         for index, key in enumerate(self.detail_keys):
             last = index == len(self.detail_keys) - 1
             self.label(frame, t(key)).pack(fill="x", pady=(8, 16 if last else 0))
-        row = ttk.Frame(frame)
+        row = self.answer_row = ttk.Frame(frame)
         row.pack(fill="x")
         (yes_id, yes_key), (no_id, no_key) = self.yes, self.no
         cautious = self.cautious_is_default

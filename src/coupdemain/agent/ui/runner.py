@@ -88,7 +88,9 @@ class AgentUi:
             on_close=self._give_up, **common,
         )
         self.consent = ConsentDialog(
-            self.root, t, on_answer=lambda allow: act(ev.ConsentAnswer(allow)), **common
+            self.root, t,
+            on_answer=lambda allow: act(ev.ConsentAnswer(allow, self.consent.record_answer())),
+            **common,
         )
         self.warning = ScamWarning(
             self.root, t, on_continue=self._continue_after_warning,
@@ -231,7 +233,8 @@ class AgentUi:
                     if not self.warning.visible:
                         self.warning.warn(organisation, event.server, event.verified)
                 else:
-                    self.consent.ask(technician, organisation)
+                    self.consent.ask_recorded(technician, organisation, event.recording,
+                                              event.recording_days)
             case ev.SessionStatus():
                 self.code_prompt.hide()
                 self.consent.hide()
@@ -337,7 +340,8 @@ class AgentUi:
         asked, self._asked = self._asked, None
         self.act(ev.MetOrganisation())
         if asked is not None:
-            self.consent.ask(asked.technician, asked.organisation)
+            self.consent.ask_recorded(asked.technician, asked.organisation, asked.recording,
+                                      asked.recording_days)
 
     def _open_chat(self) -> None:
         status = self.banner.status

@@ -94,7 +94,7 @@ class AgentWindow:
         self.top.attributes("-topmost", True)
         self.top.protocol("WM_DELETE_WINDOW", on_close or (lambda: None))
         self.labels: list[ttk.Label] = []
-        self.buttons: dict[str, ttk.Button] = {}
+        self.buttons: dict[str, ttk.Button | ttk.Checkbutton] = {}
         self.entries: dict[str, ttk.Entry] = {}
         self.visible = False
         self.below: AgentWindow | None = None  # the banner, which stays above

@@ -275,11 +275,25 @@ async def session_page(request: Request, seen: ConsoleSession, shared: Shared) -
 async def session_history(request: Request, seen: ConsoleSession, shared: Shared) -> Response:
     events = await shared.audit.events_of(seen.row.id)
     report = await shared.reports.document(seen.row) if seen.row.ended_at else None
+    # A recording closed can be played back (server/recording/routes.py).
+    path = shared.recordings.existing(seen.row.id)
+    recording = ""
+    if path is not None and not shared.recordings.is_open(seen.row.id):
+        recording = "webm" if path.name.endswith(".webm.rec") else "frames"
     return render(request, "history.html", user=seen.user, csrf=seen.login.csrf_token,
                   row=seen.row, events=events, REPORTED=REPORTED, report=report,
                   dt=i18n.Translator("documents", language_of(request)),
                   mandate=await mandates.mandate_of(shared.db, seen.row),
-                  signatures=await mandates.signatures_for(shared.db, seen.row))
+                  signatures=await mandates.signatures_for(shared.db, seen.row),
+                  recording=recording, marks_names=_mark_names(language_of(request)))
+
+
+def _mark_names(lang: str) -> dict[str, str]:
+    """The player's seek-bar marks, by audit action, in the reader's language."""
+    t = i18n.Translator("console", lang)
+    prefix = "recording.mark."
+    return {key[len(prefix):]: t(key) for key in i18n.catalog("console", lang)
+            if key.startswith(prefix)}
 
 
 @router.get("/join", response_class=HTMLResponse)

@@ -68,6 +68,12 @@ class Organisation(Base):
     # Branding (server/branding.py): "#rrggbb" or "", and a small PNG, checked when set.
     brand_colour: Mapped[str] = mapped_column(String(7), default="", server_default="")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Whether its sessions are recorded: "never", "ask" (the person chooses) or
+    # "always" (the person is told); recordings are deleted after this many days.
+    recording_policy: Mapped[str] = mapped_column(
+        String(10), default="never", server_default="never")
+    recording_retention_days: Mapped[int] = mapped_column(
+        Integer, default=30, server_default="30")
 
 
 class User(Base):

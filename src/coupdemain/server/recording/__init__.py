@@ -1,0 +1,1 @@
+"""Session recordings: the policy, the sealed files, playback and export."""

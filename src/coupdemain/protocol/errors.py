@@ -40,6 +40,8 @@ The tree (``tests/protocol/test_errors.py`` walks the package to check it):
     - VideoEncodeError (agent/encode/base.py)
     - TransferFailed, TransferCancelled (agent/transfer.py)
     - CopyFailed (agent/mandate.py): the mandate's PDF copy not saved
+    - ReportUnavailable (agent/report.py): the session's report not fetched
+    - FontMissing (server/documents/pdf.py): no font to make PDFs with
     - XvfbError (demo/xvfb.py)
     - RecordingError, RecordingWriteFailed (server/recording/sealed.py)
 

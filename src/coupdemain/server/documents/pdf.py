@@ -17,7 +17,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from ...protocol.errors import CoupdemainError
+from ...protocol.errors import LocalError
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT = "DejaVu"
@@ -35,7 +35,7 @@ MUTED = (90, 90, 90)
 BLACK = (0, 0, 0)
 
 
-class FontMissing(CoupdemainError):
+class FontMissing(LocalError):
     """The font the PDFs embed is not installed: install the fonts-dejavu-core package."""
 
 

@@ -124,6 +124,10 @@ class Settings:
         "in the data folder, if it is there; none: the page offers only the browser).",
         metavar="FILE",
     )
+    device_licences: int = _setting(
+        0, "How many managed devices may be enrolled at once (not revoked); enrolling one "
+        "more is refused. 0: no limit. The Devices page shows used / total.", metavar="N",
+    )
     log_level: str = _setting(
         "info", "Logging level: debug (also every HTTP request), info (one line per "
         "session event), warning, error.", metavar="LEVEL"

@@ -39,6 +39,12 @@ def test_the_openapi_document_lists_the_api_alone(app: InProcessServer) -> None:
     assert app.client.get("/api/openapi.json").status_code == 401
     document = app.client.get("/api/openapi.json", headers=app.people["bob"].headers).json()
     assert sorted(document["paths"]) == [
+        "/api/devices",
+        "/api/devices/enrol",
+        "/api/devices/enrolment/preview",
+        "/api/devices/tokens",
+        "/api/devices/{device_id}/control",
+        "/api/devices/{device_id}/revoke",
         "/api/sessions",
         "/api/sessions/{session_id}/events",
         "/api/sessions/{session_id}/files/{transfer_id}",

@@ -20,8 +20,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
-from . import api, sockets
+from . import api, device_api, sockets
 from .access import console_may_move_files
+from .console import devices as device_pages
 from .console import pages
 from .headers import SecurityHeaders
 from .lifespan import lifespan
@@ -55,6 +56,8 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(device_api.router)
+    app.include_router(device_pages.router)
     app.include_router(sockets.router)
     return app
 

@@ -25,6 +25,8 @@ from ..protocol.transfer import FileLimits
 from . import auth
 from .agent_download import AgentBinary
 from .audit import AuditLog
+from .device_links import DeviceHub
+from .devices import DeviceRegistry
 from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .relay import Relay
 from .rendezvous import Rendezvous
@@ -57,6 +59,7 @@ class Services:
     spool: FileSpool
     sign_in_guard: auth.SignInGuard
     agent_binary: AgentBinary
+    devices: DeviceHub
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -87,8 +90,11 @@ class Services:
             settings.file_transfer_max_bytes, settings.file_transfer_directions)
         rendezvous.discard_files = spool.discard
         rendezvous.ice_servers = IceServers.from_settings(settings)
+        devices = DeviceHub(
+            DeviceRegistry(db, audit, secret=secret, licences=settings.device_licences),
+            rendezvous)
         return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard,
-                   AgentBinary(settings))
+                   AgentBinary(settings), devices)
 
 
 def services(connection: HTTPConnection) -> Services:

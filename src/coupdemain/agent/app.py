@@ -72,6 +72,9 @@ class AgentOptions:
     language: str
     assume_consent: bool
     backoff: Backoff = field(default_factory=Backoff)  # how to resume after a drop
+    # A managed device's policy (agent/device/service.py starts the agent with it).
+    unattended: bool = False
+    consent_timeout: float | None = None
 
 
 class ComputerDescription(TypedDict):
@@ -166,6 +169,7 @@ class AgentWorker:
         session = AssistedSession(
             connection, welcome, pipeline, sink, self.post,
             assume_consent=self.options.assume_consent,
+            unattended=self.options.unattended, consent_timeout=self.options.consent_timeout,
             server=urllib.parse.urlsplit(self.options.ws_url).hostname or "",
             verified=self.options.ws_url.startswith("wss:"), known=KnownOrganisations(),
         )
@@ -224,7 +228,7 @@ class AgentWorker:
                 logger.info("%s", exc)
                 problem = ev.PROBLEM_UNREACHABLE
             code = None
-            if self.options.assume_consent:
+            if self.options.assume_consent or self.options.unattended:
                 # The demo's agent: nobody is at the screen to type another code.
                 self.post(ev.Quit(1, problem))
                 return None
@@ -289,6 +293,8 @@ def run_get_help(
     allow_insecure_http: bool,
     assume_consent: bool,
     reconnect_seconds: float = 60.0,
+    unattended: bool = False,
+    consent_timeout: float | None = None,
 ) -> int:
     """Runs the attended agent: code prompt, consent, session, end.
 
@@ -300,6 +306,8 @@ def run_get_help(
         assume_consent: the demo only: allow viewing and control on the
             person's behalf; the banner says so.
         reconnect_seconds: after a drop, how long to try to resume (0: never).
+        unattended: a managed device's no-prompt policy: consent is given, the banner says why.
+        consent_timeout: a managed device's ask-the-person policy: no answer in time is no.
 
     Returns:
         The exit code: 0 a session ended (or was declined), 1 no session or
@@ -338,7 +346,8 @@ def run_get_help(
         print(t("error.no_window", detail=exc), file=sys.stderr)
         return 2
     options = AgentOptions(ws_url, code, lang, assume_consent,
-                           Backoff(total=max(0.0, reconnect_seconds)))
+                           Backoff(total=max(0.0, reconnect_seconds)),
+                           unattended=unattended, consent_timeout=consent_timeout)
     worker = AgentWorker(options, ui.post, _x11_pipeline, _x11_sink)
     thread = threading.Thread(target=worker.run_in_thread, name="coupdemain-agent", daemon=True)
     thread.start()

@@ -156,7 +156,9 @@ class Banner(AgentWindow):
         return {
             "who": t(f"banner.{status.state}", who=who) + took_over,
             "detail": detail,
-            "demo": t("banner.consent_assumed") if status.consent_assumed else "",
+            "demo": (t("banner.unattended", organisation=status.organisation)
+                     if status.unattended
+                     else t("banner.consent_assumed") if status.consent_assumed else ""),
             "note": self.note,
             "unread": t("banner.unread", name=self.unread_from) if self.unread_from else "",
             "reading": t("banner.diagnostics_reading") if self.reading else "",

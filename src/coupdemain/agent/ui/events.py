@@ -70,6 +70,7 @@ class SessionStatus:
     technician: str
     organisation: str
     consent_assumed: bool = False
+    unattended: bool = False     # a managed device's no-prompt policy gave consent
     can_send_files: bool = True  # the server's settings let files go to the technician
     took_over_from: str = ""     # the technician this one replaced, if another opened the session
 

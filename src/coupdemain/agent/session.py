@@ -108,6 +108,7 @@ class AssistedSession:
         self.unattended = unattended
         self.consent_timeout = consent_timeout
         self._consent_deadline: asyncio.Task[None] | None = None
+        self.wait: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests: no real waits
         self.server, self.verified, self.known = server, verified, known
         self.state = State.WAITING_FOR_CONSENT
         self.paused = False          # as the server last said
@@ -176,7 +177,7 @@ class AssistedSession:
 
     async def _decline_after(self, seconds: float) -> None:
         """Nobody answered in time: that means no (a managed device's ask-the-person policy)."""
-        await asyncio.sleep(seconds)
+        await self.wait(seconds)
         if not self.ended and not self.view_allowed and self.state == State.WAITING_FOR_CONSENT:
             logger.info("nobody answered within %g s: declined", seconds)
             await self.connection.send(m.Consent(ViewAnswer.DECLINE))

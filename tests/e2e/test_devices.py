@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page
 from coupdemain.demo.xvfb import VirtualScreen
 from tests.e2e.conftest import sign_in
 from tests.e2e.harness import Agent, canvas_pixel, close_to, wait_for, wait_for_status
+from tests.support.cable import Cable
 from tests.support.known import TEST_ORGANISATIONS, config_home
 from tests.support.server import ServerProcess, csrf_of, signed_in_client
 
@@ -282,3 +283,33 @@ def test_attended_nobody_answers_so_it_is_no_and_an_agent_too_new_is_told(
     # Nobody is at the screen: after 3 seconds, the answer is no.
     page.locator("#ended-message", has_text="The person declined.").wait_for(timeout=30_000)
     assert service.process is not None and service.process.poll() is None
+
+
+def test_the_network_is_cut_and_mended_and_the_device_comes_back_by_itself(
+    server: ServerProcess, admin_page: Page, services: Callable[..., Service],
+    tmp_path: Path,
+) -> None:
+    page = admin_page
+    cable = Cable(server.port)
+    try:
+        token = make_token(server, group="Office")
+        # The device reaches the server through the cable only.
+        done = subprocess.run(
+            [sys.executable, "-m", "coupdemain", "agent", "enroll", "--server", cable.url,
+             "--token", token, "--config-dir", str(tmp_path / "device"), "--yes"],
+            capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        service = services(tmp_path / "device").start()
+        page.goto(server.url + "/devices")
+        device_state(page, ONLINE)
+        page.evaluate("window.notReloaded = true")
+
+        cable.cut()  # no goodbye: each side learns of it from its pings
+        device_state(page, OFFLINE)
+        cable.mend()
+        device_state(page, ONLINE, timeout=60)
+        assert page.evaluate("window.notReloaded") is True
+        assert service.process is not None and service.process.poll() is None
+        assert "connecting again in" in service.log()
+    finally:
+        cable.close()

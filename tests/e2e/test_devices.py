@@ -167,12 +167,21 @@ def test_enrolment_says_what_it_means_and_refuses_used_expired_and_unlicensed_to
     assert (used.returncode, used.stderr) == (1, (
         "The server refused: This enrolment token has been used as many times as it allows. "
         "Ask your administrator for a new one.\n"))
+    used = enroll(server, token, tmp_path / "second", "--yes", "--lang", "fr")
+    assert (used.returncode, used.stderr) == (1, (
+        "Le serveur a refusé : Ce jeton d'inscription a servi autant de fois qu'il le permet. "
+        "Demandez-en un nouveau à votre administrateur.\n"))
 
     # One licence, and it is taken.
     unlicensed = enroll(server, make_token(server, group="Office"), tmp_path / "third", "--yes")
     assert (unlicensed.returncode, unlicensed.stderr) == (1, (
-        "The server refused: All 1 device licences of this server are in use. Revoke a device "
-        "that is no longer managed, or raise --device-licences.\n"))
+        "The server refused: All device licences of this server are in use (1 of 1). Revoke a "
+        "device that is no longer managed, or raise --device-licences.\n"))
+    unlicensed = enroll(server, make_token(server, group="Office"), tmp_path / "third", "--yes",
+                        "--lang", "fr")
+    assert unlicensed.stderr == (
+        "Le serveur a refusé : Toutes les licences d'appareils de ce serveur sont utilisées "
+        "(1 sur 1). Révoquez un appareil qui n'est plus géré, ou augmentez --device-licences.\n")
 
     expiring = make_token(server, group="Office", hours=0.0005)  # 1.8 seconds
 

@@ -119,4 +119,5 @@ def test_a_key_that_is_not_32_bytes_is_refused(app: InProcessServer) -> None:
     answer = app.client.post("/api/devices/enrol", json={
         "token": token, "public_key": base64.b64encode(b"x" * 16).decode()})
     assert (answer.status_code, answer.json()) == (400, {
-        "error": "The device's public key must be 32 bytes in base64, not 16 bytes."})
+        "error": "The device's public key must be 32 bytes in base64, not 16 bytes.",
+        "reason": "bad_public_key"})

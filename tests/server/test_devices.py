@@ -82,8 +82,8 @@ async def test_the_licences_limit_enrolment_and_revoking_frees_one(world: World)
     with pytest.raises(EnrolmentRefused) as refused:
         await enrol(world.registry, token, "three")
     assert str(refused.value) == (
-        "All 2 device licences of this server are in use. Revoke a device that is no longer "
-        "managed, or raise --device-licences.")
+        "All device licences of this server are in use (2 of 2). Revoke a device that is no "
+        "longer managed, or raise --device-licences.")
     assert await world.registry.revoke(world.people.root, first) is not None
     await enrol(world.registry, token, "three")
 

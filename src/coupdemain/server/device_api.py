@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from . import auth
@@ -46,24 +47,31 @@ def refused(exc: DeviceError) -> HTTPException:
     return HTTPException(status_code=exc.status, detail=str(exc))
 
 
+def enrolment_refused(exc: DeviceError) -> JSONResponse:
+    """The sentence, and a word with its numbers for the agent to say it in its language."""
+    return JSONResponse({"error": str(exc), "reason": exc.reason, **exc.params},
+                        status_code=exc.status)
+
+
 def admin_only(user: User) -> None:
     if user.role != "admin":
         raise HTTPException(status_code=403, detail="Only an admin may do this.")
 
 
-@router.post("/api/devices/enrolment/preview")
-async def api_enrolment_preview(body: TokenText, shared: Shared) -> dict[str, Any]:
+@router.post("/api/devices/enrolment/preview", response_model=None)
+async def api_enrolment_preview(body: TokenText, shared: Shared) -> dict[str, Any] | JSONResponse:
     """What enrolling with this token means (organisation, group, policy); uses nothing."""
     try:
         preview = await shared.devices.registry.preview(body.token)
     except DeviceError as exc:
-        raise refused(exc) from None
+        return enrolment_refused(exc)
     return {"organisation": preview.organisation, "group": preview.group,
             "policy": preview.policy, "prompt_seconds": preview.prompt_seconds}
 
 
-@router.post("/api/devices/enrol")
-async def api_enrol(body: Enrolment, request: Request, shared: Shared) -> dict[str, Any]:
+@router.post("/api/devices/enrol", response_model=None)
+async def api_enrol(body: Enrolment, request: Request,
+                    shared: Shared) -> dict[str, Any] | JSONResponse:
     """Enrols a device with its Ed25519 public key (32 raw bytes, base64); uses the token once."""
     address = request.client.host if request.client else "unknown"
     try:
@@ -71,7 +79,7 @@ async def api_enrol(body: Enrolment, request: Request, shared: Shared) -> dict[s
             body.token, public_key=body.public_key, name=body.name, os=body.os, user=body.user,
             hardware=body.hardware, address=address)
     except DeviceError as exc:
-        raise refused(exc) from None
+        return enrolment_refused(exc)
     await shared.devices.publish(row.id)
     return {"device_id": row.id, "organisation": row.organisation.name,
             "policy": row.effective_policy}

@@ -41,9 +41,19 @@ MAX_NAME = 200
 
 
 class DeviceError(Exception):
-    """A request about devices that cannot be done; the message is the sentence to show."""
+    """A request about devices that cannot be done; the message is the sentence to show.
+
+    Attributes:
+        reason: a word for the agent, which says the sentence in its own language.
+        params: the numbers in the sentence.
+    """
 
     status = 400
+
+    def __init__(self, sentence: str, reason: str = "", **params: int) -> None:
+        super().__init__(sentence)
+        self.reason = reason
+        self.params = params
 
 
 class EnrolmentRefused(DeviceError):
@@ -58,8 +68,8 @@ TOKEN_USED_UP = ("This enrolment token has been used as many times as it allows.
 
 
 def licences_exhausted(total: int) -> str:
-    return (f"All {total} device licences of this server are in use. Revoke a device "
-            "that is no longer managed, or raise --device-licences.")
+    return (f"All device licences of this server are in use ({total} of {total}). Revoke a "
+            "device that is no longer managed, or raise --device-licences.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +176,15 @@ class DeviceRegistry:
         row = await db.scalar(select(EnrolmentToken).where(
             EnrolmentToken.digest == self._digest(token)))
         if row is None:
-            raise EnrolmentRefused(TOKEN_UNKNOWN)
+            raise EnrolmentRefused(TOKEN_UNKNOWN, "token_unknown")
         if row.expires_at <= now:
-            raise EnrolmentRefused(TOKEN_EXPIRED)
+            raise EnrolmentRefused(TOKEN_EXPIRED, "token_expired")
         if row.uses_left <= 0:
-            raise EnrolmentRefused(TOKEN_USED_UP)
+            raise EnrolmentRefused(TOKEN_USED_UP, "token_used_up")
         licences = await self.licences()
         if licences.total and licences.used >= licences.total:
-            raise EnrolmentRefused(licences_exhausted(licences.total))
+            raise EnrolmentRefused(licences_exhausted(licences.total), "no_licence",
+                                   total=licences.total)
         return row
 
     async def preview(self, token: str) -> Preview:
@@ -201,7 +212,7 @@ class DeviceRegistry:
         try:
             public_key_from_text(public_key)
         except ValueError as exc:
-            raise DeviceError(str(exc)) from None
+            raise DeviceError(str(exc), "bad_public_key") from None
         now = utcnow()
         async with self._db.begin() as db:
             row = await self._usable(db, token, now)
@@ -211,7 +222,7 @@ class DeviceRegistry:
                 .where(EnrolmentToken.id == row.id, EnrolmentToken.uses_left > 0)
                 .values(uses_left=EnrolmentToken.uses_left - 1))
             if used.rowcount != 1:  # type: ignore[attr-defined]
-                raise EnrolmentRefused(TOKEN_USED_UP)
+                raise EnrolmentRefused(TOKEN_USED_UP, "token_used_up")
             device = Device(
                 id=uuid.uuid4().hex, organisation_id=row.organisation_id, group_id=row.group_id,
                 name=(name.strip() or "computer")[:MAX_NAME], tags=[], os=os[:MAX_NAME],

@@ -7,6 +7,7 @@ key pair is made here and only the public key is sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import urllib.error
@@ -14,7 +15,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from ...i18n import Translator
+from ...i18n import Translator, catalog
 from .identity import DeviceIdentity, Enrolment
 from .inventory import describe
 
@@ -23,7 +24,18 @@ YES = frozenset({"y", "yes", "o", "oui"})
 
 
 class EnrolmentFailed(Exception):
-    """The server refused, or could not be reached; the message is the sentence to show."""
+    """The server refused, or could not be reached; the message is the sentence to show.
+
+    Attributes:
+        reason: the server's word for the refusal ("token_expired"...), "" if it gave none.
+        params: the numbers the sentence names.
+    """
+
+    def __init__(self, sentence: str, reason: str = "", params: dict[str, Any] | None = None
+                 ) -> None:
+        super().__init__(sentence)
+        self.reason = reason
+        self.params = params or {}
 
 
 def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -41,10 +53,14 @@ def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
             return data
     except urllib.error.HTTPError as exc:
         try:
-            detail = json.loads(exc.read()).get("error") or exc.reason
+            answer = json.loads(exc.read())
         except ValueError:
-            detail = exc.reason
-        raise EnrolmentFailed(str(detail)) from None
+            answer = {}
+        if not isinstance(answer, dict):
+            answer = {}
+        params = {k: v for k, v in answer.items() if k not in ("error", "reason")}
+        raise EnrolmentFailed(str(answer.get("error") or exc.reason),
+                              str(answer.get("reason") or ""), params) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise EnrolmentFailed(f"unreachable:{getattr(exc, 'reason', exc)}") from None
 
@@ -97,5 +113,10 @@ def _say_failure(exc: EnrolmentFailed, server: str, t: Translator) -> None:
     if text.startswith("unreachable:"):
         print(t("device.unreachable", server=server, detail=text.removeprefix("unreachable:")),
               file=sys.stderr)
-    else:
-        print(t("device.refused", sentence=text), file=sys.stderr)
+        return
+    # The server's word, said in this computer's language; else the server's own sentence.
+    key = f"device.refusal.{exc.reason}"
+    if exc.reason and key in catalog(t.domain, t.language):
+        with contextlib.suppress(KeyError, IndexError, ValueError):  # a number it did not send
+            text = t(key, **exc.params)
+    print(t("device.refused", sentence=text), file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import WebSocketTestSession
@@ -13,6 +14,7 @@ from coupdemain.agent.device.identity import DeviceIdentity
 from coupdemain.protocol import device as d
 from coupdemain.protocol.errors import CloseReason
 from tests.support.app import InProcessServer
+from tests.support.desktop import wait_for
 
 
 def enrol(app: InProcessServer, folder: Path) -> tuple[DeviceIdentity, str]:
@@ -121,3 +123,31 @@ def test_a_key_that_is_not_32_bytes_is_refused(app: InProcessServer) -> None:
     assert (answer.status_code, answer.json()) == (400, {
         "error": "The device's public key must be 32 bytes in base64, not 16 bytes.",
         "reason": "bad_public_key"})
+
+
+def test_a_launch_dies_with_the_services_connection(app: InProcessServer, tmp_path: Path) -> None:
+    identity, device_id = enrol(app, tmp_path / "device")
+    alice = app.people["alice"]
+    headers = {**alice.headers, "X-CSRF-Token": alice.csrf}
+    with app.client.websocket_connect("/ws/device") as ws:
+        nonce = hello(ws, device_id)
+        ws.send_text(d.serialize(d.Proof(identity.sign_challenge(device_id, nonce))))
+        assert isinstance(d.parse(ws.receive_text(), d.SERVER_SENDS), d.DeviceWelcome)
+        answer = app.client.post(f"/api/devices/{device_id}/control", headers=headers)
+        assert answer.status_code == 200, answer.text
+        session_id = answer.json()["session_id"]
+        launch = d.parse(ws.receive_text(), d.SERVER_SENDS)
+        assert isinstance(launch, d.Launch)
+        # The group's policy is "ask", with its time to answer.
+        assert (launch.launch_id, launch.unattended, launch.prompt_seconds) == (
+            session_id, False, 60.0)
+        assert len(launch.code) == 9 and launch.code.isdigit()
+    # The service left before its agent joined: the launch ended with it (the server
+    # learns of the close on its own thread).
+    def ended() -> list[dict[str, Any]] | None:
+        events: list[dict[str, Any]] = app.client.get(
+            f"/api/sessions/{session_id}/events", headers=alice.headers).json()
+        return events if events[-1]["action"] == "session_ended" else None
+
+    events = wait_for(ended, "the launch to end", timeout=10)
+    assert events[-1]["detail"]["reason"] == "peer_lost"

@@ -98,6 +98,7 @@ class DeviceHub:
         self._clock = clock
         self._links: dict[str, DeviceLink] = {}
         self._watchers: dict[asyncio.Queue[dict[str, Any]], int] = {}
+        self._leaving: set[asyncio.Task[None]] = set()
 
     def online(self, device_id: str) -> bool:
         return device_id in self._links
@@ -227,9 +228,18 @@ class DeviceHub:
             return  # replaced by a newer connection, which stays
         del self._links[link.device_id]
         logger.info("device %s is offline", link.device_id)
-        await self._end_launches(link.device_id, waiting_only=True,
-                                 reason=CloseReason.PEER_LOST)
-        await self.publish(link.device_id)
+        # In a task of its own: the connection's handler may be cancelled as it ends,
+        # and the launches must end all the same.
+        task = asyncio.create_task(self._after_leaving(link.device_id))
+        self._leaving.add(task)
+        task.add_done_callback(self._leaving.discard)
+
+    async def _after_leaving(self, device_id: str) -> None:
+        try:
+            await self._end_launches(device_id, waiting_only=True, reason=CloseReason.PEER_LOST)
+            await self.publish(device_id)
+        except Exception:
+            logger.exception("ending the launches of device %s failed", device_id)
 
     async def _end_launches(self, device_id: str, *, waiting_only: bool,
                             reason: CloseReason) -> None:

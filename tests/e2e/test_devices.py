@@ -282,9 +282,13 @@ def test_attended_nobody_answers_so_it_is_no_and_an_agent_too_new_is_told(
     assert f"The server refused: {sentence}" in too_new.log()
     assert sentence in server.log()
 
-    service = services(tmp_path / "device").start()
+    # The console shows it on the device's row too, until a service it speaks connects.
     page.goto(server.url + "/devices")
+    problem = page.locator("#devices tr[data-device-id] .problem")
+    assert problem.inner_text() == sentence
+    service = services(tmp_path / "device").start()
     device_state(page, ONLINE)
+    assert problem.count() == 0
     page.click("#devices .start-control")
     page.wait_for_url(re.compile(r"/sessions/[0-9a-f]+$"))
     person = Agent(screen, server.url, service.trace_file)

@@ -80,7 +80,7 @@ function newRow(id) {
  * Shows one device as the server sent it.
  * @param {{id: string, name: string, os: string, user: string, group: string,
  *          tags: string[], online: boolean, revoked: boolean, last_seen: string,
- *          summary: string}} device
+ *          summary: string, problem: string}} device
  */
 function update(device) {
     const row = table.querySelector(`tr[data-device-id="${CSS.escape(device.id)}"]`)
@@ -97,7 +97,15 @@ function update(device) {
     cell(row, "state").textContent = state ?? "";
     cell(row, "group").textContent = device.group;
     cell(row, "tags").textContent = device.tags.join(", ");
-    cell(row, "summary").textContent = device.summary;
+    const summary = cell(row, "summary");
+    summary.textContent = device.summary;
+    if (device.problem) {
+        // Why the server refused its service: an agent too old or too new.
+        const problem = document.createElement("p");
+        problem.className = "problem error";
+        problem.textContent = device.problem;
+        summary.append(problem);
+    }
     row.dataset.group = device.group;
     row.dataset.online = device.online ? "yes" : "no";
     if (device.revoked) cell(row, "actions").replaceChildren();

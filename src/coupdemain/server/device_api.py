@@ -91,7 +91,8 @@ async def api_devices(login: ApiLogin, shared: Shared) -> dict[str, Any]:
     hub = shared.devices
     rows = await hub.registry.of_organisation(login.user.organisation_id)
     licences = await hub.registry.licences()
-    return {"devices": [device_json(r, hub.online(r.id)) for r in rows],
+    devices = [device_json(r, hub.online(r.id), hub.problems.get(r.id, "")) for r in rows]
+    return {"devices": devices,
             "licences": {"used": licences.used, "total": licences.total}}
 
 

@@ -58,8 +58,13 @@ class DeviceLink:
             logger.debug("> device %s %s", self.device_id, message.type)
 
 
-def device_json(row: Device, online: bool) -> dict[str, Any]:
-    """A device as the console's list and the API show it."""
+def device_json(row: Device, online: bool, problem: str = "") -> dict[str, Any]:
+    """A device as the console's list and the API show it.
+
+    Args:
+        problem: why the server last refused its service (a protocol version it
+            does not speak), until the service connects again.
+    """
     hardware = row.hardware or {}
     return {
         "id": row.id, "name": row.name, "os": row.os, "user": row.logged_in_user,
@@ -67,7 +72,7 @@ def device_json(row: Device, online: bool) -> dict[str, Any]:
         "online": online, "revoked": row.revoked_at is not None,
         "last_seen": _iso(row.last_seen), "enrolled_at": _iso(row.enrolled_at),
         "policy": row.effective_policy, "hardware": hardware,
-        "summary": hardware_summary(hardware),
+        "summary": hardware_summary(hardware), "problem": problem,
     }
 
 
@@ -99,6 +104,8 @@ class DeviceHub:
         self._links: dict[str, DeviceLink] = {}
         self._watchers: dict[asyncio.Queue[dict[str, Any]], int] = {}
         self._leaving: set[asyncio.Task[None]] = set()
+        # Why the server last refused a device's service (its version), in memory only.
+        self.problems: dict[str, str] = {}
 
     def online(self, device_id: str) -> bool:
         return device_id in self._links
@@ -117,7 +124,7 @@ class DeviceHub:
         row = await self.registry.get(device_id)
         if row is None:
             return
-        event = device_json(row, self.online(device_id))
+        event = device_json(row, self.online(device_id), self.problems.get(device_id, ""))
         for queue, organisation_id in list(self._watchers.items()):
             if organisation_id == row.organisation_id:
                 with contextlib.suppress(asyncio.QueueFull):  # a stuck page misses updates
@@ -168,6 +175,9 @@ class DeviceHub:
         if refusal is not None:
             logger.warning("device %s refused: %s", hello.device_id[:32], refusal.sentence)
             await _refuse(ws, refusal, CloseReason.UNSUPPORTED_VERSION)
+            if await self.registry.get(hello.device_id[:32]) is not None:
+                self.problems[hello.device_id[:32]] = refusal.sentence
+                await self.publish(hello.device_id[:32])
             return None
         row = await self.registry.get(hello.device_id[:32])
         if row is None:
@@ -199,6 +209,7 @@ class DeviceHub:
             await _refuse(ws, d.Refused("revoked", REVOKED), CloseReason.UNAUTHORIZED)
             return None
         link = DeviceLink(row.id, row.organisation_id, ws)
+        self.problems.pop(row.id, None)
         previous = self._links.get(row.id)
         self._links[row.id] = link
         if previous is not None:
@@ -320,7 +331,7 @@ async def serve_watcher(ws: WebSocket, hub: DeviceHub, organisation_id: int) -> 
     queue = hub.watch(organisation_id)
     # First the whole list: the page may have missed changes while it reconnected.
     for row in await hub.registry.of_organisation(organisation_id):
-        queue.put_nowait(device_json(row, hub.online(row.id)))
+        queue.put_nowait(device_json(row, hub.online(row.id), hub.problems.get(row.id, "")))
     receiving = asyncio.create_task(ws.receive())
     try:
         while True:

@@ -32,7 +32,7 @@ async def _list_page(request: Request, login: LoginSession, shared: Shared, *,
     hub = shared.devices
     user = login.user
     rows = await hub.registry.of_organisation(user.organisation_id)
-    devices = [device_json(r, hub.online(r.id)) for r in rows]
+    devices = [device_json(r, hub.online(r.id), hub.problems.get(r.id, "")) for r in rows]
     tokens = await hub.registry.tokens_of(user.organisation_id) if user.role == "admin" else []
     return render(
         request, "devices.html", status=status, user=user, csrf=login.csrf_token,
@@ -111,8 +111,9 @@ async def device_page(request: Request, device_id: str, login: ConsoleLogin,
         latest = list(await db.scalars(
             select(AuditEvent).order_by(AuditEvent.id.desc()).limit(DEVICE_EVENTS_SCANNED)))
     events = [e for e in reversed(latest) if _about(e, device_id)]
+    device = device_json(row, hub.online(row.id), hub.problems.get(row.id, ""))
     return render(request, "device.html", user=login.user, csrf=login.csrf_token,
-                  device=device_json(row, hub.online(row.id)), sessions=sessions,
+                  device=device, sessions=sessions,
                   events=events, inventory=_inventory_rows(row.hardware or {},
                                                            language_of(request)))
 

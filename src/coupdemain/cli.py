@@ -360,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
     get_help_command.add_arguments(get_help)
     get_help.set_defaults(handler=get_help_command.run)
 
+    agent = command(sub, "agent",
+                    "On a managed device: enrol it, install its service, run it.")
+    from .agent.device import command as device_command
+
+    device_command.add_arguments(agent)
+
     demo = command(
         sub, "demo", "Run the server, a virtual screen with an application, and an agent on it.",
         "Run the server, a virtual screen with an application, and an agent on it. "

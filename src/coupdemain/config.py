@@ -139,6 +139,10 @@ class Settings:
         3600, "How often expired recordings (older than their organisation's retention) are "
         "looked for and deleted.", metavar="S",
     )
+    device_licences: int = _setting(
+        0, "How many managed devices may be enrolled at once (not revoked); enrolling one "
+        "more is refused. 0: no limit. The Devices page shows used / total.", metavar="N",
+    )
     log_level: str = _setting(
         "info", "Logging level: debug (also every HTTP request), info (one line per "
         "session event), warning, error.", metavar="LEVEL"

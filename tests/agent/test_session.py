@@ -118,6 +118,70 @@ async def test_assumed_consent_answers_by_itself() -> None:
     assert isinstance(shown[-1], ev.SessionStatus) and shown[-1].consent_assumed
 
 
+def asking_device(timeout: float) -> tuple[AssistedSession, RecordingConnection,
+                                           list[ev.UiEvent], FramePipeline, list[float],
+                                           asyncio.Event]:
+    """A managed device whose policy asks the person, with a deadline the test lets pass."""
+    connection = RecordingConnection()
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(64, 64))
+    session = AssistedSession(connection, WELCOME, pipeline, RecordingInputSink(), shown.append,
+                              consent_timeout=timeout)
+    waited: list[float] = []
+    passed = asyncio.Event()
+
+    async def wait(seconds: float) -> None:
+        waited.append(seconds)
+        await passed.wait()
+
+    session.wait = wait
+    return session, connection, shown, pipeline, waited, passed
+
+
+async def test_nobody_answering_in_time_declines() -> None:
+    session, connection, shown, pipeline, waited, passed = asking_device(30.0)
+    try:
+        await session.start()
+        assert shown == [ev.AskConsent("Alice Martin", "Entraide Numérique")]
+        await asyncio.sleep(0)
+        assert waited == [30.0] and connection.sent == []
+        passed.set()
+        for _ in range(5):
+            await asyncio.sleep(0)
+    finally:
+        pipeline.close()
+    assert connection.sent == [m.Consent("decline")]
+
+
+async def test_an_answer_in_time_stands() -> None:
+    session, connection, _, pipeline, _, passed = asking_device(30.0)
+    try:
+        await session.start()
+        await session.receive_action(ev.ConsentAnswer(True))
+        passed.set()
+        for _ in range(5):
+            await asyncio.sleep(0)
+    finally:
+        pipeline.close()
+    assert connection.sent == [m.Consent("allow_view")]
+
+
+async def test_an_unattended_device_says_so_on_the_banner() -> None:
+    connection = RecordingConnection()
+    shown: list[ev.UiEvent] = []
+    pipeline = FramePipeline(FakeScreen(64, 64))
+    session = AssistedSession(connection, WELCOME, pipeline, RecordingInputSink(), shown.append,
+                              unattended=True)
+    try:
+        await session.start()
+        await session.receive_message(m.Peer("viewer", True))
+        await session.receive_message(m.State("viewing"))
+    finally:
+        pipeline.close()
+    assert connection.sent == [m.Consent("allow_view")]
+    assert isinstance(shown[-1], ev.SessionStatus) and shown[-1].unattended
+
+
 @pytest.mark.parametrize(
     ("state", "paused"),
     [("waiting_for_consent", False), ("viewing", False), ("control_requested", False),

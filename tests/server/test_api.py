@@ -41,6 +41,12 @@ def test_the_openapi_document_lists_the_api_alone(app: InProcessServer) -> None:
     document = app.client.get("/api/openapi.json", headers=app.people["bob"].headers).json()
     assert sorted(document["paths"]) == [
         "/api/agent/mandate.pdf",
+        "/api/devices",
+        "/api/devices/enrol",
+        "/api/devices/enrolment/preview",
+        "/api/devices/tokens",
+        "/api/devices/{device_id}/control",
+        "/api/devices/{device_id}/revoke",
         "/api/mandate-templates",
         "/api/sessions",
         "/api/sessions/{session_id}/events",

@@ -76,6 +76,9 @@ class AgentOptions:
     backoff: Backoff = field(default_factory=Backoff)  # how to resume after a drop
     # How long to wait for the technician's report after the end (agent/report.py); 0: never.
     report_wait: float = 0.0
+    # A managed device's policy (agent/device/service.py starts the agent with it).
+    unattended: bool = False
+    consent_timeout: float | None = None
 
 
 class ComputerDescription(TypedDict):
@@ -170,6 +173,7 @@ class AgentWorker:
         session = AssistedSession(
             connection, welcome, pipeline, sink, self.post,
             assume_consent=self.options.assume_consent,
+            unattended=self.options.unattended, consent_timeout=self.options.consent_timeout,
             server=urllib.parse.urlsplit(self.options.ws_url).hostname or "",
             verified=self.options.ws_url.startswith("wss:"), known=KnownOrganisations(),
         )
@@ -237,7 +241,7 @@ class AgentWorker:
                 logger.info("%s", exc)
                 problem = ev.PROBLEM_UNREACHABLE
             code = None
-            if self.options.assume_consent:
+            if self.options.assume_consent or self.options.unattended:
                 # The demo's agent: nobody is at the screen to type another code.
                 self.post(ev.Quit(1, problem))
                 return None
@@ -302,6 +306,8 @@ def run_get_help(
     allow_insecure_http: bool,
     assume_consent: bool,
     reconnect_seconds: float = 60.0,
+    unattended: bool = False,
+    consent_timeout: float | None = None,
 ) -> int:
     """Runs the attended agent: code prompt, consent, session, end.
 
@@ -313,6 +319,8 @@ def run_get_help(
         assume_consent: the demo only: allow viewing and control on the
             person's behalf; the banner says so.
         reconnect_seconds: after a drop, how long to try to resume (0: never).
+        unattended: a managed device's no-prompt policy: consent is given, the banner says why.
+        consent_timeout: a managed device's ask-the-person policy: no answer in time is no.
 
     Returns:
         The exit code: 0 a session ended (or was declined), 1 no session or
@@ -352,7 +360,8 @@ def run_get_help(
         return 2
     options = AgentOptions(ws_url, code, lang, assume_consent,
                            Backoff(total=max(0.0, reconnect_seconds)),
-                           report_wait=0.0 if assume_consent else wait_seconds())
+                           report_wait=0.0 if assume_consent else wait_seconds(),
+                           unattended=unattended, consent_timeout=consent_timeout)
     worker = AgentWorker(options, ui.post, _x11_pipeline, _x11_sink)
     thread = threading.Thread(target=worker.run_in_thread, name="coupdemain-agent", daemon=True)
     thread.start()

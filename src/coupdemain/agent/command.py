@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser, server: str | None = None) ->
                              "[env COUPDEMAIN_RECONNECT_SECONDS]")
     parser.add_argument("--assume-consent", action="store_true",
                         help=argparse.SUPPRESS)  # the demo's own agent only
+    # A managed device's service starts the agent with its policy (agent/device/service.py).
+    parser.add_argument("--unattended", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--consent-timeout", type=float, default=None, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,4 +52,6 @@ def run(args: argparse.Namespace) -> int:
         allow_insecure_http=args.allow_insecure_http,
         assume_consent=args.assume_consent,
         reconnect_seconds=args.reconnect_seconds,
+        unattended=args.unattended,
+        consent_timeout=args.consent_timeout,
     )

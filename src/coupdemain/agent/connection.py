@@ -92,7 +92,8 @@ def _is_local(host: str) -> bool:
     return address.is_loopback
 
 
-def websocket_url(server_url: str, allow_insecure_http: bool = False) -> str:
+def websocket_url(server_url: str, allow_insecure_http: bool = False,
+                  path: str = AGENT_PATH) -> str:
     """The agent's WebSocket address for a server address.
 
     ``https://help.example.org`` → ``wss://help.example.org/ws/agent``;
@@ -112,7 +113,7 @@ def websocket_url(server_url: str, allow_insecure_http: bool = False) -> str:
     if parts.scheme == "http" and not allow_insecure_http and not _is_local(parts.hostname):
         raise InsecureServer(f"plain HTTP to {parts.hostname} is not allowed")
     scheme = "wss" if parts.scheme == "https" else "ws"
-    path = parts.path.rstrip("/") + AGENT_PATH
+    path = parts.path.rstrip("/") + path
     return urllib.parse.urlunsplit((scheme, parts.netloc, path, "", ""))
 
 

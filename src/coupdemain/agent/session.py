@@ -11,7 +11,11 @@ ends — the person's Stop control, the server's move back to viewing,
 another technician taking over — needs a new Allow control. Stop control,
 Pause and End session act at once, before the server confirms. The demo's
 ``assume_consent`` stands for an unattended policy set on this device: it
-answers Allow on the person's behalf, and the banner says so.
+answers Allow on the person's behalf, and the banner says so. On a managed
+device (``agent/device/``) it is the device's *no prompt* policy
+(``unattended``), and the banner says that instead; its *ask the person*
+policy gives the question ``consent_timeout`` seconds, after which nobody
+answering means no.
 
 The first time this computer meets an organisation (on that server), a
 warning against scams comes before the consent question: *Continue*
@@ -109,6 +113,8 @@ class AssistedSession:
         server: the server's host name, as the agent reached it (the warning names it).
         verified: the server's identity was verified (TLS).
         known: the organisations met; None shows no warning (the tests of other things).
+        unattended: a managed device's no-prompt policy gave consent (with assume_consent).
+        consent_timeout: seconds the person has to answer; then the answer is Decline.
     """
 
     def __init__(
@@ -123,13 +129,19 @@ class AssistedSession:
         server: str = "",
         verified: bool = False,
         known: KnownOrganisations | None = None,
+        unattended: bool = False,
+        consent_timeout: float | None = None,
     ) -> None:
         self.connection = connection
         self.welcome = welcome
         self.pipeline = pipeline
         self.sink = sink
         self.post = post
-        self.assume_consent = assume_consent
+        self.assume_consent = assume_consent or unattended
+        self.unattended = unattended
+        self.consent_timeout = consent_timeout
+        self._consent_deadline: asyncio.Task[None] | None = None
+        self.wait: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests: no real waits
         self.server, self.verified, self.known = server, verified, known
         self.state = State.WAITING_FOR_CONSENT
         self.paused = False          # as the server last said
@@ -222,6 +234,16 @@ class AssistedSession:
                                 server=self.server, verified=self.verified,
                                 recording=self.welcome.recording.value,
                                 recording_days=self.welcome.recording_days))
+        if self.consent_timeout is not None and self._consent_deadline is None:
+            self._consent_deadline = asyncio.create_task(
+                self._decline_after(self.consent_timeout), name="consent-deadline")
+
+    async def _decline_after(self, seconds: float) -> None:
+        """Nobody answered in time: that means no (a managed device's ask-the-person policy)."""
+        await self.wait(seconds)
+        if not self.ended and not self.view_allowed and self.state == State.WAITING_FOR_CONSENT:
+            logger.info("nobody answered within %g s: declined", seconds)
+            await self.connection.send(m.Consent(ViewAnswer.DECLINE))
 
     async def receive_message(self, message: m.Message) -> None:
         """Acts on one message from the server."""
@@ -737,7 +759,7 @@ class AssistedSession:
             state=state, paused=self.paused or self.person_paused,
             viewer_connected=not self.viewer_dropped,
             technician=self.watcher[1], organisation=self.watcher[2],
-            consent_assumed=self.assume_consent,
+            consent_assumed=self.assume_consent, unattended=self.unattended,
             can_send_files=self.files is not None and self.welcome.files_to_technician
             and (self.mandate is None or self.mandate.allows(Tool.FILES_TO_TECHNICIAN)),
             took_over_from=self.took_over_from,
@@ -747,6 +769,8 @@ class AssistedSession:
 
     def _end(self, event: ev.UiEvent, exit_code: int = 0) -> None:
         self.ended = True
+        if self._consent_deadline is not None:
+            self._consent_deadline.cancel()
         if self.files is not None:
             self.files.close()
         self.exit_code = exit_code

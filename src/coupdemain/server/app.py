@@ -24,9 +24,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
-from . import api, report_api, sockets
+from . import api, device_api, report_api, sockets
 from .access import console_may_move_files
 from .console import branding, pages, report
+from .console import devices as device_pages
 from .console import mandates as console_mandates
 from .headers import SecurityHeaders
 from .lifespan import lifespan
@@ -66,6 +67,8 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(report_api.router)
     app.include_router(recording_routes.router)
     app.include_router(api.router)
+    app.include_router(device_api.router)
+    app.include_router(device_pages.router)
     app.include_router(sockets.router)
     return app
 

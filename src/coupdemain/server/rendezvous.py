@@ -187,8 +187,12 @@ class Rendezvous:
     def _digest(self, code: SupportCode) -> str:
         return hmac.new(self._secret, code.digits.encode(), hashlib.sha256).hexdigest()
 
-    async def issue_code(self, technician: User) -> IssuedCode:
-        """Opens a session waiting for the person, with a fresh code."""
+    async def issue_code(self, technician: User, *, device_id: str | None = None) -> IssuedCode:
+        """Opens a session waiting for the person, with a fresh code.
+
+        Args:
+            device_id: the managed device the code is sent to (Start remote control).
+        """
         now = utcnow()
         expires = now + self._code_ttl
         async with self._db.begin() as db:
@@ -207,7 +211,7 @@ class Rendezvous:
             row = SupportSession(
                 id=uuid.uuid4().hex, technician_id=technician.id, code_digest=digest,
                 code_hint=code.digits[6:], code_expires_at=expires, code_used_at=None,
-                state=State.WAITING_FOR_PERSON.value, created_at=now,
+                state=State.WAITING_FOR_PERSON.value, created_at=now, device_id=device_id,
             )
             db.add(row)
         live = LiveSession(

@@ -25,6 +25,8 @@ from ..protocol.transfer import FileLimits
 from . import auth
 from .agent_download import AgentBinary
 from .audit import AuditLog
+from .device_links import DeviceHub
+from .devices import DeviceRegistry
 from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .recap import Reports
 from .recording.recordings import Recordings
@@ -62,6 +64,7 @@ class Services:
     agent_binary: AgentBinary
     reports: Reports
     recordings: Recordings
+    devices: DeviceHub
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -99,8 +102,11 @@ class Services:
             db, audit,
         )
         rendezvous.use_recordings(recordings)
+        devices = DeviceHub(
+            DeviceRegistry(db, audit, secret=secret, licences=settings.device_licences),
+            rendezvous)
         return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard,
-                   AgentBinary(settings), Reports(db, audit), recordings)
+                   AgentBinary(settings), Reports(db, audit), recordings, devices)
 
 
 def services(connection: HTTPConnection) -> Services:

@@ -19,6 +19,7 @@ from ..protocol.errors import CloseReason
 from ..protocol.session import State, Technician
 from .access import signed_in, visible_session
 from .connections import serve_agent, serve_viewer
+from .device_links import serve_watcher
 from .services import Shared
 from .store.models import LoginSession
 
@@ -28,6 +29,25 @@ router = APIRouter()
 @router.websocket("/ws/agent")
 async def ws_agent(ws: WebSocket, shared: Shared) -> None:
     await serve_agent(ws, shared.rendezvous)
+
+
+@router.websocket("/ws/device")
+async def ws_device(ws: WebSocket, shared: Shared) -> None:
+    """A managed device's service: it proves itself by signing a challenge (device_links.py)."""
+    await shared.devices.serve(ws)
+
+
+@router.websocket("/ws/devices")
+async def ws_devices(
+    ws: WebSocket, shared: Shared,
+    login: Annotated[LoginSession | None, Depends(signed_in)],
+) -> None:
+    """The console's Devices page: the organisation's devices as they change."""
+    if login is None or not _same_origin(ws):
+        await ws.accept()
+        await ws.close(int(CloseReason.UNAUTHORIZED))
+        return
+    await serve_watcher(ws, shared.devices, login.user.organisation_id)
 
 
 @router.websocket("/ws/viewer/{session_id}")

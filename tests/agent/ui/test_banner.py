@@ -18,6 +18,9 @@ from tests.agent.ui.screens import Screens, screenshot, settle, share_of_colour,
 RED = BUTTON_COLOURS["stop"][0]
 CONTROLLING = SessionStatus("controlling", False, True, "Alice Martin", "Entraide Numérique")
 PAUSED_AND_DROPPED = SessionStatus("viewing", True, False, "Alice Martin", "Entraide Numérique")
+# A managed device whose policy is "no prompt": the banner says who set it so.
+UNATTENDED = SessionStatus("controlling", False, True, "Alice Martin", "Entraide Numérique",
+                           consent_assumed=True, unattended=True)
 
 
 @pytest.fixture(params=[(1024, 768), (1280, 800)], ids=["1024x768", "1280x800"])
@@ -31,7 +34,8 @@ def inside(box: dict[str, int], screen: VirtualScreen) -> bool:
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-@pytest.mark.parametrize("status", [CONTROLLING, PAUSED_AND_DROPPED], ids=["controlling", "paused"])
+@pytest.mark.parametrize("status", [CONTROLLING, PAUSED_AND_DROPPED, UNATTENDED],
+                         ids=["controlling", "paused", "unattended"])
 def test_end_session_is_whole_on_screen_and_red(
     screen: VirtualScreen, language: str, status: SessionStatus, tmp_path: Path
 ) -> None:
@@ -102,4 +106,20 @@ def test_a_step_shows_on_the_banner_in_words(screen: VirtualScreen) -> None:
             assert banner.lines["note"].cget("text") == step
             banner.set_note("other", "I will open the settings", "Alice Martin")
             assert banner.lines["note"].cget("text") == announced
+            banner.top.destroy()
+
+
+def test_an_unattended_device_says_who_set_it_so(screen: VirtualScreen) -> None:
+    with tk_root(screen.display) as root:
+        for language, expected in (
+            ("en", "Unattended access: Entraide Numérique set this computer to be reached "
+                   "without asking. Everything is recorded."),
+            ("fr", "Accès sans surveillance : Entraide Numérique a réglé cet ordinateur pour y "
+                   "accéder sans demander. Tout est enregistré."),
+        ):
+            banner = Banner(root, Translator("agent", language), trace=UiTrace(None),
+                            on_stop_control=lambda: None, on_pause=lambda: None,
+                            on_resume=lambda: None, on_chat=lambda: None, on_end=lambda: None)
+            banner.update(UNATTENDED)
+            assert banner.lines["demo"].cget("text") == expected
             banner.top.destroy()

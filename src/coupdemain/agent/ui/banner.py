@@ -183,7 +183,9 @@ class Banner(AgentWindow):
             "who": t(f"banner.{status.state}", who=who) + took_over,
             "detail": detail,
             "mandate": t("banner.mandate_warning") if self.mandate_warning else "",
-            "demo": t("banner.consent_assumed") if status.consent_assumed else "",
+            "demo": (t("banner.unattended", organisation=status.organisation)
+                     if status.unattended
+                     else t("banner.consent_assumed") if status.consent_assumed else ""),
             "note": self.note,
             "unread": t("banner.unread", name=self.unread_from) if self.unread_from else "",
             "reading": t("banner.diagnostics_reading") if self.reading else "",

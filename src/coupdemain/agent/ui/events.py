@@ -86,6 +86,7 @@ class SessionStatus:
     technician: str
     organisation: str
     consent_assumed: bool = False
+    unattended: bool = False     # a managed device's no-prompt policy gave consent
     can_send_files: bool = True  # the server's settings let files go to the technician
     took_over_from: str = ""     # the technician this one replaced, if another opened the session
     mandate_signed: bool = False  # a signed mandate binds the session: its copy can be saved

@@ -140,6 +140,8 @@ class SupportSession(Base):
     mandate_id: Mapped[int | None] = mapped_column(
         ForeignKey("mandates.id"), index=True, default=None)
     mandate_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The managed device this session was started on (Start remote control), if any.
+    device_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
 
     technician: Mapped[User] = relationship(lazy="joined")
 
@@ -257,3 +259,80 @@ class ReportNote(Base):
         ForeignKey("support_sessions.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     text: Mapped[str] = mapped_column(Text)
+
+
+# --- managed devices (docs/howto/devices.md) --------------------------------------
+
+# How a device is reached: the person is asked (no answer in time means no),
+# or nobody is (a banner still shows, everything is audited).
+POLICY_ASK = "ask"
+POLICY_NO_PROMPT = "no_prompt"
+POLICIES = (POLICY_ASK, POLICY_NO_PROMPT)
+
+
+class DeviceGroup(Base):
+    """Devices of an organisation that share a policy."""
+
+    __tablename__ = "device_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    policy: Mapped[str] = mapped_column(String(20), default=POLICY_ASK)
+    prompt_timeout_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnrolmentToken(Base):
+    """Lets devices enrol into an organisation; only a keyed digest of it is stored."""
+
+    __tablename__ = "enrolment_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))          # its last characters, to tell them apart
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("device_groups.id"), default=None)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    uses_left: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    group: Mapped[DeviceGroup | None] = relationship(lazy="joined")
+    creator: Mapped[User] = relationship(lazy="joined")
+
+
+class Device(Base):
+    """A computer enrolled once, reached by its service; it proves itself with its key."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("device_groups.id"), default=None)
+    name: Mapped[str] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    os: Mapped[str] = mapped_column(String(200), default="")
+    logged_in_user: Mapped[str] = mapped_column(String(200), default="")
+    hardware: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Ed25519, the 32 raw bytes in base64 (44 characters).
+    public_key: Mapped[str] = mapped_column(String(64))
+    # None: the group's policy applies.
+    policy: Mapped[str | None] = mapped_column(String(20), default=None)
+    prompt_timeout_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    group: Mapped[DeviceGroup | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    @property
+    def effective_policy(self) -> str:
+        return self.policy or (self.group.policy if self.group else POLICY_ASK)
+
+    @property
+    def effective_prompt_timeout(self) -> int:
+        if self.prompt_timeout_seconds is not None:
+            return self.prompt_timeout_seconds
+        return self.group.prompt_timeout_seconds if self.group else 60

@@ -82,6 +82,7 @@ class AssistedSession:
         known: the organisations met; None shows no warning (the tests of other things).
         unattended: a managed device's no-prompt policy gave consent (with assume_consent).
         consent_timeout: seconds the person has to answer; then the answer is Decline.
+        view_accepted: the person asked for help (their request allows viewing, not control).
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class AssistedSession:
         known: KnownOrganisations | None = None,
         unattended: bool = False,
         consent_timeout: float | None = None,
+        view_accepted: bool = False,
     ) -> None:
         self.connection = connection
         self.welcome = welcome
@@ -107,6 +109,7 @@ class AssistedSession:
         self.assume_consent = assume_consent or unattended
         self.unattended = unattended
         self.consent_timeout = consent_timeout
+        self.view_accepted = view_accepted
         self._consent_deadline: asyncio.Task[None] | None = None
         self.server, self.verified, self.known = server, verified, known
         self.state = State.WAITING_FOR_CONSENT
@@ -158,7 +161,8 @@ class AssistedSession:
 
     async def start(self) -> None:
         """Asks for consent (or gives it, for the demo)."""
-        if self.assume_consent:
+        if self.assume_consent or self.view_accepted:
+            # view_accepted: the person clicked Ask for help; control still asks them.
             self.view_allowed = True
             await self.connection.send(m.Consent(ViewAnswer.ALLOW_VIEW))
         else:

@@ -23,6 +23,8 @@ from ..config import Settings
 from . import api, device_api, sockets
 from .access import console_may_move_files
 from .console import devices as device_pages
+from .console import groups as group_pages
+from .console import help_requests as help_pages
 from .console import pages
 from .headers import SecurityHeaders
 from .lifespan import lifespan
@@ -58,6 +60,8 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(api.router)
     app.include_router(device_api.router)
     app.include_router(device_pages.router)
+    app.include_router(help_pages.router)
+    app.include_router(group_pages.router)
     app.include_router(sockets.router)
     return app
 

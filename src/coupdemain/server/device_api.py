@@ -16,6 +16,7 @@ from . import auth
 from .access import ApiLogin, check_csrf
 from .device_links import device_json
 from .devices import DeviceError
+from .groups import reachable
 from .services import Shared
 from .store.models import POLICY_ASK, User
 
@@ -81,7 +82,8 @@ async def api_enrol(body: Enrolment, request: Request, shared: Shared) -> dict[s
 async def api_devices(login: ApiLogin, shared: Shared) -> dict[str, Any]:
     """The organisation's devices, and the licences used / total (0: no limit)."""
     hub = shared.devices
-    rows = await hub.registry.of_organisation(login.user.organisation_id)
+    rows = await reachable(shared.db, login.user,
+                           await hub.registry.of_organisation(login.user.organisation_id))
     licences = await hub.registry.licences()
     return {"devices": [device_json(r, hub.online(r.id)) for r in rows],
             "licences": {"used": licences.used, "total": licences.total}}

@@ -27,6 +27,8 @@ from .agent_download import AgentBinary
 from .audit import AuditLog
 from .device_links import DeviceHub
 from .devices import DeviceRegistry
+from .groups import GroupRules
+from .help_requests import HelpDesk
 from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .relay import Relay
 from .rendezvous import Rendezvous
@@ -60,6 +62,8 @@ class Services:
     sign_in_guard: auth.SignInGuard
     agent_binary: AgentBinary
     devices: DeviceHub
+    help_desk: HelpDesk
+    groups: GroupRules
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -93,8 +97,10 @@ class Services:
         devices = DeviceHub(
             DeviceRegistry(db, audit, secret=secret, licences=settings.device_licences),
             rendezvous)
+        help_desk = HelpDesk(db, audit, devices)
+        devices.help_desk = help_desk
         return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard,
-                   AgentBinary(settings), devices)
+                   AgentBinary(settings), devices, help_desk, GroupRules(db, audit))
 
 
 def services(connection: HTTPConnection) -> Services:

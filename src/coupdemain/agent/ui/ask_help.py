@@ -40,7 +40,7 @@ logger = logging.getLogger("coupdemain.agent.ask")
 
 LIFT_MS = 2000
 POLL_MS = 100
-CLOSE_AFTER_MS = 6000  # a request taken or cancelled: the sentence, then the window goes
+CLOSE_AFTER_MS = 15000  # a request taken or cancelled: the sentence, then the window goes
 MARGIN = 24
 
 

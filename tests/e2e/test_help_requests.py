@@ -138,6 +138,7 @@ def test_a_request_sent_from_the_device_is_queued_live_and_taken_without_a_conse
     assert ask["texts"] == ["Ask for help", "What is wrong? (optional)"]
     assert {k: b["label"] for k, b in ask["buttons"].items()} == {
         "send": "Send", "cancel": "Cancel"}
+    shot(screen, "ask-window-en")
     person.click("ask", "cancel")
     wait_for(lambda: "ask" not in person.windows(), "the window to close")
     ask_for_help(screen, person, "The printer says offline")

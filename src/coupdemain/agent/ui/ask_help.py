@@ -138,7 +138,7 @@ class SentWindow(AgentWindow):
         self.message.pack(fill="x")
         self.detail = self.label(frame, "", colour=MUTED_COLOUR)
         self.detail.pack(fill="x", pady=(8, 0))
-        row = ttk.Frame(frame)
+        row = self.row = ttk.Frame(frame)
         row.pack(fill="x", pady=(16, 0))
         self.cancel = self.button(row, "cancel_request", self.t("ask.cancel_request"),
                                   self.on_cancel, kind="stop")
@@ -149,7 +149,7 @@ class SentWindow(AgentWindow):
         self.message.configure(text=message)
         self.detail.configure(text=detail)
         if detail:
-            self.detail.pack(fill="x", pady=(8, 0))
+            self.detail.pack(fill="x", pady=(8, 0), before=self.row)
         else:
             self.detail.pack_forget()
         self.cancel.pack_forget()

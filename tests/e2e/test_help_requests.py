@@ -161,9 +161,9 @@ def test_a_request_sent_from_the_device_is_queued_live_and_taken_without_a_conse
     page.wait_for_url(re.compile(r"/sessions/[0-9a-f]+$"))
     person.window_saying("ask_sent", "Alice Martin of Entraide Numérique took your request "
                          "and is connecting now.")
+    wait_for_status(page, "View only", timeout=60)
     wait_for(lambda: close_to(canvas_pixel(page, *SQUARE_CENTRE), SQUARE_RGB),
-             "the canvas to show the person's screen", timeout=60)
-    wait_for_status(page, "View only")
+             "the canvas to show the person's screen", timeout=30)
     device_agent = Agent(screen, server.url, service.trace_file)
     device_agent.window_saying("banner", "Alice Martin")
     # Viewing was allowed by the request: the person was never asked.

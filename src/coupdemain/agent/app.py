@@ -79,6 +79,7 @@ class AgentOptions:
     # A managed device's policy (agent/device/service.py starts the agent with it).
     unattended: bool = False
     consent_timeout: float | None = None
+    view_accepted: bool = False  # the person asked for help: viewing allowed, control asked
 
 
 class ComputerDescription(TypedDict):
@@ -174,6 +175,7 @@ class AgentWorker:
             connection, welcome, pipeline, sink, self.post,
             assume_consent=self.options.assume_consent,
             unattended=self.options.unattended, consent_timeout=self.options.consent_timeout,
+            view_accepted=self.options.view_accepted,
             server=urllib.parse.urlsplit(self.options.ws_url).hostname or "",
             verified=self.options.ws_url.startswith("wss:"), known=KnownOrganisations(),
         )
@@ -308,6 +310,7 @@ def run_get_help(
     reconnect_seconds: float = 60.0,
     unattended: bool = False,
     consent_timeout: float | None = None,
+    view_accepted: bool = False,
 ) -> int:
     """Runs the attended agent: code prompt, consent, session, end.
 
@@ -321,6 +324,8 @@ def run_get_help(
         reconnect_seconds: after a drop, how long to try to resume (0: never).
         unattended: a managed device's no-prompt policy: consent is given, the banner says why.
         consent_timeout: a managed device's ask-the-person policy: no answer in time is no.
+        view_accepted: the person asked for help on this device: viewing is allowed by
+            their request; control still needs their click.
 
     Returns:
         The exit code: 0 a session ended (or was declined), 1 no session or
@@ -361,7 +366,8 @@ def run_get_help(
     options = AgentOptions(ws_url, code, lang, assume_consent,
                            Backoff(total=max(0.0, reconnect_seconds)),
                            report_wait=0.0 if assume_consent else wait_seconds(),
-                           unattended=unattended, consent_timeout=consent_timeout)
+                           unattended=unattended, consent_timeout=consent_timeout,
+                           view_accepted=view_accepted)
     worker = AgentWorker(options, ui.post, _x11_pipeline, _x11_sink)
     thread = threading.Thread(target=worker.run_in_thread, name="coupdemain-agent", daemon=True)
     thread.start()

@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser, server: str | None = None) ->
     # A managed device's service starts the agent with its policy (agent/device/service.py).
     parser.add_argument("--unattended", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--consent-timeout", type=float, default=None, help=argparse.SUPPRESS)
+    # The person asked for help (a help request taken): viewing is allowed already.
+    parser.add_argument("--view-accepted", action="store_true", help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,4 +56,5 @@ def run(args: argparse.Namespace) -> int:
         reconnect_seconds=args.reconnect_seconds,
         unattended=args.unattended,
         consent_timeout=args.consent_timeout,
+        view_accepted=args.view_accepted,
     )

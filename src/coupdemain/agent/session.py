@@ -115,6 +115,7 @@ class AssistedSession:
         known: the organisations met; None shows no warning (the tests of other things).
         unattended: a managed device's no-prompt policy gave consent (with assume_consent).
         consent_timeout: seconds the person has to answer; then the answer is Decline.
+        view_accepted: the person asked for help (their request allows viewing, not control).
     """
 
     def __init__(
@@ -131,6 +132,7 @@ class AssistedSession:
         known: KnownOrganisations | None = None,
         unattended: bool = False,
         consent_timeout: float | None = None,
+        view_accepted: bool = False,
     ) -> None:
         self.connection = connection
         self.welcome = welcome
@@ -140,6 +142,7 @@ class AssistedSession:
         self.assume_consent = assume_consent or unattended
         self.unattended = unattended
         self.consent_timeout = consent_timeout
+        self.view_accepted = view_accepted
         self._consent_deadline: asyncio.Task[None] | None = None
         self.wait: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests: no real waits
         self.server, self.verified, self.known = server, verified, known
@@ -206,7 +209,7 @@ class AssistedSession:
 
     async def start(self) -> None:
         """Shows the organisation's branding, then asks for consent (or gives it, for the
-        demo); under a mandate, once it is signed."""
+        demo, or after the person's own request for help); under a mandate, once it is signed."""
         if (brand := branded(self.welcome)) is not None:
             self.post(brand)
         if self.mandate is not None and not self.mandate.signed:
@@ -215,7 +218,8 @@ class AssistedSession:
 
     async def _begin_consent(self) -> None:
         self._consent_started = True
-        if self.assume_consent:
+        if self.assume_consent or self.view_accepted:
+            # view_accepted: the person clicked Ask for help; control still asks them.
             self.view_allowed = True
             # Nobody sits here to choose: only a recording announced as always is accepted.
             self.record_allowed = self.welcome.recording is RecordingPolicy.ALWAYS

@@ -8,7 +8,9 @@ A device's service connects out and proves itself before anything else
     device → server   proof {signature}                 (Ed25519 over challenge_payload())
     server → device   device_welcome {...} | refused {reason, sentence}
     device → server   inventory {...} | heartbeat {}
-    server → device   launch {launch_id, code, unattended, prompt_seconds}
+    server → device   launch {launch_id, code, unattended, prompt_seconds, view_accepted}
+    device → server   help_request {request_id, words} | help_cancel {request_id}
+    server → device   help_update {request_id, state, technician, organisation}
 
 Each message is one JSON text frame with a ``type``. Unknown keys are
 ignored. No I/O here: ``ChallengeBook`` issues nonces and checks proofs
@@ -103,14 +105,50 @@ class Launch:
     code: str
     unattended: bool
     prompt_seconds: float
+    # The person asked for help (a help request taken): viewing is allowed by that
+    # request; control still needs the person's click.
+    view_accepted: bool = False
+
+
+# --- help requests (the person's *Ask for help*) ----------------------------------
+
+MAX_HELP_WORDS = 500  # "What is wrong?": a few sentences
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    """The person asks for help; the device names the request (32 hex characters)."""
+
+    type: ClassVar[str] = "help_request"
+    request_id: str
+    words: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCancel:
+    """The person cancels their request."""
+
+    type: ClassVar[str] = "help_cancel"
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HelpUpdate:
+    """What became of a request: open (queued), taken (by ``technician``), cancelled, ended."""
+
+    type: ClassVar[str] = "help_update"
+    request_id: str
+    state: str
+    technician: str = ""
+    organisation: str = ""
 
 
 DeviceMessage = (DeviceHello | Challenge | Proof | DeviceWelcome | Refused | Inventory
-                 | Heartbeat | Launch)
+                 | Heartbeat | Launch | HelpRequest | HelpCancel | HelpUpdate)
 DEVICE_SENDS: dict[str, type[Any]] = {
-    c.type: c for c in (DeviceHello, Proof, Inventory, Heartbeat)}
+    c.type: c for c in (DeviceHello, Proof, Inventory, Heartbeat, HelpRequest, HelpCancel)}
 SERVER_SENDS: dict[str, type[Any]] = {
-    c.type: c for c in (Challenge, DeviceWelcome, Refused, Launch)}
+    c.type: c for c in (Challenge, DeviceWelcome, Refused, Launch, HelpUpdate)}
 
 
 def serialize(message: DeviceMessage) -> str:

@@ -28,6 +28,8 @@ from . import api, device_api, report_api, sockets
 from .access import console_may_move_files
 from .console import branding, pages, report
 from .console import devices as device_pages
+from .console import groups as group_pages
+from .console import help_requests as help_pages
 from .console import mandates as console_mandates
 from .headers import SecurityHeaders
 from .lifespan import lifespan
@@ -69,6 +71,8 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(api.router)
     app.include_router(device_api.router)
     app.include_router(device_pages.router)
+    app.include_router(help_pages.router)
+    app.include_router(group_pages.router)
     app.include_router(sockets.router)
     return app
 

@@ -17,6 +17,7 @@ from . import auth
 from .access import ApiLogin, check_csrf
 from .device_links import device_json
 from .devices import DeviceError
+from .groups import reachable
 from .services import Shared
 from .store.models import POLICY_ASK, User
 
@@ -89,7 +90,8 @@ async def api_enrol(body: Enrolment, request: Request,
 async def api_devices(login: ApiLogin, shared: Shared) -> dict[str, Any]:
     """The organisation's devices, and the licences used / total (0: no limit)."""
     hub = shared.devices
-    rows = await hub.registry.of_organisation(login.user.organisation_id)
+    rows = await reachable(shared.db, login.user,
+                           await hub.registry.of_organisation(login.user.organisation_id))
     licences = await hub.registry.licences()
     devices = [device_json(r, hub.online(r.id), hub.problems.get(r.id, "")) for r in rows]
     return {"devices": devices,

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -28,8 +28,12 @@ from ..protocol import device as d
 from ..protocol.errors import CloseReason, RemoteProtocolError
 from ..protocol.session import State
 from .devices import DeviceError, DeviceRegistry
+from .groups import NO_SUCH_DEVICE, check_mandate, may_reach, reachable
 from .rendezvous import Rendezvous
 from .store.models import POLICY_NO_PROMPT, Device, SupportSession, User
+
+if TYPE_CHECKING:
+    from .help_requests import HelpDesk
 
 logger = logging.getLogger("coupdemain.devices")
 
@@ -106,19 +110,29 @@ class DeviceHub:
         self._leaving: set[asyncio.Task[None]] = set()
         # Why the server last refused a device's service (its version), in memory only.
         self.problems: dict[str, str] = {}
+        self._watching_users: dict[asyncio.Queue[dict[str, Any]], User] = {}
+        self.help_desk: HelpDesk | None = None  # help_requests.py; set by services.py
 
     def online(self, device_id: str) -> bool:
         return device_id in self._links
 
+    def link(self, device_id: str) -> DeviceLink | None:
+        return self._links.get(device_id)
+
     # --- the console's live list ---------------------------------------------------
 
-    def watch(self, organisation_id: int) -> asyncio.Queue[dict[str, Any]]:
+    def watch(self, organisation_id: int, user: User | None = None
+              ) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of the organisation's devices as they change; only those ``user`` reaches."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
         self._watchers[queue] = organisation_id
+        if user is not None:
+            self._watching_users[queue] = user
         return queue
 
     def unwatch(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._watchers.pop(queue, None)
+        self._watching_users.pop(queue, None)
 
     async def publish(self, device_id: str) -> None:
         row = await self.registry.get(device_id)
@@ -126,7 +140,9 @@ class DeviceHub:
             return
         event = device_json(row, self.online(device_id), self.problems.get(device_id, ""))
         for queue, organisation_id in list(self._watchers.items()):
-            if organisation_id == row.organisation_id:
+            user = self._watching_users.get(queue)
+            if organisation_id == row.organisation_id and (
+                    user is None or await may_reach(self.registry._db, user, row)):  # noqa: SLF001
                 with contextlib.suppress(asyncio.QueueFull):  # a stuck page misses updates
                     queue.put_nowait(event)
 
@@ -231,6 +247,8 @@ class DeviceHub:
             case d.Heartbeat():
                 await self.registry.seen(link.device_id)
                 await self.publish(link.device_id)
+            case d.HelpRequest() | d.HelpCancel() if self.help_desk is not None:
+                await self.help_desk.receive(link, message)
             case _:
                 raise RemoteProtocolError(f"a device does not send {message.type!r} now")
 
@@ -248,6 +266,8 @@ class DeviceHub:
     async def _after_leaving(self, device_id: str) -> None:
         try:
             await self._end_launches(device_id, waiting_only=True, reason=CloseReason.PEER_LOST)
+            if self.help_desk is not None:
+                await self.help_desk.device_left(device_id)
             await self.publish(device_id)
         except Exception:
             logger.exception("ending the launches of device %s failed", device_id)
@@ -283,30 +303,45 @@ class DeviceHub:
         await self.publish(device_id)
         return True
 
-    async def start_remote_control(self, technician: User, device_id: str) -> str:
+    async def start_remote_control(self, technician: User, device_id: str, *,
+                                   help_request: str | None = None) -> str:
         """Issues a session on the device and tells its service to join it; its id.
 
+        Args:
+            help_request: the person's help request this answers: attended, whatever
+                the policy, with viewing accepted by the request (help_requests.py).
+
         Raises:
-            DeviceError: no such device in the technician's organisation, revoked, or offline.
+            DeviceError: no such device within the technician's reach (groups.py; 404),
+                revoked, offline, or refused by the mandate rules.
         """
         row = await self.registry.get(device_id)
-        if row is None or row.organisation_id != technician.organisation_id:
-            raise DeviceError("There is no such device.")
+        if row is None or not await may_reach(self.registry._db, technician, row):  # noqa: SLF001
+            refusal = DeviceError(NO_SUCH_DEVICE)
+            refusal.status = 404
+            raise refusal
         if row.revoked_at is not None:
             raise DeviceError(REVOKED)
         link = self._links.get(device_id)
         if link is None:
             raise DeviceError(NOT_ONLINE)
-        unattended = row.effective_policy == POLICY_NO_PROMPT
+        check_mandate(technician, row, help_request=help_request)
+        unattended = help_request is None and row.effective_policy == POLICY_NO_PROMPT
         issued = await self.rendezvous.issue_code(technician, device_id=device_id)
         await self.registry._audit.append(  # noqa: SLF001 - the registry's own log
             "device_control_started", actor="technician", actor_name=technician.display_name,
             session_id=issued.session_id,
             detail={"device_id": device_id, "technician_id": technician.id,
-                    "mode": "unattended" if unattended else "attended"})
+                    "mode": "help_request" if help_request
+                    else "unattended" if unattended else "attended"})
+        # A device's session has no mandate (groups.check_mandate): its record says so.
+        await self.registry._audit.append(  # noqa: SLF001
+            "session_without_mandate", actor="technician", actor_name=technician.display_name,
+            session_id=issued.session_id)
         try:
             await link.send(d.Launch(issued.session_id, issued.code.digits, unattended,
-                                     float(row.effective_prompt_timeout)))
+                                     float(row.effective_prompt_timeout),
+                                     view_accepted=help_request is not None))
         except Exception:  # noqa: BLE001 - the service left just now
             await self._end_launches(device_id, waiting_only=True, reason=CloseReason.PEER_LOST)
             raise DeviceError(NOT_ONLINE) from None
@@ -325,12 +360,17 @@ async def _refuse(ws: WebSocket, refusal: d.Refused, reason: CloseReason) -> Non
     await _close(ws, reason)
 
 
-async def serve_watcher(ws: WebSocket, hub: DeviceHub, organisation_id: int) -> None:
-    """The console's Devices page: every change of a device of its organisation, as JSON."""
+async def serve_watcher(ws: WebSocket, hub: DeviceHub, organisation_id: int,
+                        user: User | None = None) -> None:
+    """The console's Devices page: every change of a device of its organisation
+    (those ``user`` may reach, groups.py), as JSON."""
     await ws.accept()
-    queue = hub.watch(organisation_id)
+    queue = hub.watch(organisation_id, user)
     # First the whole list: the page may have missed changes while it reconnected.
-    for row in await hub.registry.of_organisation(organisation_id):
+    rows = await hub.registry.of_organisation(organisation_id)
+    if user is not None:
+        rows = await reachable(hub.registry._db, user, rows)  # noqa: SLF001
+    for row in rows:
         queue.put_nowait(device_json(row, hub.online(row.id), hub.problems.get(row.id, "")))
     receiving = asyncio.create_task(ws.receive())
     try:

@@ -27,6 +27,8 @@ from .agent_download import AgentBinary
 from .audit import AuditLog
 from .device_links import DeviceHub
 from .devices import DeviceRegistry
+from .groups import GroupRules
+from .help_requests import HelpDesk
 from .ratelimit import Backoff, FailureLimiter, GuessBudget
 from .recap import Reports
 from .recording.recordings import Recordings
@@ -65,6 +67,8 @@ class Services:
     reports: Reports
     recordings: Recordings
     devices: DeviceHub
+    help_desk: HelpDesk
+    groups: GroupRules
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -105,8 +109,11 @@ class Services:
         devices = DeviceHub(
             DeviceRegistry(db, audit, secret=secret, licences=settings.device_licences),
             rendezvous)
+        help_desk = HelpDesk(db, audit, devices)
+        devices.help_desk = help_desk
         return cls(settings, engine, db, audit, relay, rendezvous, spool, sign_in_guard,
-                   AgentBinary(settings), Reports(db, audit), recordings, devices)
+                   AgentBinary(settings), Reports(db, audit), recordings, devices, help_desk,
+                   GroupRules(db, audit))
 
 
 def services(connection: HTTPConnection) -> Services:

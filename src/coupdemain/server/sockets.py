@@ -47,7 +47,7 @@ async def ws_devices(
         await ws.accept()
         await ws.close(int(CloseReason.UNAUTHORIZED))
         return
-    await serve_watcher(ws, shared.devices, login.user.organisation_id)
+    await serve_watcher(ws, shared.devices, login.user.organisation_id, login.user)
 
 
 @router.websocket("/ws/viewer/{session_id}")

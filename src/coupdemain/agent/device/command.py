@@ -58,6 +58,8 @@ def add_arguments(agent: argparse.ArgumentParser) -> None:
     run.add_argument("--reconnect-max-seconds", type=float, default=60.0,
                      help="The longest wait between two attempts to connect.")
     run.add_argument("--protocol-version", type=int, default=None, help=argparse.SUPPRESS)
+    run.add_argument("--no-help-button", action="store_true",
+                     help="Show no Ask for help window (a kiosk with nobody at it).")
     run.set_defaults(handler=_run)
 
 
@@ -93,4 +95,5 @@ def _run(args: argparse.Namespace) -> int:
         allow_insecure_http=args.allow_insecure_http,
         reconnect_max=args.reconnect_max_seconds,
         protocol=args.protocol_version or DEVICE_PROTOCOL_VERSION,
+        help_button=not args.no_help_button,
     )

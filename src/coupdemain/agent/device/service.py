@@ -35,6 +35,7 @@ from ...i18n import Translator
 from ...protocol import device as d
 from ...protocol.errors import RemoteProtocolError
 from ..connection import websocket_url
+from .ask import AskBridge
 from .identity import DeviceIdentity, Enrolment
 from .inventory import describe
 
@@ -96,6 +97,8 @@ class Launcher:
             args += ["--lang", self.language]
         if self.allow_insecure_http:
             args.append("--allow-insecure-http")
+        if launch.view_accepted:
+            args.append("--view-accepted")  # the person asked for help (agent/device/ask.py)
         if launch.unattended:
             args.append("--unattended")
         else:
@@ -134,6 +137,7 @@ class DeviceService:
         protocol: the device protocol this agent says it speaks (tests change it).
         sleep, rng: injected by tests.
         max_attempts: stop after this many failed connections in a row (None: never).
+        ask: the *Ask for help* window's bridge (None: no window).
     """
 
     def __init__(
@@ -141,7 +145,9 @@ class DeviceService:
         ws_url: str, reconnect_max: float = 60.0, protocol: int = d.DEVICE_PROTOCOL_VERSION,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random, max_attempts: int | None = None,
+        ask: AskBridge | None = None,
     ) -> None:
+        self.ask = ask
         self.identity, self.enrolment, self.launcher = identity, enrolment, launcher
         self.ws_url = ws_url
         self.reconnect_max = reconnect_max
@@ -153,6 +159,8 @@ class DeviceService:
     async def run(self) -> int:
         """Runs until stopped or refused for good; returns the exit code."""
         failures = 0
+        if self.ask is not None:
+            await self.ask.start()
         try:
             while self.max_attempts is None or failures < self.max_attempts:
                 try:
@@ -170,6 +178,8 @@ class DeviceService:
             return EXIT_STOPPED
         finally:
             self.launcher.stop_all()
+            if self.ask is not None:
+                await self.ask.stop()
 
     async def _connect_once(self) -> bool:
         """One connection, until it closes; True if the server welcomed the device.
@@ -191,6 +201,12 @@ class DeviceService:
                         welcome.device_id, welcome.organisation)
             await ws.send(d.serialize(d.Inventory(**describe())))
             beating = asyncio.create_task(self._beat(ws, welcome.heartbeat_seconds))
+
+            async def send(message: d.DeviceMessage) -> None:
+                await ws.send(d.serialize(message))
+
+            if self.ask is not None:
+                await self.ask.connected(send, welcome.organisation)
             try:
                 while True:
                     try:
@@ -204,12 +220,16 @@ class DeviceService:
                     match message:
                         case d.Launch():
                             self.launcher.launch(message)
+                        case d.HelpUpdate() if self.ask is not None:
+                            await self.ask.receive(message)
                         case d.Refused():
                             raise Refusal(message)
                         case _:
                             logger.debug("message %s ignored", message.type)
             finally:
                 beating.cancel()
+                if self.ask is not None:
+                    await self.ask.disconnected()
 
     async def _prove(self, ws: ClientConnection) -> d.DeviceWelcome:
         await ws.send(d.serialize(d.DeviceHello(self.protocol, self.enrolment.device_id)))
@@ -242,7 +262,7 @@ class DeviceService:
 
 def run_service(identity: DeviceIdentity, t: Translator, *, language: str | None,
                 allow_insecure_http: bool, reconnect_max: float,
-                protocol: int = d.DEVICE_PROTOCOL_VERSION) -> int:
+                protocol: int = d.DEVICE_PROTOCOL_VERSION, help_button: bool = True) -> int:
     """``coupdemain agent run``: the loop in the foreground until SIGTERM or Ctrl+C."""
     enrolment = identity.enrolled()
     if enrolment is None or not identity.key_path.exists():
@@ -251,7 +271,8 @@ def run_service(identity: DeviceIdentity, t: Translator, *, language: str | None
     ws_url = websocket_url(enrolment.server, allow_insecure_http, path=DEVICE_PATH)
     launcher = Launcher(enrolment.server, language, allow_insecure_http)
     service = DeviceService(identity, enrolment, launcher, ws_url=ws_url,
-                            reconnect_max=reconnect_max, protocol=protocol)
+                            reconnect_max=reconnect_max, protocol=protocol,
+                            ask=AskBridge(language) if help_button else None)
 
     async def main() -> int:
         task = asyncio.current_task()

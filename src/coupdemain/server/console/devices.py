@@ -17,6 +17,7 @@ from ... import i18n
 from ..access import ConsoleLogin, check_csrf
 from ..device_links import device_json
 from ..devices import DeviceError
+from ..groups import may_reach, reachable
 from ..services import Shared
 from ..store.models import POLICIES, POLICY_ASK, AuditEvent, LoginSession, SupportSession
 from .pages import language_of, render
@@ -31,7 +32,8 @@ async def _list_page(request: Request, login: LoginSession, shared: Shared, *,
                      status: int = 200, error: str = "", new_token: str = "") -> Response:
     hub = shared.devices
     user = login.user
-    rows = await hub.registry.of_organisation(user.organisation_id)
+    rows = await reachable(shared.db, user,
+                           await hub.registry.of_organisation(user.organisation_id))
     devices = [device_json(r, hub.online(r.id), hub.problems.get(r.id, "")) for r in rows]
     tokens = await hub.registry.tokens_of(user.organisation_id) if user.role == "admin" else []
     return render(
@@ -93,7 +95,8 @@ async def start_remote_control(request: Request, device_id: str, login: ConsoleL
     try:
         session_id = await shared.devices.start_remote_control(login.user, device_id)
     except DeviceError as exc:
-        return await _list_page(request, login, shared, status=409, error=str(exc))
+        return await _list_page(request, login, shared, status=404 if exc.status == 404 else 409,
+                                error=str(exc))
     return RedirectResponse(f"/sessions/{session_id}", status_code=303)
 
 
@@ -102,7 +105,8 @@ async def device_page(request: Request, device_id: str, login: ConsoleLogin,
                       shared: Shared) -> Response:
     hub = shared.devices
     row = await hub.registry.get(device_id)
-    if row is None or row.organisation_id != login.user.organisation_id:
+    # Out of the user's reach (groups.py) is answered as not there at all.
+    if row is None or not await may_reach(shared.db, login.user, row):
         raise HTTPException(status_code=404)
     async with shared.db() as db:
         sessions = list(await db.scalars(

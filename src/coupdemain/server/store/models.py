@@ -281,6 +281,9 @@ class DeviceGroup(Base):
     policy: Mapped[str] = mapped_column(String(20), default=POLICY_ASK)
     prompt_timeout_seconds: Mapped[int] = mapped_column(Integer, default=60)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Which technicians may reach its devices: all of the organisation's, or
+    # only those in device_group_technicians (admins reach every group).
+    all_technicians: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class EnrolmentToken(Base):
@@ -336,3 +339,39 @@ class Device(Base):
         if self.prompt_timeout_seconds is not None:
             return self.prompt_timeout_seconds
         return self.group.prompt_timeout_seconds if self.group else 60
+
+
+class DeviceGroupTechnician(Base):
+    """A technician who may reach the devices of a group that is not open to all."""
+
+    __tablename__ = "device_group_technicians"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("device_groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+
+
+HELP_OPEN, HELP_TAKEN, HELP_CANCELLED, HELP_ENDED = "open", "taken", "cancelled", "ended"
+
+
+class HelpRequest(Base):
+    """The person on a managed device asked for help in one click (server/help_requests.py)."""
+
+    __tablename__ = "help_requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    words: Mapped[str] = mapped_column(Text, default="")
+    user: Mapped[str] = mapped_column(String(200), default="")  # signed in on the device
+    state: Mapped[str] = mapped_column(String(20), default=HELP_OPEN)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # cancelled by the person, the device went offline, taken by a technician…
+    end_reason: Mapped[str] = mapped_column(String(40), default="")
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    session_id: Mapped[str | None] = mapped_column(String(32), default=None)
+
+    device: Mapped[Device] = relationship(lazy="joined")
+    technician: Mapped[User | None] = relationship(lazy="joined")

@@ -4,6 +4,7 @@
 runs it on uvicorn. Each router has its own module:
 
 - ``console/pages.py``: the console's pages (sign-in, sessions, history, join);
+  ``console/deploy.py``: the agent pre-configured for managed devices, and its package;
 - ``api.py``: the REST API under /api; ``transfers.py``: the bytes of files;
 - ``sockets.py``: the agent's and the viewer's WebSockets (``connections.py`` serves them);
 - ``access.py``: the dependencies that say who is signed in and which sessions they may see;
@@ -22,8 +23,8 @@ from fastapi.staticfiles import StaticFiles
 from ..config import Settings
 from . import api, device_api, sockets
 from .access import console_may_move_files
+from .console import deploy, pages
 from .console import devices as device_pages
-from .console import pages
 from .headers import SecurityHeaders
 from .lifespan import lifespan
 from .services import Services
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(file_router(services.rendezvous, services.spool, console_may_move_files))
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(pages.router)
+    app.include_router(deploy.router)
     app.include_router(api.router)
     app.include_router(device_api.router)
     app.include_router(device_pages.router)

@@ -19,7 +19,7 @@ from ..device_links import device_json
 from ..devices import DeviceError
 from ..services import Shared
 from ..store.models import POLICIES, POLICY_ASK, AuditEvent, LoginSession, SupportSession
-from .pages import language_of, render
+from .pages import language_of, public_address, render
 
 router = APIRouter()
 
@@ -39,6 +39,9 @@ async def _list_page(request: Request, login: LoginSession, shared: Shared, *,
         devices=devices, groups=await hub.registry.groups_of(user.organisation_id),
         licences=await hub.registry.licences(), tokens=tokens, error=error,
         new_token=new_token, policies=POLICIES,
+        agent_available=shared.agent_binary.path() is not None,
+        package_available=shared.agent_binary.package() is not None,
+        server_url=public_address(request, shared),
     )
 
 

@@ -139,6 +139,11 @@ class Settings:
         3600, "How often expired recordings (older than their organisation's retention) are "
         "looked for and deleted.", metavar="S",
     )
+    agent_package: str = _setting(
+        "", "The agent's Debian package for deployment tools (scripts/build-deb.sh), which "
+        "the Devices page offers to admins (default: coupdemain-agent.deb in the data folder, "
+        "if it is there).", metavar="FILE",
+    )
     device_licences: int = _setting(
         0, "How many managed devices may be enrolled at once (not revoked); enrolling one "
         "more is refused. 0: no limit. The Devices page shows used / total.", metavar="N",

@@ -41,3 +41,24 @@ def test_a_damaged_trailer_is_no_config() -> None:
     assert parse_trailer(b'{"server":1}' + b"\x00\x00\x00\x0c" + MAGIC) is None
     assert parse_trailer(b'[1]' + b"\x00\x00\x00\x03" + MAGIC) is None
     assert parse_trailer(MAGIC) is None
+
+
+def test_a_devices_file_carries_its_enrolment_token_and_its_trailers_length(
+    tmp_path: Path,
+) -> None:
+    from coupdemain.protocol.agent_file import trailer_length
+
+    config = AgentFileConfig(server="https://help.example.org", enrolment_token="tok-123")
+    executable = tmp_path / "coupdemain-agent"
+    executable.write_bytes(b"\x7fELF" + bytes(1000) + trailer(config))
+    assert read_config(executable) == config
+    assert "tok-123" not in repr(config)
+    assert trailer_length(executable) == len(trailer(config))
+    assert executable.read_bytes()[:-trailer_length(executable)] == b"\x7fELF" + bytes(1000)
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"\x7fELF" + bytes(1000))
+    assert trailer_length(plain) == 0
+    too_long = parse_trailer(b'{"server":"https://h","enrolment_token":"' + b"x" * 300 + b'"}'
+                             + (len(b'{"server":"https://h","enrolment_token":"') + 302)
+                             .to_bytes(4, "big") + MAGIC)
+    assert too_long == AgentFileConfig(server="https://h")

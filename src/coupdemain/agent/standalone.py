@@ -1,10 +1,15 @@
-"""The single-file agent's entry point: ``coupdemain get-help`` alone, as one executable.
+"""The single-file agent's entry point: ``coupdemain get-help`` and ``coupdemain agent``.
 
 ``scripts/build-agent.sh`` freezes this module with PyInstaller into one
 file that holds Python, Tk and the agent's libraries, and none of the
 server's. The server appends its own address to the file it serves
 (``protocol/agent_file.py``), so the person double-clicks it and types
 only the code; it then adds itself to the applications menu (launcher.py).
+
+The same file serves managed devices: ``coupdemain-help agent enroll|
+install-service|run`` are ``coupdemain agent``'s commands, and a file an
+admin downloaded with an enrolment token in its trailer sets the device up
+when run (``agent/device/setup.py``) instead of asking for a code.
 
 It imports absolutely: PyInstaller runs it as a script, outside its package.
 """
@@ -21,7 +26,7 @@ from coupdemain import __version__
 from coupdemain.agent import command, launcher
 from coupdemain.agent.connection import InsecureServer, websocket_url
 from coupdemain.i18n import Translator, normalize, system_language
-from coupdemain.protocol.agent_file import read_config
+from coupdemain.protocol.agent_file import AgentFileConfig, read_config
 
 
 def own_file() -> Path | None:
@@ -58,6 +63,45 @@ def show_problem(sentence: str) -> None:
     root.destroy()
 
 
+def device_main(argv: Sequence[str]) -> int:
+    """``coupdemain-help agent …``: the managed device's commands."""
+    from coupdemain.agent.device import command as device
+
+    parser = argparse.ArgumentParser(prog="coupdemain-help agent",
+                                     description="A managed device's service.")
+    device.add_arguments(parser)
+    args = parser.parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+def setup_main(argv: Sequence[str], embedded: AgentFileConfig, executable: Path) -> int:
+    """A file with an enrolment token: enrol this computer and install its service."""
+    from coupdemain.agent.device.setup import setup
+
+    parser = argparse.ArgumentParser(
+        prog="coupdemain-agent",
+        description=f"Enrol this computer in its organisation on {embedded.server}, "
+                    "then run the service that lets its technicians help.")
+    parser.add_argument("--version", action="version", version=f"coupdemain {__version__}")
+    parser.add_argument("--yes", action="store_true",
+                        help="Do not ask to confirm (deployment jobs).")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--system", action="store_true", default=None,
+                       help="A system service (the default as root).")
+    scope.add_argument("--user", dest="system", action="store_false",
+                       help="A user service (the default otherwise).")
+    parser.add_argument("--display", default="", help="The X display the agent shows on.")
+    parser.add_argument("--account", default="",
+                        help="As root: the user whose session the service joins (a kiosk).")
+    parser.add_argument("--lang", default=os.environ.get("COUPDEMAIN_LANG"),
+                        help="Language: en or fr (default: the system's).")
+    args = parser.parse_args(argv)
+    t = Translator("agent", normalize(args.lang) if args.lang else system_language())
+    return setup(embedded, executable, t, yes=args.yes, system=args.system,
+                 display=args.display, account=args.account)
+
+
 def main(argv: Sequence[str] | None = None, executable: Path | None = None) -> int:
     """Runs the agent; the server's address is the one written into its file, unless given.
 
@@ -67,6 +111,11 @@ def main(argv: Sequence[str] | None = None, executable: Path | None = None) -> i
     """
     executable = executable or own_file()
     embedded = read_config(executable) if executable else None
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["agent"]:
+        return device_main(argv[1:])
+    if embedded is not None and embedded.enrolment_token and executable is not None:
+        return setup_main(argv, embedded, executable)
     parser = argparse.ArgumentParser(
         prog="coupdemain-help",
         description="Get help from your technician: share this computer's screen "

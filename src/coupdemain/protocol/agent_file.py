@@ -1,9 +1,11 @@
-"""What a downloaded single-file agent carries at its end: the server's address.
+"""What a downloaded single-file agent carries at its end: the server's address, and an
+enrolment token for a managed device's download.
 
 The server serves the agent's executable (``scripts/build-agent.sh``) with a
 short trailer appended, so that the person never types an address:
 
-    payload   UTF-8 JSON, e.g. {"server":"https://help.example.org"}
+    payload   UTF-8 JSON, e.g. {"server":"https://help.example.org"}, and
+              "enrolment_token" in the file an admin downloads to enrol devices
     u32       the payload's length in bytes, big-endian
     magic     the 16 bytes ``coupdemain-cfg:1\\n``
 
@@ -17,6 +19,7 @@ page shows the SHA-256 of the very bytes it serves, trailer included.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 from dataclasses import dataclass
@@ -28,16 +31,28 @@ _LENGTH = struct.Struct(">I")
 TAIL_BYTES = _LENGTH.size + len(MAGIC)
 
 
+MAX_TOKEN_CHARS = 200
+
+
 @dataclass(frozen=True, slots=True)
 class AgentFileConfig:
-    """The settings written into a served agent."""
+    """The settings written into a served agent.
+
+    ``enrolment_token`` is set only in the file an admin downloads for
+    managed devices: run, it enrols the computer (after the person or the
+    admin confirms) instead of asking for a support code.
+    """
 
     server: str  # the server's address, e.g. https://help.example.org
+    enrolment_token: str = dataclasses.field(default="", repr=False)
 
 
 def trailer(config: AgentFileConfig) -> bytes:
     """The bytes appended to the executable to carry ``config``."""
-    payload = json.dumps({"server": config.server}, separators=(",", ":")).encode()
+    fields = {"server": config.server}
+    if config.enrolment_token:
+        fields["enrolment_token"] = config.enrolment_token
+    payload = json.dumps(fields, separators=(",", ":")).encode()
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"Server address {config.server!r} is too long for the agent's file.")
     return payload + _LENGTH.pack(len(payload)) + MAGIC
@@ -62,7 +77,25 @@ def parse_trailer(end: bytes) -> AgentFileConfig | None:
     server = data.get("server") if isinstance(data, dict) else None
     if not isinstance(server, str) or not server:
         return None
-    return AgentFileConfig(server=server)
+    token = data.get("enrolment_token", "")
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        token = ""  # a damaged token: the file still helps with a code
+    return AgentFileConfig(server=server, enrolment_token=token)
+
+
+def trailer_length(path: Path) -> int:
+    """How many bytes at the end of ``path`` are its trailer (0 for none)."""
+    try:
+        with path.open("rb") as file:
+            size = file.seek(0, 2)
+            file.seek(max(0, size - TAIL_BYTES))
+            end = file.read()
+    except OSError:
+        return 0
+    if len(end) < TAIL_BYTES or not end.endswith(MAGIC):
+        return 0
+    (length,) = _LENGTH.unpack_from(end, 0)
+    return length + TAIL_BYTES if length <= MAX_PAYLOAD_BYTES else 0
 
 
 def read_config(path: Path) -> AgentFileConfig | None:

@@ -1,4 +1,5 @@
-"""The single-file agent this server hands out, with the server's own address at its end.
+"""The single-file agent this server hands out, with the server's own address at its end;
+and, for managed devices, the same file with an enrolment token, and the Debian package.
 
 The file comes from ``--agent-binary`` (built by ``scripts/build-agent.sh``),
 else ``coupdemain-help`` in the data folder if it is there. Each download
@@ -21,6 +22,8 @@ from ..config import Settings
 from ..protocol.agent_file import AgentFileConfig, trailer
 
 FILE_NAME = "coupdemain-help"
+DEVICE_FILE_NAME = "coupdemain-agent"      # the same file, pre-configured to enrol a device
+PACKAGE_NAME = "coupdemain-agent.deb"
 CHUNK = 1 << 20
 
 
@@ -51,12 +54,32 @@ class AgentBinary:
     def __init__(self, settings: Settings) -> None:
         self.given = Path(settings.agent_binary).expanduser() if settings.agent_binary else None
         self.default = settings.resolved_data_dir / FILE_NAME
+        self.given_package = (Path(settings.agent_package).expanduser()
+                              if settings.agent_package else None)
+        self.default_package = settings.resolved_data_dir / PACKAGE_NAME
         self._cache: dict[tuple[str, str, int, int], AgentDownload] = {}
 
     def path(self) -> Path | None:
         """The executable to serve, or None when this server has none."""
         path = self.given or self.default
         return path if path.is_file() else None
+
+    def package(self) -> Path | None:
+        """The agent's Debian package for deployment tools, or None when this server has none."""
+        path = self.given_package or self.default_package
+        return path if path.is_file() else None
+
+    def preconfigured(self, server: str, enrolment_token: str) -> AgentDownload | None:
+        """The file that enrols a managed device with this token (agent/device/setup.py).
+
+        Not kept, and without a SHA-256 to show: each token makes its own file,
+        downloaded once by the admin who made the token.
+        """
+        path = self.path()
+        if path is None:
+            return None
+        tail = trailer(AgentFileConfig(server=server, enrolment_token=enrolment_token))
+        return AgentDownload(path, tail, path.stat().st_size + len(tail), "")
 
     async def download(self, server: str) -> AgentDownload | None:
         """The download that connects to ``server``, or None without an executable."""

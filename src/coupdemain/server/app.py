@@ -8,6 +8,7 @@ runs it on uvicorn. Each router has its own module:
   ``console/mandates.py``: the mandate templates (admins) and the mandate's PDF;
   ``console/report.py``: a session's report (the recap) and its PDF; ``report_api.py``:
   the same report as the person's agent reads it after the end;
+  ``console/deploy.py``: the agent pre-configured for managed devices, and its package;
 - ``api.py``: the REST API under /api; ``transfers.py``: the bytes of files;
 - ``sockets.py``: the agent's and the viewer's WebSockets (``connections.py`` serves them);
 - ``access.py``: the dependencies that say who is signed in and which sessions they may see;
@@ -26,7 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from ..config import Settings
 from . import api, device_api, report_api, sockets
 from .access import console_may_move_files
-from .console import branding, pages, report
+from .console import branding, deploy, pages, report
 from .console import devices as device_pages
 from .console import groups as group_pages
 from .console import help_requests as help_pages
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, sign_in_hint: bool = True) -> FastAPI:
     app.include_router(report.router)
     app.include_router(report_api.router)
     app.include_router(recording_routes.router)
+    app.include_router(deploy.router)
     app.include_router(api.router)
     app.include_router(device_api.router)
     app.include_router(device_pages.router)

@@ -49,6 +49,11 @@ def add_arguments(agent: argparse.ArgumentParser) -> None:
     install.add_argument("--root", type=Path, default=None,
                          help="Write and enable under this folder instead of / "
                               "(a disk image being prepared).")
+    install.add_argument("--program", default=None,
+                         help="What the unit runs, as it will be on the computer (default: "
+                              "this agent); a package's post-install names its own copy.")
+    install.add_argument("--account", default="",
+                         help="A system service's user, whose display it joins (a kiosk).")
     install.set_defaults(handler=_install)
 
     run = action("run", "Run the device's service in the foreground (what the unit runs).")
@@ -81,7 +86,8 @@ def _install(args: argparse.Namespace) -> int:
     from .unit import install
 
     folder = (args.config_dir or default_folder()).resolve()
-    return install(user=not args.system, config_dir=folder, display=args.display, root=args.root)
+    return install(user=not args.system, config_dir=folder, display=args.display, root=args.root,
+                   program=[args.program] if args.program else None, account=args.account)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -23,10 +23,16 @@ KEY_FILE = "device.key"
 STATE_FILE = "device.json"
 
 
-def default_folder() -> Path:
+def default_folder(system: bool | None = None) -> Path:
+    """The device's folder: for a system service (root's default) in /etc, else the user's.
+
+    ``COUPDEMAIN_DEVICE_DIR`` wins over both.
+    """
     if given := os.environ.get("COUPDEMAIN_DEVICE_DIR"):
         return Path(given).expanduser()
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    if system is None:
+        system = hasattr(os, "geteuid") and os.geteuid() == 0
+    if system:
         return Path("/etc/coupdemain/device")
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "coupdemain" / "device"

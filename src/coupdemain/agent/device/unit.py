@@ -16,18 +16,34 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 UNIT_NAME = "coupdemain-agent.service"
 
 
+def agent_program(python: str = sys.executable) -> list[str]:
+    """How the unit starts the agent: this single-file agent itself when frozen (the
+    file an admin downloaded, or the package's copy), else ``python -m coupdemain``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [python, "-m", "coupdemain"]
+
+
 def unit_text(*, config_dir: Path, user: bool, display: str = ":0",
-              python: str = sys.executable, extra_env: dict[str, str] | None = None) -> str:
-    """The unit file; exit statuses 2 to 4 mean "do not restart" (service.py's exit codes)."""
-    command = shlex.join([python, "-m", "coupdemain", "agent", "run",
+              python: str = sys.executable, extra_env: dict[str, str] | None = None,
+              program: Sequence[str] | None = None, account: str = "") -> str:
+    """The unit file; exit statuses 2 to 4 mean "do not restart" (service.py's exit codes).
+
+    Args:
+        program: what runs ``agent run`` (default: ``agent_program(python)``).
+        account: a system unit's user, whose display the agent joins and who alone
+            reads the device's key (a kiosk's session); "" runs it as root.
+    """
+    command = shlex.join([*(program or agent_program(python)), "agent", "run",
                           "--config-dir", str(config_dir)])
     env = {"DISPLAY": display, **(extra_env or {})}
+    run_as = f"User={account}\n" if account and not user else ""
     environment = "\n".join(f"Environment={shlex.quote(f'{k}={v}')}" for k, v in env.items())
     wanted_by = "default.target" if user else "multi-user.target"
     return f"""[Unit]
@@ -39,7 +55,7 @@ Wants=network-online.target
 [Service]
 Type=simple
 ExecStart={command}
-{environment}
+{run_as}{environment}
 Restart=on-failure
 RestartSec=5
 RestartPreventExitStatus=2 3 4
@@ -65,13 +81,14 @@ def systemd_runs() -> bool:
 
 
 def install(*, user: bool, config_dir: Path, display: str, root: Path | None = None,
-            out: Callable[[str], object] = print) -> int:
+            out: Callable[[str], object] = print, program: Sequence[str] | None = None,
+            account: str = "") -> int:
     """Writes the unit and enables it; returns the exit code."""
     say = out
     path = unit_path(user, root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(unit_text(config_dir=config_dir, user=user, display=display),
-                    encoding="utf-8")
+    path.write_text(unit_text(config_dir=config_dir, user=user, display=display,
+                              program=program, account=account), encoding="utf-8")
     say(f"Wrote {path}.")
     systemctl = shutil.which("systemctl")
     if systemctl is None:

@@ -20,7 +20,7 @@ from ..devices import DeviceError
 from ..groups import may_reach, reachable
 from ..services import Shared
 from ..store.models import POLICIES, POLICY_ASK, AuditEvent, LoginSession, SupportSession
-from .pages import language_of, render
+from .pages import language_of, public_address, render
 
 router = APIRouter()
 
@@ -41,6 +41,9 @@ async def _list_page(request: Request, login: LoginSession, shared: Shared, *,
         devices=devices, groups=await hub.registry.groups_of(user.organisation_id),
         licences=await hub.registry.licences(), tokens=tokens, error=error,
         new_token=new_token, policies=POLICIES,
+        agent_available=shared.agent_binary.path() is not None,
+        package_available=shared.agent_binary.package() is not None,
+        server_url=public_address(request, shared),
     )
 
 

@@ -22,6 +22,7 @@ The tree (``tests/protocol/test_errors.py`` walks the package to check it):
       - MessageTooLarge
       - UnsupportedVersion
       - NotAllowed
+      - ProofRefused (protocol/device.py): a managed device's proof opens nothing
   - SupportCodeError
     - SupportCodeInvalid
     - SupportCodeExpired

@@ -84,7 +84,7 @@ def enroll(
     policy = str(preview.get("policy", "ask"))
     policy_text = t(f"device.policy.{'no_prompt' if policy == 'no_prompt' else 'ask'}",
                     seconds=preview.get("prompt_seconds", 60))
-    out(t("device.enroll.means", organisation=preview.get("organisation", ""),
+    out(t("device.enroll.means", name=preview.get("organisation", ""),
           policy=policy_text))
     if not yes:
         try:
@@ -104,7 +104,7 @@ def enroll(
         return 1
     identity.save(Enrolment(server, str(done["device_id"]), str(done.get("organisation", "")),
                             str(done.get("policy", policy))))
-    out(t("device.enroll.done", organisation=done.get("organisation", "")))
+    out(t("device.enroll.done", name=done.get("organisation", "")))
     return 0
 
 

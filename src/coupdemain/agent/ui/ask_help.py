@@ -196,7 +196,7 @@ class AskForHelp:
         self.write({"do": "cancel"})
 
     def _say_open(self) -> None:
-        self.sent.say(self.t("ask.sent", organisation=self.organisation),
+        self.sent.say(self.t("ask.sent", name=self.organisation),
                       self.t("ask.sent_detail"), can_cancel=True)
 
     def receive(self, line: dict[str, Any]) -> None:
@@ -215,7 +215,7 @@ class AskForHelp:
             case "taken":
                 self.request_open = False
                 self.sent.say(t("ask.taken", technician=str(line.get("technician", "")),
-                                organisation=self.organisation),
+                                name=self.organisation),
                               close_after=CLOSE_AFTER_MS)
             case "cancelled":
                 self.request_open = False

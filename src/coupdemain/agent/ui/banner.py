@@ -183,7 +183,7 @@ class Banner(AgentWindow):
             "who": t(f"banner.{status.state}", who=who) + took_over,
             "detail": detail,
             "mandate": t("banner.mandate_warning") if self.mandate_warning else "",
-            "demo": (t("banner.unattended", organisation=status.organisation)
+            "demo": (t("banner.unattended", name=status.organisation)
                      if status.unattended
                      else t("banner.consent_assumed") if status.consent_assumed else ""),
             "note": self.note,

@@ -131,3 +131,13 @@ def test_a_mandate_written_signed_kept_enforced_extended_and_ended_by_its_time(
     page.locator("#ended-message", has_text="The mandate's time ran out; the session ended by "
                  "itself.").wait_for(timeout=150_000)
     agent.window_saying("ended", "Le temps prévu par le mandat est écoulé", timeout=30)
+
+    # The report opens pre-filled with the mandate: its purpose, the tools it ended with
+    # (the extension's control included, in the words the person signed) and the signer.
+    page.click("#write-report")
+    mandate = page.locator("#report-mandate")
+    mandate.wait_for()
+    shown = " ".join(mandate.inner_text().split())
+    for expected in (PURPOSE, "Marie Dupont", "voir votre écran",
+                     "utiliser votre souris et votre clavier, quand vous l'autorisez"):
+        assert expected in shown, expected

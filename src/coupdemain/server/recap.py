@@ -9,8 +9,8 @@ follow-ups, and sends it; sending keeps the timeline as it was sent, so
 the person, the console and both PDFs show the same report. The person
 may then answer "anything else?" with notes (``ReportNote``), audited.
 
-The mandate's section plugs in at ``mandate_section``; without a mandate
-the report has none.
+The mandate the session was bound by is a section of its own
+(``mandate_section``); without a mandate the report has none.
 """
 
 from __future__ import annotations
@@ -23,8 +23,12 @@ from typing import Any, Protocol, TypedDict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..i18n import Translator
+from ..protocol.enums import Tool
+from ..protocol.mandate import Terms
 from .audit import AuditLog
-from .store.models import ReportNote, SessionReport, SupportSession, User, utcnow
+from .mandates import mandate_of, signatures_for
+from .store.models import AuditEvent, ReportNote, SessionReport, SupportSession, User, utcnow
 
 OUTCOMES = ("solved", "partly", "not_solved")
 MAX_DONE_CHARACTERS = 5000
@@ -189,10 +193,39 @@ async def mandate_section(
 ) -> MandateSection | None:
     """The mandate's section of the report: the mandate this session was bound by.
 
-    None while the project has no mandates; the report then has no such
-    section. This is the one place where the mandate joins the report.
+    Its purpose, the tools it allowed in the end (extensions included) in the
+    words the person signed, until when a standing one runs, and the last
+    signature: who, when, and the SHA-256 of the text. None for a session
+    without a mandate, or one the person never signed. This is the one place
+    where the mandate joins the report.
     """
-    return None
+    async with db() as s:
+        row = await s.get(SupportSession, session_id)
+    if row is None or row.mandate_id is None:
+        return None
+    mandate, signed = await mandate_of(db, row), await signatures_for(db, row)
+    if mandate is None or not signed:
+        return None
+    terms = Terms.from_json(mandate.terms)
+    tools = set(terms.tools)
+    async with db() as s:
+        for event in await s.scalars(select(AuditEvent).where(
+                AuditEvent.session_id == session_id, AuditEvent.action == "mandate_extended")):
+            added = event.detail.get("tools")
+            if isinstance(added, list):
+                tools.update(Tool(tool) for tool in added if tool in set(Tool))
+    last = signed[-1]
+    words = Translator("mandate", last.language)
+    section: MandateSection = {
+        "purpose": terms.purpose,
+        "tools": [words(f"tool.{tool}") for tool in Tool if tool in tools],
+        "signed_by": last.signer_name,
+        "signed_at": _iso(last.signed_at),
+        "sha256": last.sha256,
+    }
+    if mandate.standing_until is not None:
+        section["until"] = mandate.standing_until.isoformat()
+    return section
 
 
 # --- the stored report -----------------------------------------------------------

@@ -246,6 +246,15 @@ def test_a_device_stays_reachable_through_restarts_is_controlled_unattended_and_
     person.window_saying("banner", "Unattended access: Entraide Numérique set this computer to "
                          "be reached without asking. Everything is recorded.")
 
+    # The device page's Run diagnostics: a session of its own, and the viewer asks at once;
+    # the unattended policy answers for the absent person, as for viewing.
+    page.click("#end-session")
+    page.goto(f"{server.url}/devices/{device_id}")
+    page.click("#run-diagnostics")
+    page.wait_for_url(re.compile(r"/sessions/[0-9a-f]+\?then=diagnostics$"))
+    page.locator("#diagnostics-status", has_text="What stands out").wait_for(timeout=60_000)
+    page.click("#end-session")
+
     # Revoked: the connection is cut at once, the session ends, the key opens nothing after.
     page.goto(f"{server.url}/devices/{device_id}")
     page.click("#revoke")

@@ -467,6 +467,16 @@ export class FilesPanel {
     }
 
     /**
+     * Draws the technician's eye to the chooser (the device page's *Send a file*): a page
+     * may not open a file chooser without the technician's own click.
+     */
+    beckon() {
+        this.drop.classList.add("beckoning");
+        this.root.scrollIntoView({ block: "nearest" });
+        /** @type {HTMLButtonElement} */ (this.choose).focus();
+    }
+
+    /**
      * Sending files to the person is outside the mandate (why, in words), or not ("").
      * @param {string} why
      */

@@ -245,6 +245,8 @@ async function main() {
     }
     const data = root.dataset;
     setDebug(new URLSearchParams(location.search).has("debug"));
+    // What the device page asked for (Run diagnostics, Send a file), done once the screen shows.
+    let deviceAction = new URLSearchParams(location.search).get("then") ?? "";
     let catalog = {};
     try {
         catalog = await loadCatalog(data.catalogUrl || `/i18n/viewer/${data.lang || "en"}.json`);
@@ -491,6 +493,14 @@ async function main() {
         renderMandate();
         // Files go both ways, through the agent or the join page of a browser share.
         filesPanel.setAvailable(shown.showScreen && view.connection === "open");
+        if (deviceAction && shown.showScreen && view.connection === "open") {
+            if (deviceAction === "diagnostics" && mandate.allowed.diagnostics) {
+                session.requestDiagnostics();
+            } else if (deviceAction === "send_file") {
+                filesPanel.beckon();
+            }
+            deviceAction = "";
+        }
         if (view.clipboard.count !== clipboardShown) {
             clipboardShown = view.clipboard.count;
             receiveClipboard(view.clipboard.text);

@@ -24,6 +24,8 @@ from .pages import language_of, public_address, render
 
 router = APIRouter()
 
+# What the device page's actions ask the viewer to do once it sees the screen (main.js).
+VIEWER_ACTIONS = ("diagnostics", "send_file")
 # How many of the latest audit events the device page searches for its own.
 DEVICE_EVENTS_SCANNED = 2000
 
@@ -93,14 +95,18 @@ async def revoke(device_id: str, login: ConsoleLogin, shared: Shared,
 
 @router.post("/devices/{device_id}/control", response_class=HTMLResponse)
 async def start_remote_control(request: Request, device_id: str, login: ConsoleLogin,
-                               shared: Shared, csrf_token: str = Form("")) -> Response:
+                               shared: Shared, csrf_token: str = Form(""),
+                               then: str = Form("")) -> Response:
+    """Starts a session on the device; ``then`` (Run diagnostics, Send a file) is what the
+    viewer does as soon as it sees the screen."""
     check_csrf(login, csrf_token)
     try:
         session_id = await shared.devices.start_remote_control(login.user, device_id)
     except DeviceError as exc:
         return await _list_page(request, login, shared, status=404 if exc.status == 404 else 409,
                                 error=str(exc))
-    return RedirectResponse(f"/sessions/{session_id}", status_code=303)
+    after = f"?then={then}" if then in VIEWER_ACTIONS else ""
+    return RedirectResponse(f"/sessions/{session_id}{after}", status_code=303)
 
 
 @router.get("/devices/{device_id}", response_class=HTMLResponse)

@@ -273,7 +273,8 @@ def test_a_device_stays_reachable_through_restarts_is_controlled_unattended_and_
     page.goto(f"{server.url}/devices/{device_id}")
     events = page.locator("#device-events tr[data-action]").evaluate_all(
         "rows => rows.map(r => r.dataset.action)")
-    assert events == ["device_enrolled", "device_control_started", "device_revoked"]
+    assert events == ["device_enrolled", "device_control_started", "device_control_started",
+                      "device_revoked"]
 
 
 def test_attended_nobody_answers_so_it_is_no_and_an_agent_too_new_is_told(

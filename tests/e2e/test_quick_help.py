@@ -97,7 +97,7 @@ def test_code_consent_view_control_and_end(
         "rows => rows.map(r => r.dataset.action)"
     )
     assert actions == [
-        "code_issued", "code_used", "consent_given", "control_requested",
-        "control_granted", "session_ended",
+        "code_issued", "session_without_mandate", "code_used", "consent_given",
+        "control_requested", "control_granted", "session_ended",
     ]
     assert "Session ended — the technician ended it" in page.locator("#events").inner_text()

@@ -5,6 +5,7 @@
 // that device's row, or adds one, without reloading the page. The socket
 // opens again after a drop (a server restart), with growing waits.
 
+import { postButton } from "./forms.js";
 import { formatInstant, formatLocale } from "./times.js";
 
 const table = document.getElementById("devices");
@@ -57,19 +58,8 @@ function newRow(id) {
     const link = document.createElement("a");
     link.href = `/devices/${id}`;
     cell(row, "name").append(link);
-    const form = document.createElement("form");
-    form.method = "post";
-    form.action = `/devices/${id}/control`;
-    form.className = "inline";
-    const csrf = document.createElement("input");
-    csrf.type = "hidden";
-    csrf.name = "csrf_token";
-    csrf.value = table.dataset.csrf ?? "";
-    const button = document.createElement("button");
-    button.type = "submit";
-    button.className = "start-control";
-    button.textContent = table.dataset.start ?? "";
-    form.append(csrf, button);
+    const form = postButton(`/devices/${id}/control`, table.dataset.csrf ?? "",
+        table.dataset.start ?? "", "start-control");
     cell(row, "actions").append(form);
     table.tBodies[0].append(row);
     document.getElementById("no-devices")?.remove();

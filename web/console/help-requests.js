@@ -7,6 +7,7 @@
 // row with a Take button; a closed one loses its row, and a line above the
 // table says why. "How long ago" is refreshed every 15 seconds.
 
+import { postButton } from "./forms.js";
 import { formatLocale } from "./times.js";
 
 const table = /** @type {HTMLTableElement | null} */ (document.getElementById("help-requests"));
@@ -80,19 +81,8 @@ function add(request) {
     time.dataset.ago = "";
     time.textContent = ago(request.created_at, Date.now(), locale);
     cell(row, "asked").append(time);
-    const form = document.createElement("form");
-    form.method = "post";
-    form.action = `/help-requests/${request.id}/take`;
-    form.className = "inline";
-    const csrf = document.createElement("input");
-    csrf.type = "hidden";
-    csrf.name = "csrf_token";
-    csrf.value = table.dataset.csrf ?? "";
-    const button = document.createElement("button");
-    button.type = "submit";
-    button.className = "primary take";
-    button.textContent = table.dataset.take ?? "";
-    form.append(csrf, button);
+    const form = postButton(`/help-requests/${request.id}/take`, table.dataset.csrf ?? "",
+        table.dataset.take ?? "", "primary take");
     cell(row, "actions").append(form);
     table.tBodies[0].append(row);
     showEmpty();

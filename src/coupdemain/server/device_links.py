@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from ..protocol.errors import CloseReason, RemoteProtocolError
 from ..protocol.session import State
 from .devices import DeviceError, DeviceRegistry
 from .groups import NO_SUCH_DEVICE, check_mandate, may_reach, reachable
+from .live_pages import forward
 from .rendezvous import Rendezvous
 from .store.models import POLICY_NO_PROMPT, Device, SupportSession, User
 
@@ -372,18 +372,7 @@ async def serve_watcher(ws: WebSocket, hub: DeviceHub, organisation_id: int,
         rows = await reachable(hub.registry._db, user, rows)  # noqa: SLF001
     for row in rows:
         queue.put_nowait(device_json(row, hub.online(row.id), hub.problems.get(row.id, "")))
-    receiving = asyncio.create_task(ws.receive())
     try:
-        while True:
-            getting = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getting, receiving},
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if receiving in done:
-                getting.cancel()
-                return  # the page left (it sends nothing else)
-            await ws.send_text(json.dumps(getting.result()))
-    except Exception:  # noqa: BLE001 - the page is gone
-        logger.debug("a devices page left", exc_info=True)
+        await forward(ws, queue, "devices")
     finally:
-        receiving.cancel()
         hub.unwatch(queue)

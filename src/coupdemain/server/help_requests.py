@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from ..protocol import device as d
 from .audit import AuditLog
 from .devices import DeviceError
 from .groups import NotFound, may_reach
+from .live_pages import forward
 from .store.models import (
     HELP_CANCELLED,
     HELP_ENDED,
@@ -286,18 +286,7 @@ async def serve_queue(ws: WebSocket, desk: HelpDesk, user: User) -> None:
     queue = desk.watch(user)
     for row in await desk.open_for(user):
         queue.put_nowait({"kind": "open", "request": request_json(row)})
-    receiving = asyncio.create_task(ws.receive())
     try:
-        while True:
-            getting = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getting, receiving},
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if receiving in done:
-                getting.cancel()
-                return  # the page left (it sends nothing else)
-            await ws.send_text(json.dumps(getting.result()))
-    except Exception:  # noqa: BLE001 - the page is gone
-        logger.debug("a help requests page left", exc_info=True)
+        await forward(ws, queue, "help requests")
     finally:
-        receiving.cancel()
         desk.unwatch(queue)

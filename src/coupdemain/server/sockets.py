@@ -43,9 +43,8 @@ async def ws_devices(
     login: Annotated[LoginSession | None, Depends(signed_in)],
 ) -> None:
     """The console's Devices page: the organisation's devices as they change."""
-    if login is None or not _same_origin(ws):
-        await ws.accept()
-        await ws.close(int(CloseReason.UNAUTHORIZED))
+    login = await admitted(ws, login)
+    if login is None:
         return
     await serve_watcher(ws, shared.devices, login.user.organisation_id, login.user)
 
@@ -55,9 +54,8 @@ async def ws_viewer(
     ws: WebSocket, session_id: str, shared: Shared,
     login: Annotated[LoginSession | None, Depends(signed_in)],
 ) -> None:
-    if login is None or not _same_origin(ws):
-        await ws.accept()
-        await ws.close(int(CloseReason.UNAUTHORIZED))
+    login = await admitted(ws, login)
+    if login is None:
         return
     row = await visible_session(shared.db, login.user, session_id)
     if row is None:
@@ -76,6 +74,16 @@ async def ws_viewer(
     user = login.user
     technician = Technician(user.id, user.display_name, user.organisation.name)
     await serve_viewer(ws, shared.rendezvous, live, technician)
+
+
+async def admitted(ws: WebSocket, login: LoginSession | None) -> LoginSession | None:
+    """The sign-in of a console socket, or None once it is closed (UNAUTHORIZED): no
+    sign-in, or a page of another site."""
+    if login is not None and _same_origin(ws):
+        return login
+    await ws.accept()
+    await ws.close(int(CloseReason.UNAUTHORIZED))
+    return None
 
 
 def _same_origin(ws: WebSocket) -> bool:

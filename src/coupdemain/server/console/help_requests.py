@@ -14,13 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ...protocol.errors import CloseReason
 from .. import auth
 from ..access import ApiLogin, ConsoleLogin, check_csrf, signed_in
 from ..devices import DeviceError
 from ..help_requests import request_json, serve_queue
 from ..services import Shared
-from ..sockets import _same_origin
+from ..sockets import admitted
 from ..store.models import LoginSession
 from .pages import render
 
@@ -75,8 +74,7 @@ async def ws_help_requests(
     login: Annotated[LoginSession | None, Depends(signed_in)],
 ) -> None:
     """The console's Help requests page: open requests as they come and go."""
-    if login is None or not _same_origin(ws):
-        await ws.accept()
-        await ws.close(int(CloseReason.UNAUTHORIZED))
+    login = await admitted(ws, login)
+    if login is None:
         return
     await serve_queue(ws, shared.help_desk, login.user)

@@ -108,6 +108,7 @@ async function main() {
     /** @type {WebSocket | null} */
     let socket = null;
     let welcomed = false;
+    let resumeSecret = "";
     let recordingPolicy = "never";
     let technician = { name: "", organisation: "" };
     let state = "";
@@ -180,6 +181,12 @@ async function main() {
         mandateError: element("p", { id: "share-mandate-error", class: "share-error", role: "alert" }),
         mandateStop: element("p", { id: "share-mandate-stop", class: "hint" }),
         mandateDone: element("p", { id: "share-mandate-done", class: "share-mandate-done", hidden: "" }),
+        // The signed mandate as a PDF, the same the console downloads: before sharing, and in the panel.
+        mandateCopy: element("button", { id: "share-mandate-copy", type: "button", class: "link", hidden: "" },
+            [t("mandate.copy")]),
+        mandateCopyPanel: element("button", { id: "share-mandate-copy-panel", type: "button", class: "link",
+            hidden: "" }, [t("mandate.copy")]),
+        mandateCopyNote: element("p", { id: "share-mandate-copy-note", class: "share-error", role: "alert" }),
         mandateStatus: element("p", { id: "share-mandate-status", class: "share-mandate-done", hidden: "" }),
         mandateWarning: element("p", { id: "share-mandate-warning", class: "share-mandate-warning", role: "alert",
             hidden: "" }),
@@ -203,7 +210,7 @@ async function main() {
         ui.mandateError, ui.mandateStop,
     ]);
     ui.mandate.append(ui.mandateHeading, ui.mandateWaiting, ui.mandateForm);
-    ui.askStep.append(ui.mandateDone, ui.asker,
+    ui.askStep.append(ui.mandateDone, ui.mandateCopy, ui.mandateCopyNote, ui.asker,
         element("ul", { class: "share-points" }, [
             element("li", {}, [t("ask.view_only")]), element("li", {}, [t("ask.choose")]),
             element("li", {}, [t("ask.stop")])]),
@@ -214,7 +221,8 @@ async function main() {
         [ui.chatInput, element("button", { id: "share-chat-send", type: "submit" }, [t("chat.send")])]);
     ui.panel.append(
         element("p", { class: "share-panel-brand" }, [t("panel.title")]),
-        ui.recordingMark, ui.watching, ui.viewOnly, ui.mandateStatus, ui.mandateWarning,
+        ui.recordingMark, ui.watching, ui.viewOnly, ui.mandateStatus, ui.mandateCopyPanel,
+        ui.mandateWarning,
         element("div", { class: "share-actions" }, [ui.stop, ui.again, ui.end]),
         element("h3", {}, [t("chat.title")]), ui.chatLog, chatForm,
         element("h3", {}, [t("files.title")]), ui.files,
@@ -291,6 +299,8 @@ async function main() {
         ui.mandateDone.hidden = !signed;
         ui.mandateStatus.textContent = said;
         ui.mandateStatus.hidden = !signed;
+        ui.mandateCopy.hidden = !signed;
+        ui.mandateCopyPanel.hidden = !signed;
         ui.mandateWarning.textContent = signed && mandate.warning ? t("mandate.warning") : "";
         ui.mandateWarning.hidden = !(signed && mandate.warning);
         // Files from this page only where the mandate allows them.
@@ -388,6 +398,8 @@ async function main() {
             case MessageType.WELCOME:
                 welcomed = true;
                 files.sessionId = String(message.session_id);
+                // Opens this session's mandate PDF (and nothing else), as the agent's secret does.
+                resumeSecret = String(message.resume ?? "");
                 ui.sendFile.hidden = message.files_to_technician === false;
                 technician = { name: String(message.technician_name), organisation: String(message.organisation) };
                 showBrand(brandOf(message));
@@ -533,6 +545,26 @@ async function main() {
         }
     });
     ui.mandateClear.addEventListener("click", () => pad.clear());
+    /** Downloads the signed mandate: the browser saves it where the person chooses. */
+    async function saveMandateCopy() {
+        ui.mandateCopyNote.textContent = "";
+        try {
+            const answer = await fetch("/api/agent/mandate.pdf",
+                { headers: { Authorization: `Bearer ${resumeSecret}` } });
+            if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
+            const url = URL.createObjectURL(await answer.blob());
+            const link = element("a", { href: url, download: t("mandate.copy_file") });
+            document.body.append(link);
+            link.click();
+            link.remove();
+            setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        } catch (error) {
+            logger.error("the mandate's copy:", error.message);
+            ui.mandateCopyNote.textContent = t("mandate.copy_failed");
+        }
+    }
+    ui.mandateCopy.addEventListener("click", () => { void saveMandateCopy(); });
+    ui.mandateCopyPanel.addEventListener("click", () => { void saveMandateCopy(); });
     ui.mandateName.addEventListener("input", () => {
         if (!mandateSigning) ui.mandateError.textContent = "";
     });

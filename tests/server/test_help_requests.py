@@ -162,3 +162,22 @@ async def test_a_request_id_that_is_not_32_hex_characters_is_ignored(world: Worl
     await world.desk.receive(world.link, d.HelpRequest("../../etc", "x"))  # type: ignore[arg-type]
     assert world.link.sent == []
     assert await world.desk.open_for(world.people.root) == []
+
+
+async def test_an_admin_tags_a_device_tidied_and_bounded(world: World) -> None:
+    [group] = [g for g in await world.rules.groups(world.people.root) if g.name == "Office"]
+    await world.rules.set_device(world.people.root, world.device_id, group_id=group.id,
+                                 policy=None, prompt_seconds=None,
+                                 tags=[" Salle  du  fond ", "hall", "hall", ""])
+    device = await world.registry.get(world.device_id)
+    assert device is not None and device.tags == ["Salle du fond", "hall"]
+    with pytest.raises(DeviceError) as refused:
+        await world.rules.set_device(world.people.root, world.device_id, group_id=group.id,
+                                     policy=None, prompt_seconds=None,
+                                     tags=[f"t{i}" for i in range(21)])
+    assert str(refused.value) == "A device has at most 20 tags."
+    # Without tags given, they stay as they were.
+    await world.rules.set_device(world.people.root, world.device_id, group_id=group.id,
+                                 policy="ask", prompt_seconds=30)
+    device = await world.registry.get(world.device_id)
+    assert device is not None and device.tags == ["Salle du fond", "hall"]

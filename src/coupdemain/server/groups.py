@@ -77,6 +77,27 @@ MANDATE_NEEDED_ON_DEVICE = (
     "with a mandate, instead.")
 
 
+MAX_TAGS = 20
+MAX_TAG_CHARS = 40
+
+
+def checked_tags(tags: Sequence[str]) -> list[str]:
+    """Tags as kept: trimmed, without empties or repeats, in their order.
+
+    Raises:
+        DeviceError: too many, or one too long.
+    """
+    kept: list[str] = []
+    for tag in (" ".join(str(t).split()) for t in tags):
+        if tag and tag not in kept:
+            kept.append(tag)
+    if len(kept) > MAX_TAGS:
+        raise DeviceError(f"A device has at most {MAX_TAGS} tags.")
+    if any(len(tag) > MAX_TAG_CHARS for tag in kept):
+        raise DeviceError(f"A tag has at most {MAX_TAG_CHARS} characters.")
+    return kept
+
+
 def check_mandate(technician: User, device: Device, *, help_request: str | None) -> None:
     """The mandate rules for a session on a managed device, before anything is issued.
 
@@ -213,8 +234,10 @@ class GroupRules:
                     "all_technicians": all_technicians, "technicians": sorted(chosen)})
 
     async def set_device(self, admin: User, device_id: str, *, group_id: int,
-                         policy: str | None, prompt_seconds: int | None) -> None:
-        """Moves a device to a group and sets its own policy (None: the group's).
+                         policy: str | None, prompt_seconds: int | None,
+                         tags: Sequence[str] | None = None) -> None:
+        """Moves a device to a group and sets its own policy (None: the group's), and its
+        tags when given (the Devices page shows and searches them).
 
         Raises:
             NotFound: no such device or group in the admin's organisation.
@@ -231,8 +254,10 @@ class GroupRules:
             device.group_id = group.id
             device.policy = policy
             device.prompt_timeout_seconds = prompt_seconds
-            name = group.name
+            if tags is not None:
+                device.tags = checked_tags(tags)
+            name, kept = group.name, list(device.tags or [])
         await self._audit.append(
             "device_settings_changed", actor="admin", actor_name=admin.display_name,
             detail={"device_id": device_id, "group": name, "policy": policy,
-                    "prompt_seconds": prompt_seconds})
+                    "prompt_seconds": prompt_seconds, "tags": kept})

@@ -80,13 +80,14 @@ async def set_group(request: Request, group_id: int, login: ConsoleLogin,
 @router.post("/groups/devices/{device_id}", response_class=HTMLResponse)
 async def set_device(request: Request, device_id: str, login: ConsoleLogin, shared: Shared,
                      csrf_token: str = Form(""), group_id: int = Form(0),
-                     policy: str = Form(""), prompt_seconds: str = Form("")) -> Response:
+                     policy: str = Form(""), prompt_seconds: str = Form(""),
+                     tags: str = Form("")) -> Response:
     check_csrf(login, csrf_token)
     _admin(login)
     try:
         await shared.groups.set_device(
             login.user, device_id, group_id=group_id, policy=policy or None,
-            prompt_seconds=_int(prompt_seconds, 0) or None)
+            prompt_seconds=_int(prompt_seconds, 0) or None, tags=tags.split(","))
     except DeviceError as exc:
         return await _page(request, login, shared, status=exc.status, error=str(exc))
     await shared.devices.publish(device_id)
@@ -120,6 +121,7 @@ class DeviceSettings(BaseModel):
     group: str = Field(max_length=200)
     policy: str | None = None          # None: the group's
     prompt_seconds: int | None = None  # None: the group's
+    tags: list[str] | None = None      # None: unchanged
 
 
 def _refused(exc: DeviceError) -> HTTPException:
@@ -184,7 +186,8 @@ async def api_set_device(device_id: str, body: DeviceSettings, request: Request,
         raise HTTPException(status_code=404, detail="There is no such group.")
     try:
         await shared.groups.set_device(login.user, device_id, group_id=by_name[body.group],
-                                       policy=body.policy, prompt_seconds=body.prompt_seconds)
+                                       policy=body.policy, prompt_seconds=body.prompt_seconds,
+                                       tags=body.tags)
     except DeviceError as exc:
         raise _refused(exc) from None
     await shared.devices.publish(device_id)

@@ -50,10 +50,22 @@ def test_each_request_and_click_needs_its_tool() -> None:
 
 
 def test_an_unsigned_state_allows_nothing() -> None:
-    unsigned = Binding.from_state(m.MandateState("a" * 64, ["view", "control"], 100.0))
+    unsigned = Binding.from_state(m.MandateState("a" * 64, ["view", "control"], 100.0), 50.0)
     assert not unsigned.allows(Tool.VIEW) and not unsigned.allows(m.ControlRequest())
-    signed = Binding.from_state(m.MandateState("a" * 64, ["view", "laser"], 100.0, "Marie"))
+    signed = Binding.from_state(m.MandateState("a" * 64, ["view", "laser"], 100.0, "Marie"),
+                                50.0)
     assert signed.tools == {Tool.VIEW}  # an unknown tool allows nothing
+
+
+def test_the_end_is_read_on_this_computers_clock_whatever_its_error() -> None:
+    # The server says 10:00:00 and an end at 10:30:00; this computer's clock is ten
+    # minutes ahead (10:10:00 on receipt): here, the end is at 10:40:00.
+    state = m.MandateState("a" * 64, ["view"], ends_at=36_000 + 1800, signed_by="Marie",
+                           now=36_000)
+    assert Binding.from_state(state, local_now=36_600).ends_at == 36_000 + 1800 + 600
+    # A server that does not say its time: the end as it is.
+    old = m.MandateState("a" * 64, ["view"], ends_at=37_800, signed_by="Marie")
+    assert Binding.from_state(old, local_now=36_600).ends_at == 37_800
 
 
 class CopyHandler(BaseHTTPRequestHandler):

@@ -120,7 +120,7 @@ async def signed(world: World, mandate_id: int) -> tuple[LiveSession, FakeSocket
     return live, agent, viewer
 
 
-async def test_the_mandate_is_offered_in_the_persons_language(world: World) -> None:
+async def test_the_mandate_is_offered_in_the_persons_language(world: World, clock: Clock) -> None:
     live, agent, viewer = await bound(world, await add_mandate(world), language="fr-FR")
     assert agent.types()[:2] == ["welcome", "mandate_offer"]
     assert agent.last("welcome")["mandate"] is True
@@ -130,7 +130,7 @@ async def test_the_mandate_is_offered_in_the_persons_language(world: World) -> N
     assert offer["sha256"] == digest(offer["text"])
     assert viewer.last("mandate_state") == {
         "type": "mandate_state", "sha256": offer["sha256"], "tools": ["view"], "ends_at": 0.0,
-        "signed_by": "", "warning": False, "extension_refused": False}
+        "signed_by": "", "warning": False, "extension_refused": False, "now": clock.now}
     with pytest.raises(NotAllowed):
         await agent_says(world, live, type="consent", decision="allow_view")
     assert (await row_of(world, live.session_id)).state == "waiting_for_consent"
@@ -150,7 +150,7 @@ async def test_a_signature_is_stored_with_the_exact_text_and_its_hash(
     assert agent.last("mandate_state") == viewer.last("mandate_state") == {
         "type": "mandate_state", "sha256": offer["sha256"], "tools": ["view"],
         "ends_at": ends_at, "signed_by": "Marie Curie", "warning": False,
-        "extension_refused": False}
+        "extension_refused": False, "now": clock.now}
     row = await row_of(world, live.session_id)
     assert row.mandate_ends_at is not None
     assert row.mandate_ends_at.replace(tzinfo=UTC).timestamp() == ends_at

@@ -171,3 +171,15 @@ test("a mandate refused or run out ends the session in words", () => {
     socket.say({ type: "ended", by: "server", reason: 4005 });
     assert.equal(presentMandate(session.view, en, NOW_MS).shown, false);
 });
+
+test("the mandate's end is read on this computer's clock, whatever the server's says", () => {
+    const { session, socket } = started();
+    socket.say({ type: "state", state: "viewing" });
+    // The server's clock is ten minutes ahead of this one: its 30 minutes left stay 30 here.
+    const here = Date.now() / 1000;
+    socket.say(signed({ now: here + 600, ends_at: here + 600 + 30 * 60 }));
+    assert.ok(Math.abs(session.view.mandate.endsAt - (here + 30 * 60)) < 5);
+    // A server that does not say its time: the end as it is.
+    socket.say(signed({ ends_at: NOW + 60 }));
+    assert.equal(session.view.mandate.endsAt, NOW + 60);
+});

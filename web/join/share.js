@@ -503,8 +503,11 @@ async function main() {
     /** @param {{[field: string]: any}} message */
     function receiveMandateState(message) {
         const before = mandate;
+        // The end on this computer's clock: the server says its own time as it sends.
+        const skew = Number(message.now) > 0 ? Number(message.now) - Date.now() / 1000 : 0;
         mandate = { sha256: String(message.sha256), tools: Array.isArray(message.tools) ? message.tools.map(String) : [],
-            ends_at: Number(message.ends_at), signed_by: String(message.signed_by), warning: message.warning === true };
+            ends_at: Number(message.ends_at) > 0 ? Number(message.ends_at) - skew : 0,
+            signed_by: String(message.signed_by), warning: message.warning === true };
         // Signed (a new text), or an extension refused: the offer is answered.
         if (mandateOffer !== null && (mandate.sha256 === mandateOffer.sha256 || message.extension_refused === true ||
             (before !== null && before.sha256 !== mandate.sha256))) {

@@ -539,8 +539,11 @@ export class ViewerSession {
         const sha256 = String(message.sha256);
         const same = before !== null && before.sha256 === sha256;
         const refused = Boolean(message.extension_refused);
+        // The end on this computer's clock: the server says its own time as it sends.
+        const skew = Number(message.now) > 0 ? Number(message.now) - Date.now() / 1000 : 0;
+        const endsAt = Number(message.ends_at) > 0 ? Number(message.ends_at) - skew : 0;
         this.update({ mandate: {
-            sha256, tools, endsAt: Number(message.ends_at),
+            sha256, tools, endsAt,
             signedBy: String(message.signed_by), warning: Boolean(message.warning),
             // Said until the next extension is asked or signed (a later warning keeps it).
             extensionRefused: refused || (same && before.extensionRefused),

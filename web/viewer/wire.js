@@ -480,6 +480,10 @@ export const FIELDS = Object.freeze({
         "extension_refused": {
             "type": "boolean",
             "default": false
+        },
+        "now": {
+            "type": "number",
+            "default": 0.0
         }
     },
     "pause": {

@@ -107,10 +107,14 @@ class Binding:
         return tool is None or tool in self.tools
 
     @classmethod
-    def from_state(cls, state: m.MandateState) -> Binding:
+    def from_state(cls, state: m.MandateState, local_now: float) -> Binding:
+        """The state as this computer keeps it: ``ends_at`` moved onto its own clock
+        (``local_now``: its time on receipt), which may be minutes off the server's."""
         if not state.signed_by:
             return cls(sha256=state.sha256)  # not in force: nothing allowed
-        return cls(tools_of(state.tools), state.ends_at, state.sha256, state.signed_by)
+        skew = state.now - local_now if state.now else 0.0
+        ends_at = state.ends_at - skew if state.ends_at else 0.0
+        return cls(tools_of(state.tools), ends_at, state.sha256, state.signed_by)
 
 
 class CopyFailed(LocalError):

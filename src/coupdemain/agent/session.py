@@ -509,7 +509,7 @@ class AssistedSession:
     async def _receive_mandate_state(self, state: m.MandateState) -> None:
         """The mandate that binds the session now: its tools, its end; consent once signed."""
         was_signed = self.mandate is not None and self.mandate.signed
-        self.mandate = Binding.from_state(state)
+        self.mandate = Binding.from_state(state, self.clock())
         self._server_warning = state.warning
         if not self.mandate.allows(Tool.CONTROL):
             self._revoke_control()

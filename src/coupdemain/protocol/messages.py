@@ -753,6 +753,10 @@ class MandateState(Message):
     warning: bool = False
     # The person did not sign the extension just offered: the mandate is unchanged.
     extension_refused: bool = False
+    # The server's Unix time as it sent this (0: not said). Each side reads
+    # ends_at against it, not against its own clock, which may be minutes off.
+    # When it was sent is not what it says: two states compare equal without it.
+    now: float = dataclasses.field(default=0.0, compare=False)
 
 
 MANDATE_MESSAGES = (MandateOffer, MandateSign, MandateRefuse, MandateExtend, MandateState)

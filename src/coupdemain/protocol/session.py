@@ -806,7 +806,7 @@ class SupportSession:
         return m.MandateState(
             sha256=mandate.sha256, tools=_tool_values(mandate.tools), ends_at=mandate.ends_at,
             signed_by=mandate.signed_by, warning=mandate.warned,
-            extension_refused=extension_refused)
+            extension_refused=extension_refused, now=self._clock())
 
     def _send_mandate_state(self, *, extension_refused: bool = False) -> None:
         message = self._mandate_state(extension_refused=extension_refused)

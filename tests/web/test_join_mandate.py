@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,34 +13,17 @@ import pytest
 from pypdf import PdfReader
 
 from tests.support.server import ServerProcess, csrf_of, signed_in_client
-from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
+from tests.web import test_mandate_pages
+from tests.web.chromium import WAIT_MS
 from tests.web.test_mandate_signing_pages import draw_signature
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
+# The mandate pages' fixtures: a real server with technician alice, and Chromium.
+server = test_mandate_pages.server
+browser = test_mandate_pages.browser
 PURPOSE = "Retrouver les photos de la clé USB"
 SHOTS = os.environ.get("COUPDEMAIN_SHOTS", "")  # where to save the page's picture, if set
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path / "server")
-    process.create_user("alice", "Alice Martin", "Entraide Numérique")
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def code_with_mandate(server: ServerProcess) -> tuple[str, str]:

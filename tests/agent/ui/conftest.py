@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.agent.ui.screens import Screens
+from coupdemain.demo.xvfb import VirtualScreen
+from tests.agent.ui.screens import Screens, Windows
 
 
 @pytest.fixture(scope="session")
@@ -27,4 +28,22 @@ def collect_windows_here() -> Iterator[None]:
     "Tcl_AsyncDelete: async handler deleted by the wrong thread".
     """
     yield
+    gc.collect()
+
+
+@pytest.fixture
+def windows(screen: VirtualScreen, monkeypatch: pytest.MonkeyPatch,
+            ) -> Iterator[Callable[..., Windows]]:
+    """Makes the agent's windows on the module's ``screen``; frees them after the test."""
+    monkeypatch.setenv("DISPLAY", screen.display)
+    made: list[Windows] = []
+
+    def make(language: str = "en") -> Windows:
+        made.append(Windows(language))
+        return made[-1]
+
+    yield make
+    for w in made:
+        w.ui.destroy()
+    made.clear()
     gc.collect()

@@ -15,7 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from coupdemain.agent.ui import events as ev
+from coupdemain.agent.ui.runner import AgentUi
+from coupdemain.agent.ui.trace import UiTrace
 from coupdemain.demo.xvfb import VirtualScreen
+from coupdemain.i18n import Translator
 
 # How long a window may take to be mapped and painted by the X server.
 SETTLE_ROUNDS = 200
@@ -81,3 +85,18 @@ def share_of_colour(image: Image.Image, box: dict[str, int], colour: str) -> flo
     pixels = np.asarray(image.crop((x, y, x + w, y + h)))
     wanted = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.uint8)
     return float(np.all(pixels == wanted, axis=-1).mean())
+
+
+class Windows:
+    """All of the agent's windows (``AgentUi``) on the test's screen, and the actions the
+    person's clicks sent; the ``windows`` fixture (conftest.py) makes and frees them."""
+
+    def __init__(self, language: str) -> None:
+        self.acts: list[ev.UserAction] = []
+        self.ui = AgentUi(Translator("agent", language), self.acts.append, trace=UiTrace(None))
+
+    def show(self, event: ev.UiEvent) -> None:
+        """Hands the windows an event, then lets Tk draw it."""
+        self.ui.handle(event)
+        for _ in range(20):
+            self.ui.root.update()

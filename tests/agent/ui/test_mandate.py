@@ -4,11 +4,10 @@ xdotool, Sign; an extension; the banner's warning and Save a copy; the last wind
 from __future__ import annotations
 
 import dataclasses
-import gc
 import io
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,11 @@ from PIL import Image
 
 from coupdemain.agent.ui import events as ev
 from coupdemain.agent.ui.mandate import MandateWindow
-from coupdemain.agent.ui.runner import AgentUi
-from coupdemain.agent.ui.trace import UiTrace
 from coupdemain.agent.ui.window import geometry_of
 from coupdemain.demo.xvfb import VirtualScreen
-from coupdemain.i18n import Translator
 from coupdemain.protocol.enums import PersonRole, Tool
 from coupdemain.protocol.mandate import Terms, digest, render
-from tests.agent.ui.screens import Screens, screenshot, settle
+from tests.agent.ui.screens import Screens, Windows, screenshot, settle
 
 # Where the screenshots go, to be looked at (COUPDEMAIN_SHOTS), else the test's folder.
 SHOTS = os.environ.get("COUPDEMAIN_SHOTS", "")
@@ -66,36 +62,6 @@ def shots(tmp_path: Path) -> Path:
     folder = Path(SHOTS) if SHOTS else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-class Windows:
-    """The agent's windows, and the actions the person's clicks sent."""
-
-    def __init__(self, language: str) -> None:
-        self.acts: list[ev.UserAction] = []
-        self.ui = AgentUi(Translator("agent", language), self.acts.append, trace=UiTrace(None))
-
-    def show(self, event: ev.UiEvent) -> None:
-        self.ui.handle(event)
-        for _ in range(5):
-            self.ui.root.update()
-
-
-@pytest.fixture
-def windows(screen: VirtualScreen, monkeypatch: pytest.MonkeyPatch,
-            ) -> Iterator[Callable[[str], Windows]]:
-    monkeypatch.setenv("DISPLAY", screen.display)
-    made: list[Windows] = []
-
-    def make(language: str) -> Windows:
-        made.append(Windows(language))
-        return made[-1]
-
-    yield make
-    for w in made:
-        w.ui.destroy()
-    made.clear()
-    gc.collect()
 
 
 def xdotool(screen: VirtualScreen, *args: str) -> None:

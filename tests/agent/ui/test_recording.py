@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from coupdemain.agent.ui import events as ev
-from coupdemain.agent.ui.runner import AgentUi
-from coupdemain.agent.ui.trace import UiTrace
 from coupdemain.demo.xvfb import VirtualScreen
-from coupdemain.i18n import Translator
-from tests.agent.ui.screens import Screens, screenshot, settle
+from tests.agent.ui.screens import Screens, Windows, screenshot, settle
 
 # Where the screenshots go, to be looked at (COUPDEMAIN_SHOTS), else the test's folder.
 SHOTS = os.environ.get("COUPDEMAIN_SHOTS", "")
@@ -31,34 +27,6 @@ RECORDING = ev.SessionStatus("viewing", False, True, "Alice Martin", "Entraide N
 @pytest.fixture
 def screen(screens: Screens) -> VirtualScreen:
     return screens(1024, 768)
-
-
-class Windows:
-    def __init__(self, language: str) -> None:
-        self.acts: list[ev.UserAction] = []
-        self.ui = AgentUi(Translator("agent", language), self.acts.append, trace=UiTrace(None))
-
-    def show(self, event: ev.UiEvent) -> None:
-        self.ui.handle(event)
-        for _ in range(20):
-            self.ui.root.update()
-
-
-@pytest.fixture
-def windows(screen: VirtualScreen, monkeypatch: pytest.MonkeyPatch,
-            ) -> Iterator[Callable[[str], Windows]]:
-    monkeypatch.setenv("DISPLAY", screen.display)
-    made: list[Windows] = []
-
-    def make(language: str = "en") -> Windows:
-        made.append(Windows(language))
-        return made[-1]
-
-    yield make
-    for w in made:
-        w.ui.destroy()
-    made.clear()
-    gc.collect()
 
 
 def texts(w: Windows, name: str) -> list[str]:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from coupdemain.demo.xvfb import VirtualScreen
 from tests.agent.ui.screens import screenshot
+from tests.e2e import test_scams
 from tests.e2e.conftest import Technician, sign_in, start_agent
 from tests.e2e.harness import Agent, close_to, hex_rgb, wait_for
 from tests.support.server import ServerProcess
@@ -22,18 +21,8 @@ from tests.support.server import ServerProcess
 PLUM = "#6b2a7a"          # dark enough for white text: contrast 8.9:1
 LOGO_COLOUR = (230, 120, 20)
 SHOTS = os.environ.get("COUPDEMAIN_SHOTS", "")  # where to save the pages' pictures, if set
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path / "server")
-    process.create_user("alice", "Alice Martin", "Entraide Numérique")
-    process.create_user("rose", "Rose Admin", "Entraide Numérique", role="admin")
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+# The scam tests' server: technician alice and admin rose, of Entraide Numérique.
+server = test_scams.server
 
 
 def logo_file(tmp_path: Path) -> Path:

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from coupdemain.demo.xvfb import VirtualScreen
+from tests.e2e import test_devices
 from tests.e2e.conftest import sign_in
 from tests.e2e.harness import Agent, canvas_pixel, close_to, wait_for, wait_for_status, xdotool
 from tests.e2e.test_devices import (
@@ -27,6 +28,9 @@ from tests.e2e.test_devices import (
     make_token,
 )
 from tests.support.server import ServerProcess, csrf_of, signed_in_client
+
+# The devices tests' services: started on this test's screen, stopped after it.
+services = test_devices.services
 
 SHOTS = os.environ.get("COUPDEMAIN_SHOTS")  # a folder: the person's windows saved as PNG
 
@@ -47,21 +51,6 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 def screen() -> Iterator[VirtualScreen]:
     with VirtualScreen(1024, 768) as screen:
         yield screen
-
-
-@pytest.fixture
-def services(screen: VirtualScreen, tmp_path: Path) -> Iterator[Callable[..., Service]]:
-    started: list[Service] = []
-
-    def make(folder: Path, *extra: str) -> Service:
-        service = Service(screen, folder, tmp_path / f"device-trace-{len(started)}.json",
-                          list(extra))
-        started.append(service)
-        return service
-
-    yield make
-    for service in started:
-        service.stop()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from ..protocol import transfer as tr
 from ..protocol.enums import ControlAnswer, Tool
 from ..protocol.errors import LocalError
 from .connection import tls_context
+from .folders import user_folder
 from .ui import events as ev
 
 logger = logging.getLogger("coupdemain.agent.mandate")
@@ -171,12 +172,8 @@ def write_copy(path: Path, data: bytes) -> None:
 def documents_folder(home: Path | None = None) -> Path:
     """Where the copy goes unless the person chooses: XDG's documents folder, else home."""
     home = home or Path.home()
-    dirs = home / ".config" / "user-dirs.dirs"
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        for line in dirs.read_text(encoding="utf-8").splitlines():
-            if line.startswith("XDG_DOCUMENTS_DIR="):
-                value = line.split("=", 1)[1].strip().strip('"').replace("$HOME", str(home))
-                if value and Path(value).is_dir():
-                    return Path(value)
+    named = user_folder("XDG_DOCUMENTS_DIR", home)
+    if named is not None and named.is_dir():
+        return named
     documents = home / "Documents"
     return documents if documents.is_dir() else home

@@ -39,6 +39,7 @@ from typing import Any, BinaryIO, Protocol
 from ..protocol import messages as m
 from ..protocol import transfer as tr
 from ..protocol.errors import LocalError
+from .folders import user_folder
 from .ui import events as ev
 
 logger = logging.getLogger("coupdemain.agent.transfer")
@@ -85,13 +86,9 @@ def http_base(ws_url: str) -> str:
 def default_folder(home: Path | None = None) -> Path:
     """Where files go unless the person chooses: XDG's download folder, else ~/Downloads."""
     home = home or Path.home()
-    dirs = home / ".config" / "user-dirs.dirs"
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        for line in dirs.read_text(encoding="utf-8").splitlines():
-            if line.startswith("XDG_DOWNLOAD_DIR="):
-                value = line.split("=", 1)[1].strip().strip('"').replace("$HOME", str(home))
-                if value and Path(value).is_absolute():
-                    return Path(value)
+    named = user_folder("XDG_DOWNLOAD_DIR", home)
+    if named is not None and named.is_absolute():
+        return named
     return home / "Downloads"
 
 
